@@ -1,0 +1,1 @@
+"""Storage: tortoise models, connection set-up and migrations."""

@@ -1,0 +1,26 @@
+"""``python -m bot db upgrade``: apply pending migrations to DATABASE_URL."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from bot.db.setup import redact, upgrade
+from bot.settings import Settings
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(dest="db_action", metavar="ACTION")
+    actions.required = True
+    actions.add_parser("upgrade", help="apply every pending migration (run does this itself at start)")
+
+
+def main(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    try:
+        asyncio.run(upgrade(settings.database_url))
+    except (OSError, ConnectionError) as exc:
+        print(f"error: cannot reach the database at {redact(settings.database_url)}: {exc}")
+        return 2
+    print(f"database at {redact(settings.database_url)} is up to date")
+    return 0

@@ -1,0 +1,195 @@
+"""Tortoise models: everything that must survive a restart.
+
+Incidents, their timeline and deliveries live here so a restart neither loses an alert nor
+sends one twice (Gatus #679/#1111); detector and source state live here so the in-memory
+caches can be rebuilt.
+"""
+
+from __future__ import annotations
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class GuildSettings(Model):
+    """Per-guild preferences, a guild without a row speaks English in UTC with Latin digits."""
+
+    guild_id = fields.BigIntField(primary_key=True)
+    language = fields.CharField(max_length=4, default="en")  # ar | en
+    timezone = fields.CharField(max_length=64, default="UTC")
+    digits = fields.CharField(max_length=4, default="latn")  # latn | arab
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "guild_settings"
+
+
+class Subscription(Model):
+    """A channel following one service (or all) in a language."""
+
+    id = fields.IntField(primary_key=True)
+    guild_id = fields.BigIntField(db_index=True)
+    channel_id = fields.BigIntField(db_index=True)
+    service_id = fields.CharField(max_length=64, db_index=True)  # a catalog id or "all"
+    language = fields.CharField(max_length=4, default="en")  # ar | en | both
+    role_id = fields.BigIntField(null=True)
+    min_severity = fields.CharField(max_length=16, default="degraded")
+    enabled = fields.BooleanField(default=True)
+    disabled_reason = fields.CharField(max_length=200, null=True)
+    created_by = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "subscriptions"
+        unique_together = (("channel_id", "service_id"),)
+
+
+class Incident(Model):
+    """A period in which the verdict of a service was not operational."""
+
+    id = fields.IntField(primary_key=True)
+    key = fields.CharField(max_length=96, unique=True)
+    service_id = fields.CharField(max_length=64, db_index=True)
+    status = fields.CharField(max_length=16)
+    peak_status = fields.CharField(max_length=16)
+    confidence = fields.CharField(max_length=16, null=True)
+    unacknowledged = fields.BooleanField(default=False)
+    started_at = fields.DatetimeField()
+    resolved_at = fields.DatetimeField(null=True, db_index=True)
+    official_update = fields.TextField(null=True)
+    report_peak = fields.IntField(null=True)
+    report_peak_at = fields.DatetimeField(null=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    events: fields.ReverseRelation["IncidentEventRecord"]
+
+    class Meta:
+        table = "incidents"
+
+
+class IncidentEventRecord(Model):
+    """One entry in the timeline of an incident, turned into deliveries by the outbox."""
+
+    id = fields.IntField(primary_key=True)
+    incident: fields.ForeignKeyRelation[Incident] = fields.ForeignKeyField(
+        "models.Incident", related_name="events", on_delete=fields.CASCADE
+    )
+    kind = fields.CharField(max_length=16)
+    at = fields.DatetimeField(db_index=True)
+    status = fields.CharField(max_length=16)
+    payload = fields.JSONField()  # the serialized IncidentEvent, for rendering later
+    fanned_out = fields.BooleanField(default=False, db_index=True)
+
+    class Meta:
+        table = "incident_events"
+
+
+class Delivery(Model):
+    """One message for one incident event to one channel, persisted before it is sent."""
+
+    id = fields.IntField(primary_key=True)
+    event: fields.ForeignKeyRelation[IncidentEventRecord] = fields.ForeignKeyField(
+        "models.IncidentEventRecord", related_name="deliveries", on_delete=fields.CASCADE
+    )
+    subscription: fields.ForeignKeyRelation[Subscription] = fields.ForeignKeyField(
+        "models.Subscription", related_name="deliveries", on_delete=fields.CASCADE
+    )
+    channel_id = fields.BigIntField()
+    language = fields.CharField(max_length=4)
+    nonce = fields.CharField(max_length=25, unique=True)
+    state = fields.CharField(max_length=12, default="pending", db_index=True)  # pending|sent|failed|dropped
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField(null=True, db_index=True)
+    message_id = fields.BigIntField(null=True)
+    last_error = fields.CharField(max_length=300, null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    sent_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "deliveries"
+        unique_together = (("event_id", "subscription_id"),)
+
+
+class AlertMessage(Model):
+    """The alert message of an incident in a channel: edited on updates, replied to on recovery."""
+
+    id = fields.IntField(primary_key=True)
+    incident: fields.ForeignKeyRelation[Incident] = fields.ForeignKeyField(
+        "models.Incident", related_name="alert_messages", on_delete=fields.CASCADE
+    )
+    channel_id = fields.BigIntField()
+    message_id = fields.BigIntField()
+
+    class Meta:
+        table = "alert_messages"
+        unique_together = (("incident_id", "channel_id"),)
+
+
+class DetectorState(Model):
+    """The state of the incident state machine for one service (JSON), rebuilt at start."""
+
+    service_id = fields.CharField(max_length=64, primary_key=True)
+    state = fields.JSONField()
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "detector_state"
+
+
+class SourceState(Model):
+    """Per-source scheduling and the last observation, ``owner``/``lease_until`` let several
+    worker processes share the sources."""
+
+    key = fields.CharField(max_length=128, primary_key=True)  # "<service_id>:<index>"
+    service_id = fields.CharField(max_length=64, db_index=True)
+    kind = fields.CharField(max_length=16)
+    next_due = fields.DatetimeField(db_index=True)
+    consecutive_errors = fields.IntField(default=0)
+    last_observation = fields.JSONField(null=True)
+    owner = fields.CharField(max_length=64, null=True)
+    lease_until = fields.DatetimeField(null=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "source_state"
+
+
+class CrowdReport(Model):
+    """One crowd report (a user saying it is down for them), purged after the retention period."""
+
+    id = fields.IntField(primary_key=True)
+    service_id = fields.CharField(max_length=64)
+    guild_id = fields.BigIntField(null=True)
+    user_hash = fields.CharField(max_length=64)
+    problem = fields.CharField(max_length=16, default="other")
+    weight = fields.FloatField(default=1.0)
+    counted = fields.BooleanField(default=True)
+    at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "crowd_reports"
+        indexes = (("service_id", "at"), ("user_hash", "service_id", "at"))
+
+
+class CrowdBucket(Model):
+    """Weighted report count per service per 5-minute bucket, kept for the baseline."""
+
+    id = fields.IntField(primary_key=True)
+    service_id = fields.CharField(max_length=64)
+    bucket_start = fields.DatetimeField()
+    count = fields.FloatField(default=0.0)
+
+    class Meta:
+        table = "crowd_buckets"
+        unique_together = (("service_id", "bucket_start"),)
+
+
+class KeyValue(Model):
+    """Small named values (the report-hash salt, the crowd baselines) that must persist."""
+
+    key = fields.CharField(max_length=64, primary_key=True)
+    value = fields.JSONField()
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "key_value"

@@ -1,0 +1,88 @@
+"""Connecting tortoise and applying migrations.
+
+Tortoise 1.x keeps its connections in a context variable: call ``init_db`` in the task that
+later creates the workers (tasks copy the context at creation), never inside a worker.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from tortoise import Tortoise
+from tortoise.migrations.api import migrate
+
+MODELS = ["bot.db.models"]
+MIGRATIONS = "bot.db.migrations"
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    """The tortoise config for ``database_url`` (one app, ``models``, with our migrations)."""
+    return {
+        "connections": {"default": _with_sqlite_pragmas(database_url)},
+        "apps": {
+            "models": {
+                "models": MODELS,
+                "default_connection": "default",
+                "migrations": MIGRATIONS,
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+def _with_sqlite_pragmas(url: str) -> str:
+    """SQLite with a busy timeout (tortoise already sets WAL), so a reader never fails a write."""
+    if not url.startswith("sqlite://") or url == "sqlite://:memory:" or "busy_timeout" in url:
+        return url
+    return url + ("&" if "?" in url else "?") + "busy_timeout=5000"
+
+
+def ensure_sqlite_dir(database_url: str) -> None:
+    """Create the directory of a SQLite file (``sqlite://data/x.sqlite3`` → ``data/``)."""
+    if database_url.startswith("sqlite://") and database_url != "sqlite://:memory:":
+        path = database_url[len("sqlite://"):].split("?", 1)[0]
+        parent = Path(path).parent
+        if str(parent) not in ("", "."):
+            parent.mkdir(parents=True, exist_ok=True)
+
+
+async def upgrade(database_url: str) -> None:
+    """Apply every pending migration (``python -m bot db upgrade``; also done by ``run``)."""
+    ensure_sqlite_dir(database_url)
+    await migrate(config=tortoise_config(database_url), direction="forward")
+    await close_db()
+
+
+async def init_db(database_url: str, *, apply_migrations: bool = True) -> None:
+    """Migrate (by default) and open the connections for this task's context."""
+    if apply_migrations:
+        await upgrade(database_url)
+    ensure_sqlite_dir(database_url)
+    await Tortoise.init(config=tortoise_config(database_url))
+
+
+async def close_db() -> None:
+    """Close the connections and forget the compiled queries.
+
+    Tortoise caches each model's INSERT statement by connection *name*, not by dialect, so
+    opening a PostgreSQL database after a SQLite one in the same process (the tests do) would
+    reuse SQLite's ``?`` placeholders; clearing the cache here prevents that.
+    """
+    from tortoise.backends.base import executor
+
+    await Tortoise.close_connections()
+    await Tortoise._reset_apps()
+    executor.EXECUTOR_CACHE.clear()
+
+
+def redact(url: str) -> str:
+    """``url`` without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+    return url
+

@@ -1,0 +1,1 @@
+"""Detection: fuse observations into a verdict and run the incident state machine (pure)."""

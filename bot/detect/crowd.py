@@ -1,0 +1,380 @@
+"""Crowd reports: "it's down for me" from Discord users, counted honestly (pure).
+
+The parts, in the order a report meets them:
+
+* ``hash_user`` — reports keep an HMAC of the user id under a secret salt, never the raw id.
+* ``should_count`` — one counted report per user per service per 30 minutes.
+* ``account_weight`` — accounts younger than a day count half (their creation time is in the
+  Discord snowflake id), so a swarm of fresh accounts cannot fake an outage cheaply.
+* ``BucketCounts`` — weighted reports per 5-minute bucket, per guild and per problem.
+* ``assess`` — compares the last 15 minutes with the baseline and says NONE / POSSIBLE /
+  PROBLEMS, after anti-brigading.
+* ``Peak`` — the highest count of an incident and when it happened ("25,800 at 12:51").
+
+**The window.** "The last 15 minutes" is a sliding window ``(now-15 min, now]`` estimated from
+5-minute buckets: everything in the current (partial) bucket, the two full ones before it, and
+the share of the bucket before those that still lies inside the window, assuming its reports
+were spread evenly. The usual count is prorated by time the same way, so it always covers
+exactly 15 minutes. The count then moves smoothly minute by minute instead of jumping at
+bucket boundaries, and a peak can fall on any minute ("at 12:51").
+
+**Anti-brigading (exact rule).** In the window, with ``s = max_guild_share`` (1/3): the counted
+total ``E`` is the largest number such that every guild contributes ``min(its reports, s·E)``
+and those contributions add up to ``E``. No guild ever supplies more than a third of what is
+counted, and with fewer than ``1/s`` guilds (one or two) ``E`` is 0 — one guild, or two, can
+never trigger anything however many reports they send. Three guilds of 100, 1 and 1 report
+count as 3, not 102. Besides, a spike needs ``min_guilds`` distinct guilds reporting.
+
+**Levels.** PROBLEMS when, after anti-brigading, the counted reports are at least
+``min_count`` (10), at least ``multiple`` (3) times the usual, and the Poisson probability of
+seeing that many when the usual is expected is below ``p_value`` (1e-4). POSSIBLE uses a weaker
+set of the same three numeric criteria (5 reports, 2×, 1e-2); anti-brigading is never relaxed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from bot.detect.baseline import BUCKET, Baseline, bucket_start
+from bot.detect.model import CrowdLevel, CrowdSignal
+
+__all__ = [
+    "BUCKET",
+    "Bucket",
+    "BucketCounts",
+    "CrowdConfig",
+    "PROBLEMS",
+    "Peak",
+    "Report",
+    "account_created_at",
+    "account_weight",
+    "assess",
+    "bucket_start",
+    "counted_total",
+    "hash_user",
+    "poisson_tail",
+    "should_count",
+]
+
+DISCORD_EPOCH_MS = 1420070400000
+NEW_ACCOUNT_AGE = timedelta(days=1)
+NEW_ACCOUNT_WEIGHT = 0.5
+RATE_LIMIT_WINDOW = timedelta(minutes=30)
+PROBLEMS = ("login", "app", "website", "messages", "posting", "connection", "other")
+_EPS = 1e-9
+
+
+# --- who reported ---------------------------------------------------------------------------
+
+
+def hash_user(user_id: int, salt: bytes) -> str:
+    """A stable pseudonym for a user under ``salt`` (HMAC-SHA256, first 128 bits in hex).
+
+    128 bits keep collisions out of reach; the salt must stay secret, since snowflake ids are
+    enumerable and an unsalted hash would be reversible.
+    """
+    if not salt:
+        raise ValueError("an empty salt would make user hashes reversible")
+    return hmac.new(salt, str(int(user_id)).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def account_created_at(user_id: int) -> datetime:
+    """When a Discord account was created: the top bits of its snowflake are ms since 2015."""
+    if user_id <= 0:
+        raise ValueError("not a Discord snowflake")
+    ms = (user_id >> 22) + DISCORD_EPOCH_MS
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+
+
+def account_weight(user_id: int, now: datetime) -> float:
+    """1.0, or 0.5 for an account younger than a day."""
+    young = now - account_created_at(user_id) < NEW_ACCOUNT_AGE
+    return NEW_ACCOUNT_WEIGHT if young else 1.0
+
+
+def should_count(
+    last_counted_at: datetime | None, now: datetime, window: timedelta = RATE_LIMIT_WINDOW
+) -> bool:
+    """Whether a user's report counts: not if they had one counted for this service within
+    ``window`` (a repeat is thanked, not counted). A last time in the future (clock skew)
+    does not count either."""
+    return last_counted_at is None or now - last_counted_at >= window
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """One counted report; ``user_hash`` comes from ``hash_user``, never the raw id."""
+
+    service_id: str
+    guild_id: int
+    user_hash: str
+    problem: str
+    at: datetime
+    weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.problem not in PROBLEMS:
+            raise ValueError(f"unknown problem category: {self.problem!r}")
+        if not self.weight > 0:
+            raise ValueError("a report's weight must be positive")
+
+
+# --- 5-minute buckets -----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Bucket:
+    """Weighted reports in one 5-minute bucket of one service."""
+
+    total: float = 0.0
+    by_guild: dict[int, float] = field(default_factory=dict)
+    by_problem: dict[str, float] = field(default_factory=dict)
+
+    def add(self, guild_id: int, problem: str, weight: float) -> None:
+        self.total += weight
+        self.by_guild[guild_id] = self.by_guild.get(guild_id, 0.0) + weight
+        self.by_problem[problem] = self.by_problem.get(problem, 0.0) + weight
+
+
+@dataclass(slots=True)
+class BucketCounts:
+    """One service's buckets keyed by bucket start (UTC)."""
+
+    buckets: dict[datetime, Bucket] = field(default_factory=dict)
+
+    def add(self, report: Report) -> None:
+        start = bucket_start(report.at)
+        bucket = self.buckets.get(start)
+        if bucket is None:
+            bucket = self.buckets[start] = Bucket()
+        bucket.add(report.guild_id, report.problem, report.weight)
+
+    def get(self, start: datetime) -> Bucket | None:
+        return self.buckets.get(start)
+
+    def totals(self) -> dict[datetime, float]:
+        """Bucket start → weighted total: what is kept for the baseline after raw reports go."""
+        return {start: b.total for start, b in self.buckets.items()}
+
+    @classmethod
+    def from_reports(cls, reports: Iterable[Report]) -> BucketCounts:
+        counts = cls()
+        for report in reports:
+            counts.add(report)
+        return counts
+
+
+# --- statistics -----------------------------------------------------------------------------
+
+
+def poisson_tail(k: float, lam: float) -> float:
+    """P(X ≥ k) for X ~ Poisson(lam), summed in log space (no overflow, no scipy).
+
+    A weighted count ``k`` is rounded down (the larger, more cautious probability). Terms are
+    summed outward from ``k`` (up if ``k`` is above the mean, else the complement down), and
+    they shrink geometrically away from the mean, so about ``√lam`` terms suffice even for huge
+    means.
+    """
+    n = math.floor(k + _EPS)
+    if n <= 0:
+        return 1.0
+    if lam <= 0:
+        return 0.0
+    log_lam = math.log(lam)
+
+    def log_pmf(i: int) -> float:
+        return i * log_lam - lam - math.lgamma(i + 1)
+
+    if n > lam:  # upper tail directly: i = n, n+1, … (terms decreasing)
+        first = log_pmf(n)
+        total, i, term = 0.0, n, 1.0
+        while term > 1e-17 * total or total == 0.0:
+            term = math.exp(log_pmf(i) - first)
+            total += term
+            i += 1
+        return min(1.0, math.exp(first + math.log(total)))
+    # complement: 1 - P(X ≤ n-1), lower terms i = n-1, n-2, … 0 (decreasing downward)
+    first = log_pmf(n - 1)
+    total, i, term = 0.0, n - 1, 1.0
+    while i >= 0 and (term > 1e-17 * total or total == 0.0):
+        term = math.exp(log_pmf(i) - first)
+        total += term
+        i -= 1
+    return max(0.0, 1.0 - math.exp(first + math.log(total)))
+
+
+def counted_total(by_guild: Iterable[float], max_share: float) -> float:
+    """The largest ``E`` with ``Σ min(c_g, max_share·E) = E`` (see the module docstring).
+
+    With counts sorted c1 ≥ c2 ≥ …, if the top ``j`` guilds are capped then
+    ``E = rest_j / (1 - j·max_share)``; the first ``j`` consistent with the caps is the answer.
+    Fewer than ``1/max_share`` guilds give 0.
+    """
+    counts = sorted((c for c in by_guild if c > 0), reverse=True)
+    if not 0 < max_share <= 1:
+        raise ValueError("max_share must be in (0, 1]")
+    rest = sum(counts)
+    for j in range(len(counts)):
+        if j * max_share >= 1 - _EPS:
+            break
+        e = rest / (1 - j * max_share)
+        cap = max_share * e
+        if counts[j] <= cap + _EPS and (j == 0 or counts[j - 1] >= cap - _EPS):
+            return e
+        rest -= counts[j]
+    return 0.0
+
+
+# --- assessment -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CrowdConfig:
+    window_buckets: int = 3  # 15 minutes
+    min_count: float = 10.0
+    multiple: float = 3.0
+    p_value: float = 1e-4
+    possible_min_count: float = 5.0
+    possible_multiple: float = 2.0
+    possible_p_value: float = 1e-2
+    min_guilds: int = 3
+    max_guild_share: float = 1 / 3
+    lookback: timedelta = timedelta(hours=12)  # how far back to look for ``since`` cold
+
+    def __post_init__(self) -> None:
+        if self.window_buckets < 1 or self.min_guilds < 1:
+            raise ValueError("window_buckets and min_guilds must be at least 1")
+        if not 0 < self.max_guild_share <= 1:
+            raise ValueError("max_guild_share must be in (0, 1]")
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    counted: float
+    usual: float
+    guilds: int
+    top_problem: str | None
+    top_share: float | None
+    level: CrowdLevel
+    starts: tuple[datetime, ...]  # the buckets that contributed reports
+
+
+def _window(
+    buckets: BucketCounts, baseline: Baseline, now: datetime, cfg: CrowdConfig, live: bool = True
+) -> _Window:
+    """The window ``(now - 15 min, now]``. Live, the current bucket holds only what arrived up
+    to ``now`` and counts in full; replaying history (``live=False``), buckets are complete and
+    the current one is prorated like the oldest. The usual count is always prorated by time."""
+    current = bucket_start(now)
+    elapsed = (now - current) / BUCKET  # 0 ≤ elapsed < 1
+    # (bucket start, share of its reports counted, share of its time inside the window)
+    parts = [(current, 1.0 if live else elapsed, elapsed)]
+    parts += [(current - i * BUCKET, 1.0, 1.0) for i in range(1, cfg.window_buckets)]
+    parts.append((current - cfg.window_buckets * BUCKET, 1.0 - elapsed, 1.0 - elapsed))
+
+    guilds: dict[int, float] = {}
+    problems: dict[str, float] = {}
+    usual = 0.0
+    for start, count_share, time_share in parts:
+        usual += time_share * baseline.expected(start)
+        bucket = buckets.get(start)
+        if bucket is None or count_share <= 0:
+            continue
+        for g, w in bucket.by_guild.items():
+            guilds[g] = guilds.get(g, 0.0) + count_share * w
+        for p, w in bucket.by_problem.items():
+            problems[p] = problems.get(p, 0.0) + count_share * w
+
+    counted = counted_total(guilds.values(), cfg.max_guild_share)
+    distinct = sum(1 for w in guilds.values() if w > 0)
+    raw = sum(problems.values())
+    top, top_share = None, None
+    if raw > 0:
+        top = min(problems, key=lambda p: (-problems[p], p))
+        top_share = problems[top] / raw
+    level = CrowdLevel.NONE
+    if distinct >= cfg.min_guilds:
+        tail = poisson_tail(counted, usual)
+        if counted >= cfg.min_count and counted >= cfg.multiple * usual and tail < cfg.p_value:
+            level = CrowdLevel.PROBLEMS
+        elif (
+            counted >= cfg.possible_min_count
+            and counted >= cfg.possible_multiple * usual
+            and tail < cfg.possible_p_value
+        ):
+            level = CrowdLevel.POSSIBLE
+    starts = tuple(start for start, count_share, _ in parts if count_share > 0)
+    return _Window(counted, usual, distinct, top, top_share, level, starts)
+
+
+def _onset(buckets: BucketCounts, baseline: Baseline, w: _Window, cfg: CrowdConfig) -> datetime:
+    """The start of the earliest bucket of an elevated window that ran above usual."""
+    for start in sorted(w.starts):
+        bucket = buckets.get(start)
+        if bucket is not None and bucket.total >= cfg.possible_multiple * baseline.expected(start):
+            return start
+    return max(w.starts)
+
+
+def assess(
+    buckets: BucketCounts,
+    baseline: Baseline,
+    now: datetime,
+    config: CrowdConfig | None = None,
+    previous: CrowdSignal | None = None,
+) -> CrowdSignal:
+    """The crowd signal for one service at ``now``; ``buckets`` hold the reports up to ``now``.
+
+    ``since`` (when the spike began) carries over from ``previous`` while the level stays above
+    NONE. Without ``previous`` (e.g. after a restart) it is found by re-assessing the earlier
+    5-minute boundaries back to one where the level was NONE (at most ``lookback``).
+    """
+    cfg = config or CrowdConfig()
+    w = _window(buckets, baseline, now, cfg)
+    since: datetime | None = None
+    if w.level is not CrowdLevel.NONE:
+        if previous is not None and previous.level is not CrowdLevel.NONE and previous.since:
+            since = previous.since
+        elif previous is not None:
+            since = _onset(buckets, baseline, w, cfg)
+        else:
+            first = w
+            t = bucket_start(now)
+            if t == now:
+                t -= BUCKET
+            while now - t <= cfg.lookback:
+                earlier = _window(buckets, baseline, t, cfg, live=False)
+                if earlier.level is CrowdLevel.NONE:
+                    break
+                first, t = earlier, t - BUCKET
+            since = _onset(buckets, baseline, first, cfg)
+    return CrowdSignal(
+        level=w.level,
+        recent=round(w.counted),
+        usual=w.usual,
+        window=cfg.window_buckets * BUCKET,
+        distinct_guilds=w.guilds,
+        top_problem=w.top_problem,
+        top_problem_share=w.top_share,
+        since=since,
+    )
+
+
+@dataclass(slots=True)
+class Peak:
+    """The highest crowd count of an incident and when it was first reached."""
+
+    count: int = 0
+    at: datetime | None = None
+
+    def update(self, count: int, at: datetime) -> bool:
+        """Keep ``count`` if it beats the peak (ties keep the earlier time); True if it did."""
+        if count > self.count:
+            self.count, self.at = count, at
+            return True
+        return False

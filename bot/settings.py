@@ -1,0 +1,152 @@
+"""Settings from the environment (DESIGN.md's table), validated once at start-up.
+
+Every problem becomes a ``SettingsError`` whose message is one line telling the operator what
+to set, so ``python -m bot run`` can print it and exit 2 instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import urlsplit
+
+DEFAULT_API_BASE = "https://discord.com/api/v10"
+DEFAULT_DATABASE_URL = "sqlite://data/outage-bot.sqlite3"
+#: diverse, well-known endpoints on different networks, plus a DNS lookup
+DEFAULT_CANARIES = (
+    "https://www.google.com/generate_204",
+    "https://www.cloudflare.com/cdn-cgi/trace",
+    "https://www.microsoft.com/",
+    "https://www.amazon.com/",
+    "dns://example.com",
+)
+_DB_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg", "psycopg", "mysql")
+
+
+class SettingsError(ValueError):
+    """A one-line, operator-facing explanation of a bad or missing setting."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    discord_token: str | None = None
+    discord_api_base: str = DEFAULT_API_BASE
+    database_url: str = DEFAULT_DATABASE_URL
+    services_file: Path | None = None  # None: the bundled catalog
+    poll_interval: float = 60.0
+    allow_private_targets: bool = False
+    health_port: int | None = None
+    canary_targets: tuple[str, ...] = field(default=DEFAULT_CANARIES)
+    log_format: str = "text"  # text | json
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        """Read and validate the environment (``os.environ`` by default)."""
+        env = os.environ if env is None else env
+        token = env.get("DISCORD_TOKEN", "").strip() or None
+        api_base = env.get("DISCORD_API_BASE", "").strip() or DEFAULT_API_BASE
+        _require_http_url("DISCORD_API_BASE", api_base)
+        database_url = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+        _check_database_url(database_url)
+        services_file = env.get("SERVICES_FILE", "").strip() or None
+        if services_file and not Path(services_file).is_file():
+            raise SettingsError(f"SERVICES_FILE={services_file} does not exist or is not a file: point it at a catalog TOML file or unset it to use the bundled one")
+        poll_interval = _number("POLL_INTERVAL", env.get("POLL_INTERVAL"), 60.0, minimum=5)
+        allow_private = _flag("ALLOW_PRIVATE_TARGETS", env.get("ALLOW_PRIVATE_TARGETS"))
+        health_port = env.get("HEALTH_PORT", "").strip()
+        port: int | None = None
+        if health_port:
+            if not health_port.isdigit() or not 0 < int(health_port) < 65536:
+                raise SettingsError(f"HEALTH_PORT={health_port!r} is not a TCP port: set a number from 1 to 65535 or unset it")
+            port = int(health_port)
+        canaries_raw = env.get("CANARY_TARGETS")
+        canaries = DEFAULT_CANARIES if canaries_raw is None else tuple(t.strip() for t in canaries_raw.split(",") if t.strip())
+        for target in canaries:
+            _check_canary(target)
+        log_format = (env.get("LOG_FORMAT", "").strip() or "text").lower()
+        if log_format not in ("text", "json"):
+            raise SettingsError(f"LOG_FORMAT={log_format!r} is not supported: set text or json")
+        return cls(
+            discord_token=token,
+            discord_api_base=api_base.rstrip("/"),
+            database_url=database_url,
+            services_file=Path(services_file) if services_file else None,
+            poll_interval=poll_interval,
+            allow_private_targets=allow_private,
+            health_port=port,
+            canary_targets=canaries,
+            log_format=log_format,
+        )
+
+    def require_token(self) -> str:
+        if not self.discord_token:
+            raise SettingsError("DISCORD_TOKEN is not set: set it to your bot's token from the Discord developer portal (python -m bot simulate runs without one)")
+        return self.discord_token
+
+
+def _require_http_url(name: str, value: str) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(f"{name}={value!r} is not an http(s) URL: set e.g. {DEFAULT_API_BASE}")
+
+
+def _check_database_url(url: str) -> None:
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in _DB_SCHEMES:
+        raise SettingsError(
+            f"DATABASE_URL={url!r} is not a database URL tortoise understands: use sqlite://path/file.sqlite3 or postgres://user@host:5432/db"
+        )
+    if scheme == "sqlite":
+        path = url[len("sqlite://"):].split("?", 1)[0]
+        if not path:
+            raise SettingsError("DATABASE_URL='sqlite://' has no file path: use sqlite://data/outage-bot.sqlite3 or sqlite://:memory:")
+        if path != ":memory:":
+            parent = Path(path).parent
+            existing = next((p for p in (parent, *parent.parents) if p.exists()), Path("."))
+            if not existing.is_dir() or not os.access(existing, os.W_OK):
+                raise SettingsError(f"DATABASE_URL={url!r}: cannot create or write {path}: pick a writable location")
+    else:
+        parts = urlsplit(url)
+        if not parts.hostname:
+            raise SettingsError(f"DATABASE_URL={_redact(url)!r} has no host: use postgres://user@host:5432/db")
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    return url.replace(f":{parts.password}@", ":***@") if parts.password else url
+
+
+def _number(name: str, raw: str | None, default: float, *, minimum: float) -> float:
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number of seconds: set e.g. {int(default)}") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={raw!r} is too small: set at least {int(minimum)} seconds")
+    return value
+
+
+def _flag(name: str, raw: str | None) -> bool:
+    value = (raw or "0").strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise SettingsError(f"{name}={raw!r} is not a flag: set 1 or 0")
+
+
+def _check_canary(target: str) -> None:
+    parts = urlsplit(target if "://" in target else f"tcp://{target}")
+    if parts.scheme not in ("http", "https", "dns", "tcp") or not parts.hostname:
+        raise SettingsError(f"CANARY_TARGETS has {target!r}: use http(s) URLs, dns://name or host:port, comma-separated")
+    if parts.scheme == "tcp":
+        try:
+            ok = parts.port is not None
+        except ValueError:
+            ok = False
+        if not ok:
+            raise SettingsError(f"CANARY_TARGETS has {target!r} without a valid port: use host:port")

@@ -1,0 +1,110 @@
+"""Migrations apply (twice, idempotently) and every model round-trips, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from tortoise import Tortoise
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from bot.db import models as m
+from bot.db.setup import close_db, init_db, upgrade
+
+PG_URL = os.environ.get("TEST_POSTGRES_URL")
+T0 = datetime(2026, 11, 21, 12, 51, tzinfo=timezone.utc)
+
+
+async def _reset_postgres(url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
+    try:
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path):
+    if request.param == "sqlite":
+        url = f"sqlite://{tmp_path}/db/bot.sqlite3"
+    else:
+        if not PG_URL:
+            pytest.skip("TEST_POSTGRES_URL is not set: PostgreSQL model tests skipped")
+        url = PG_URL
+        await _reset_postgres(url)
+    yield url
+    await close_db()
+
+
+async def test_migrations_apply_twice_and_record_themselves(database_url: str) -> None:
+    await upgrade(database_url)
+    await upgrade(database_url)  # a second run finds nothing to do
+    await init_db(database_url, apply_migrations=False)
+    conn = Tortoise.get_connection("default")
+    _, rows = await conn.execute_query("SELECT name FROM tortoise_migrations")
+    assert [r["name"] for r in rows] == ["0001_initial"]
+
+
+async def test_models_round_trip(database_url: str) -> None:
+    await init_db(database_url)
+    await m.GuildSettings.create(guild_id=42, language="ar", timezone="Asia/Riyadh", digits="arab")
+    settings = await m.GuildSettings.get(guild_id=42)
+    assert (settings.language, settings.timezone, settings.digits) == ("ar", "Asia/Riyadh", "arab")
+
+    sub = await m.Subscription.create(guild_id=42, channel_id=7, service_id="x", language="both", role_id=99, min_severity="partial_outage")
+    with pytest.raises(IntegrityError):
+        await m.Subscription.create(guild_id=42, channel_id=7, service_id="x")
+
+    incident = await m.Incident.create(
+        key="x-20261121125100", service_id="x", status="major_outage", peak_status="major_outage",
+        confidence="confirmed", unacknowledged=True, started_at=T0, report_peak=25800, report_peak_at=T0,
+        official_update="« quoted » text with عربي",
+    )
+    record = await m.IncidentEventRecord.create(incident=incident, kind="opened", at=T0, status="major_outage", payload={"kind": "opened", "evidence": [{"reports": 25800}]})
+    delivery = await m.Delivery.create(event=record, subscription=sub, channel_id=7, language="both", nonce="d1a2b3")
+    with pytest.raises(IntegrityError):
+        await m.Delivery.create(event=record, subscription=sub, channel_id=7, language="both", nonce="other")
+    await m.AlertMessage.create(incident=incident, channel_id=7, message_id=123456789012345678)
+    await m.DetectorState.create(service_id="x", state={"open": True, "rounds": [1, 0, 1]})
+    await m.SourceState.create(key="x:0", service_id="x", kind="http", next_due=T0 + timedelta(seconds=60), last_observation={"status": "major_outage"})
+    await m.CrowdReport.create(service_id="x", guild_id=42, user_hash="ab" * 16, problem="login", weight=0.5, at=T0)
+    await m.CrowdBucket.create(service_id="x", bucket_start=T0, count=12.5)
+    await m.KeyValue.create(key="salt", value={"hex": "00ff"})
+
+    loaded = await m.Incident.get(key="x-20261121125100").prefetch_related("events")
+    assert loaded.started_at == T0 and loaded.report_peak == 25800 and loaded.official_update.endswith("عربي")
+    assert [e.payload["evidence"][0]["reports"] for e in loaded.events] == [25800]
+    d = await m.Delivery.get(id=delivery.id).select_related("event", "subscription")
+    assert d.state == "pending" and d.subscription.role_id == 99 and d.event.kind == "opened"
+    assert (await m.AlertMessage.get(channel_id=7)).message_id == 123456789012345678
+    assert (await m.DetectorState.get(service_id="x")).state["rounds"] == [1, 0, 1]
+    assert (await m.SourceState.get(key="x:0")).last_observation == {"status": "major_outage"}
+    assert (await m.CrowdReport.get(service_id="x")).weight == 0.5
+    assert (await m.CrowdBucket.get(service_id="x")).count == 12.5
+    assert (await m.KeyValue.get(key="salt")).value == {"hex": "00ff"}
+
+
+async def test_a_failed_transaction_writes_nothing(database_url: str) -> None:
+    await init_db(database_url)
+    with pytest.raises(RuntimeError):
+        async with in_transaction():
+            incident = await m.Incident.create(key="k", service_id="x", status="degraded", peak_status="degraded", started_at=T0)
+            await m.IncidentEventRecord.create(incident=incident, kind="opened", at=T0, status="degraded", payload={})
+            raise RuntimeError("crash between the incident and its deliveries")
+    assert await m.Incident.all().count() == 0
+    assert await m.IncidentEventRecord.all().count() == 0
+
+
+async def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path}/wal.sqlite3"
+    await init_db(url)
+    try:
+        _, rows = await Tortoise.get_connection("default").execute_query("PRAGMA journal_mode")
+        assert rows[0][0].lower() == "wal"
+    finally:
+        await close_db()

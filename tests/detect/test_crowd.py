@@ -1,0 +1,341 @@
+"""Crowd reports: who counts, how much, and when many reports are really a spike."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot.detect.baseline import BUCKET, Baseline, BaselineConfig
+from bot.detect.crowd import (
+    BucketCounts,
+    CrowdConfig,
+    Peak,
+    Report,
+    account_created_at,
+    account_weight,
+    assess,
+    counted_total,
+    hash_user,
+    poisson_tail,
+    should_count,
+)
+from bot.detect.model import CrowdLevel, CrowdSignal
+
+UTC = timezone.utc
+MONDAY = datetime(2025, 3, 10, tzinfo=UTC)
+QUIET = MONDAY + timedelta(hours=4, minutes=7)  # usual: 1 report per 5 minutes
+BUSY = MONDAY + timedelta(hours=15, minutes=7)  # usual: 40 reports per 5 minutes
+
+
+def snowflake(created: datetime, low: int = 0) -> int:
+    ms = int(created.timestamp() * 1000) - 1420070400000
+    return (ms << 22) | low
+
+
+def day_and_night() -> Baseline:
+    """Three weeks learned: 40 reports per bucket from 09:00 to 22:59 UTC, 1 at night."""
+    baseline = Baseline(BaselineConfig(warmup_weeks=3))
+    for week in range(1, 4):
+        for hour in range(168):
+            start = MONDAY - timedelta(weeks=week) + timedelta(hours=hour)
+            baseline.observe_hour(start, 40.0 if 9 <= start.hour < 23 else 1.0)
+    return baseline
+
+
+def burst(
+    n: int,
+    start: datetime,
+    minutes: float,
+    guilds: int,
+    problem: str = "login",
+    weight: float = 1.0,
+    first_guild: int = 1,
+) -> list[Report]:
+    """``n`` reports spread evenly over ``minutes`` from ``start``, round-robin over guilds."""
+    step = timedelta(minutes=minutes) / n
+    return [
+        Report("x", first_guild + i % guilds, f"user{i}", problem, start + i * step, weight)
+        for i in range(n)
+    ]
+
+
+# --- who counts ------------------------------------------------------------------------------
+
+
+def test_user_hash_never_holds_the_raw_id_and_is_stable_per_salt() -> None:
+    user_id = 175928847299117063
+    h = hash_user(user_id, b"secret-salt")
+    assert str(user_id) not in h and hex(user_id)[2:] not in h
+    assert len(h) == 32 and int(h, 16) >= 0
+    assert hash_user(user_id, b"secret-salt") == h
+    assert hash_user(user_id, b"other-salt") != h
+    assert hash_user(user_id + 1, b"secret-salt") != h
+    with pytest.raises(ValueError):
+        hash_user(user_id, b"")
+
+
+def test_account_age_comes_from_the_snowflake() -> None:
+    # the example snowflake of Discord's API reference
+    assert account_created_at(175928847299117063) == datetime(
+        2016, 4, 30, 11, 18, 25, 796000, tzinfo=UTC
+    )
+    now = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
+    assert account_weight(snowflake(now - timedelta(hours=3), 12345), now) == 0.5
+    assert account_weight(snowflake(now - timedelta(days=2), 12345), now) == 1.0
+    assert account_weight(175928847299117063, now) == 1.0
+
+
+def test_one_counted_report_per_user_per_30_minutes() -> None:
+    now = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
+    assert should_count(None, now)
+    assert not should_count(now - timedelta(minutes=29, seconds=59), now)
+    assert should_count(now - timedelta(minutes=30), now)
+    assert not should_count(now + timedelta(minutes=5), now)  # clock skew never double-counts
+    assert should_count(now - timedelta(minutes=10), now, window=timedelta(minutes=5))
+
+
+def test_reports_land_in_five_minute_buckets_with_their_weight() -> None:
+    at = datetime(2025, 3, 10, 12, 53, 10, tzinfo=UTC)
+    counts = BucketCounts.from_reports(
+        [
+            Report("x", 1, "a", "login", at),
+            Report("x", 2, "b", "app", at + timedelta(minutes=1), 0.5),
+            Report("x", 1, "c", "login", at + timedelta(minutes=2)),  # 12:55: next bucket
+        ]
+    )
+    first = counts.get(datetime(2025, 3, 10, 12, 50, tzinfo=UTC))
+    assert first is not None and first.total == 1.5
+    assert first.by_guild == {1: 1.0, 2: 0.5}
+    assert first.by_problem == {"login": 1.0, "app": 0.5}
+    with pytest.raises(ValueError):
+        Report("x", 1, "a", "it is slow", at)
+    assert counts.totals() == {
+        datetime(2025, 3, 10, 12, 50, tzinfo=UTC): 1.5,
+        datetime(2025, 3, 10, 12, 55, tzinfo=UTC): 1.0,
+    }
+
+
+# --- the statistics -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("k,lam", [(1, 0.5), (5, 1.5), (10, 1.5), (3, 7.0), (20, 7.0), (55, 40.0)])
+def test_poisson_tail_matches_the_textbook_sum(k: int, lam: float) -> None:
+    below = sum(math.exp(-lam) * lam**i / math.factorial(i) for i in range(k))
+    assert poisson_tail(k, lam) == pytest.approx(1 - below, rel=1e-9, abs=1e-15)
+
+
+def test_poisson_tail_is_stable_far_out() -> None:
+    assert poisson_tail(0, 3.0) == 1.0
+    assert 0.0 <= poisson_tail(25_800, 300.0) < 1e-300
+    assert poisson_tail(1_000_000, 1_000_000.0) == pytest.approx(0.5, abs=0.01)
+    assert poisson_tail(10.7, 2.0) == poisson_tail(10, 2.0)  # weighted counts round down
+
+
+def test_no_guild_counts_for_more_than_a_third() -> None:
+    third = 1 / 3
+    assert counted_total([500], third) == 0
+    assert counted_total([250, 250], third) == 0
+    assert counted_total([5, 5, 5], third) == pytest.approx(15)
+    assert counted_total([100, 1, 1], third) == pytest.approx(3)
+    assert counted_total([30, 10, 10, 10, 10], third) == pytest.approx(60)  # 30 capped at 20
+    assert counted_total([4, 3, 3, 2], third) == pytest.approx(12)  # nobody above a third
+
+
+# --- spikes ---------------------------------------------------------------------------------
+
+
+def test_a_quiet_hour_surge_from_many_guilds_is_problems() -> None:
+    reports = burst(45, QUIET - timedelta(minutes=12), 12, guilds=12)
+    reports += burst(15, QUIET - timedelta(minutes=12), 12, guilds=12, problem="app")
+    signal = assess(BucketCounts.from_reports(reports), day_and_night(), QUIET)
+    assert signal.level is CrowdLevel.PROBLEMS
+    assert signal.recent == 60
+    assert signal.usual == pytest.approx(3.0)
+    assert signal.window == timedelta(minutes=15)
+    assert signal.distinct_guilds == 12
+    assert (signal.top_problem, signal.top_problem_share) == ("login", pytest.approx(0.75))
+    assert signal.since == datetime(2025, 3, 10, 3, 55, tzinfo=UTC)
+
+
+def test_normal_volume_in_a_busy_hour_is_not_a_spike() -> None:
+    reports = burst(130, BUSY - timedelta(minutes=12), 12, guilds=40)
+    signal = assess(BucketCounts.from_reports(reports), day_and_night(), BUSY)
+    assert signal.recent == 130 and signal.usual == pytest.approx(120.0)
+    assert signal.level is CrowdLevel.NONE
+    assert signal.since is None
+
+
+def test_a_small_quiet_hour_rise_is_not_problems() -> None:
+    baseline = day_and_night()
+    few = burst(4, QUIET - timedelta(minutes=10), 10, guilds=4)
+    assert assess(BucketCounts.from_reports(few), baseline, QUIET).level is CrowdLevel.NONE
+    # nine reports when three are usual: surprising, yet under the minimum of ten
+    nine = burst(9, QUIET - timedelta(minutes=10), 10, guilds=3)
+    signal = assess(BucketCounts.from_reports(nine), baseline, QUIET)
+    assert signal.recent == 9
+    assert signal.level is CrowdLevel.POSSIBLE
+
+
+def test_cold_start_uses_the_prior() -> None:
+    cold = Baseline()
+    twelve = burst(12, QUIET - timedelta(minutes=10), 10, guilds=4)
+    signal = assess(BucketCounts.from_reports(twelve), cold, QUIET)
+    assert signal.usual == pytest.approx(1.5)  # 0.5 per bucket, three buckets
+    assert signal.level is CrowdLevel.PROBLEMS
+    three = burst(3, QUIET - timedelta(minutes=10), 10, guilds=3)
+    assert assess(BucketCounts.from_reports(three), cold, QUIET).level is CrowdLevel.NONE
+
+
+def test_one_guild_alone_triggers_nothing() -> None:
+    brigade = burst(500, QUIET - timedelta(minutes=10), 10, guilds=1)
+    signal = assess(BucketCounts.from_reports(brigade), day_and_night(), QUIET)
+    assert signal.level is CrowdLevel.NONE
+    assert signal.recent == 0 and signal.distinct_guilds == 1
+
+
+def test_two_guilds_are_not_enough() -> None:
+    pair = burst(500, QUIET - timedelta(minutes=10), 10, guilds=2)
+    baseline = day_and_night()
+    assert assess(BucketCounts.from_reports(pair), baseline, QUIET).level is CrowdLevel.NONE
+    # even with the share cap loosened to a half, the distinct-guild rule still holds
+    loose = CrowdConfig(max_guild_share=0.5)
+    signal = assess(BucketCounts.from_reports(pair), baseline, QUIET, loose)
+    assert signal.recent == 500 and signal.level is CrowdLevel.NONE
+
+
+def test_a_loud_guild_counts_for_a_third_at_most() -> None:
+    reports = burst(500, QUIET - timedelta(minutes=10), 10, guilds=1, first_guild=99)
+    reports += burst(18, QUIET - timedelta(minutes=10), 10, guilds=3)
+    signal = assess(BucketCounts.from_reports(reports), day_and_night(), QUIET)
+    assert signal.recent == 27  # the three small guilds' 18, plus 9 (a third of 27) from it
+    assert signal.distinct_guilds == 4
+    assert signal.level is CrowdLevel.PROBLEMS
+
+
+def test_new_accounts_count_half() -> None:
+    now = QUIET
+    young = [snowflake(now - timedelta(hours=2), i) for i in range(16)]
+    old = [snowflake(now - timedelta(days=400), i) for i in range(16)]
+    start = now - timedelta(minutes=10)
+
+    def reports(users: list[int]) -> BucketCounts:
+        at = [start + i * BUCKET / 8 for i in range(len(users))]
+        return BucketCounts.from_reports(
+            Report("x", 1 + i % 8, hash_user(u, b"s"), "login", at[i], account_weight(u, now))
+            for i, u in enumerate(users)
+        )
+
+    fresh = assess(reports(young), day_and_night(), now)
+    assert fresh.recent == 8 and fresh.level is not CrowdLevel.PROBLEMS
+    real = assess(reports(old), day_and_night(), now)
+    assert real.recent == 16 and real.level is CrowdLevel.PROBLEMS
+
+
+def test_since_is_the_same_after_a_restart() -> None:
+    baseline = day_and_night()
+    t0 = MONDAY + timedelta(hours=3, minutes=40)
+    reports: list[Report] = []
+    for i, n in enumerate([6, 10, 20, 30, 40, 10]):
+        reports += burst(n, t0 + i * BUCKET, 5 if i < 5 else 2, guilds=3)
+    now = t0 + timedelta(minutes=27)
+
+    counts, previous = BucketCounts(), None
+    minute = t0 - timedelta(minutes=10)
+    while minute <= now:  # live: assess every minute with what has arrived so far
+        counts = BucketCounts.from_reports(r for r in reports if r.at <= minute)
+        previous = assess(counts, baseline, minute, previous=previous)
+        minute += timedelta(minutes=1)
+    restarted = assess(counts, baseline, now)
+
+    assert previous is not None and previous.level is CrowdLevel.PROBLEMS
+    assert previous.since == t0
+    assert restarted.since == t0
+
+
+def test_peak_keeps_the_first_highest_count() -> None:
+    peak = Peak()
+    t = datetime(2025, 3, 10, 12, 50, tzinfo=UTC)
+    assert peak.update(100, t)
+    assert peak.update(25_800, t + timedelta(minutes=1))
+    assert not peak.update(25_800, t + timedelta(minutes=2))
+    assert not peak.update(640, t + timedelta(hours=3))
+    assert (peak.count, peak.at) == (25_800, t + timedelta(minutes=1))
+
+
+# --- the seeds' outage, replayed ------------------------------------------------------------
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    limit, k, p = math.exp(-lam), 0, rng.random()
+    while p > limit:
+        k, p = k + 1, p * rng.random()
+    return k
+
+
+def _usual_per_bucket(t: datetime) -> float:
+    return 30 + 20 * math.sin(2 * math.pi * (t.hour + t.minute / 60 - 9) / 24)
+
+
+def _outage_per_minute(t: datetime) -> float:
+    """Reports beyond the usual: a ramp from 12:20 to 12:50, then a fix lands at 12:51 and
+    reports fall fast, with a long tail of people still reporting for hours."""
+    m = (t - MONDAY).total_seconds() / 60 - 12 * 60
+    if 20 <= m <= 50:
+        return 2840 * ((m - 20) / 30) ** 2
+    if m > 50:
+        x = m - 51
+        return 2840 * (0.15 * math.exp(-x / 5) + 0.10 * math.exp(-x / 50))
+    return 0.0
+
+
+def test_replay_of_the_seeds_curve() -> None:
+    """25,800 reports at the peak at 12:51 GMT, under 650 a few hours later."""
+    rng = random.Random(7)
+    start = MONDAY - timedelta(weeks=4)
+    history, t = {}, start
+    while t < MONDAY:
+        history[t] = float(sum(_poisson(rng, _usual_per_bucket(t) / 5) for _ in range(5)))
+        t += BUCKET
+    baseline = Baseline()
+    baseline.learn(history, start, MONDAY)
+
+    problems = ["login"] * 63 + ["app"] * 17 + ["website"] * 10 + ["connection"] * 10
+    counts, peak = BucketCounts(), Peak()
+    signals: list[tuple[datetime, CrowdSignal]] = []
+    previous: CrowdSignal | None = None
+    now = MONDAY + timedelta(hours=11)
+    while now < MONDAY + timedelta(hours=18):
+        previous = assess(counts, baseline, now, previous=previous)
+        signals.append((now, previous))
+        if previous.level is not CrowdLevel.NONE:
+            peak.update(previous.recent, now)
+        usual = _poisson(rng, _usual_per_bucket(now) / 5)
+        outage = round(_outage_per_minute(now))
+        for i in range(usual + outage):
+            problem = rng.choice(problems) if i >= usual else rng.choice(problems[::10])
+            at = now + timedelta(minutes=1) * i / (usual + outage)
+            counts.add(Report("x", rng.randrange(400), f"u{i}", problem, at))
+        now += timedelta(minutes=1)
+
+    assert (round(peak.count, -2), peak.at) == (25_800, MONDAY + timedelta(hours=12, minutes=51))
+    at_peak = dict(signals)[MONDAY + timedelta(hours=12, minutes=51)]
+    assert at_peak.level is CrowdLevel.PROBLEMS
+    assert at_peak.top_problem == "login" and at_peak.top_problem_share == pytest.approx(
+        0.63, abs=0.02
+    )
+    assert at_peak.since is not None
+    assert MONDAY + timedelta(hours=12, minutes=20) <= at_peak.since
+    assert at_peak.since <= MONDAY + timedelta(hours=12, minutes=30)
+    later = dict(signals)[MONDAY + timedelta(hours=15, minutes=51)]
+    assert later.recent < 650
+
+    # one rise and one fall: NONE … POSSIBLE/PROBLEMS … NONE, never back up again
+    levels = [s.level for _, s in signals]
+    raised = [i for i, level in enumerate(levels) if level is not CrowdLevel.NONE]
+    assert raised and raised == list(range(raised[0], raised[-1] + 1))
+    assert levels[0] is CrowdLevel.NONE and levels[-1] is CrowdLevel.NONE
+    assert CrowdLevel.PROBLEMS in levels[raised[0] : raised[-1] + 1]
+    assert all(s.since == at_peak.since for _, s in signals[raised[0] : raised[-1] + 1])

@@ -1,0 +1,323 @@
+"""bot/notify/render.py: golden renderings, direction of every Arabic interpolation, Discord's
+limits, outside text made safe, the /isitdown answer for each status."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.detect.model import Confidence, CrowdLevel, CrowdSignal, EventKind, Evidence, Verdict
+from bot.i18n import FSI, PDI, Text, Translator, isolate, translations
+from bot.i18n import has_ltr_or_digits
+from bot.notify import text as tx
+from bot.notify.render import (
+    COLORS,
+    PROBLEM_LABELS,
+    RenderedMessage,
+    ServiceNames,
+    as_text,
+    problem_label,
+    render_alert,
+    render_both,
+    render_event,
+    render_for,
+    render_recovery,
+    render_resolved_alert,
+    render_unstable,
+    render_verdict,
+)
+from bot.sources.base import SourceRole
+from bot.status import Status
+from tests.notify import samples as s
+
+GOLDEN = Path(__file__).resolve().parent.parent / "golden"
+UPDATE_GOLDEN = os.environ.get("UPDATE_GOLDEN") == "1"
+
+EVENTS = {
+    "alert": (s.ALERT, s.OPENED_AT),
+    "update": (s.UPDATE, s.ESCALATED_AT),
+    "recovery": (s.RECOVERY, s.RESOLVED_AT),
+}
+VARIANTS = {
+    "en": ("en", "UTC", "latn"),
+    "ar-latn": ("ar", "Asia/Riyadh", "latn"),
+    "ar-arab": ("ar", "Asia/Riyadh", "arab"),
+    "both-arab": ("both", "Asia/Riyadh", "arab"),
+}
+
+
+def rendered(name: str, variant: str) -> str:
+    event, now = EVENTS[name]
+    language, tz, digits = VARIANTS[variant]
+    return as_text(render_for(language, render_event, event, s.X, tz=tz, digits=digits, now=now)) + "\n"
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("name", EVENTS)
+def test_golden(name: str, variant: str) -> None:
+    """Compared exactly with tests/golden/<name>.<variant>.txt (UPDATE_GOLDEN=1 rewrites them;
+    read every changed file before committing it)."""
+    path = GOLDEN / f"{name}.{variant}.txt"
+    text = rendered(name, variant)
+    if UPDATE_GOLDEN:
+        path.write_text(text, encoding="utf-8")
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_golden_story_in_plain_words() -> None:
+    """The hand-checked phrases of the issue, whatever the layout around them."""
+    bare = lambda x: x.replace(FSI, "").replace(PDI, "")  # noqa: E731
+    ar = bare(rendered("alert", "ar-arab"))
+    assert "انقطاع في خدمة إكس" in ar
+    assert "١٬٢٤٠ بلاغًا خلال آخر ١٥ دقيقة (المعتاد ١٢) · ٦٣٪ لا يستطيعون تسجيل الدخول" in ar
+    assert "تقول إن جميع الأنظمة تعمل" in ar
+    en = bare(rendered("alert", "en"))
+    assert "1,240 reports in the last 15 minutes (usually 12) · 63% can't log in" in en
+    assert "Says all systems are operational, with no word of this problem for 25 minutes." in en
+    recovery_ar = bare(rendered("recovery", "ar-arab"))
+    assert "عودة خدمة إكس" in recovery_ar and "٣ ساعات و١٢ دقيقة" in recovery_ar and "٢٥٬٨٠٠ بلاغ" in recovery_ar
+    recovery_en = bare(rendered("recovery", "en"))
+    assert "3 hours 12 minutes" in recovery_en and "25,800 reports at 12:51\u202fPM" in recovery_en
+
+
+def test_both_is_arabic_first_in_one_message() -> None:
+    messages = render_for("both", render_event, s.ALERT, s.X, tz="Asia/Riyadh", digits="arab", now=s.OPENED_AT)
+    assert [m.lang for m in messages] == ["ar", "en"]
+    assert sum(m.size() for m in messages) <= tx.TOTAL_MAX
+
+
+def test_render_for_single_languages() -> None:
+    assert [m.lang for m in render_for("ar", render_event, s.ALERT, s.X, now=s.OPENED_AT)] == ["ar"]
+    assert [m.lang for m in render_for("en", render_event, s.ALERT, s.X, now=s.OPENED_AT)] == ["en"]
+
+
+# --- direction -----------------------------------------------------------------------------------
+
+LATIN = ServiceNames("github", "GitHub", None, status_url="https://www.githubstatus.com")
+
+
+def all_arabic_renderings(t: Translator) -> list[RenderedMessage]:
+    """Every kind of message, with Latin names, URLs, codes and numbers in them."""
+    out = []
+    for names in (s.X, LATIN):
+        out.append(render_alert(s.ALERT, names, t=t, now=s.OPENED_AT))
+        out.append(render_alert(s.UPDATE, names, t=t, now=s.ESCALATED_AT))
+        out.append(render_alert(replace(s.UPDATE, kind=EventKind.DEESCALATED, status=Status.PARTIAL_OUTAGE, previous_status=Status.MAJOR_OUTAGE), names, t=t, now=s.ESCALATED_AT))
+        out.append(render_alert(replace(s.UPDATE, kind=EventKind.UPDATED), names, t=t, now=s.ESCALATED_AT + timedelta(days=1)))
+        out.append(render_recovery(s.RECOVERY, names, t=t, now=s.RESOLVED_AT))
+        out.append(render_recovery(replace(s.RECOVERY, extra={"peak_status": "degraded"}), names, t=t, now=s.RESOLVED_AT + timedelta(days=2)))
+        out.append(render_resolved_alert(s.RECOVERY, names, t=t, now=s.RESOLVED_AT))
+        out.append(render_unstable(replace(s.ALERT, kind=EventKind.UNSTABLE), names, t=t, now=s.OPENED_AT))
+        for verdict in VERDICTS.values():
+            out.append(render_verdict(verdict, names, t=t, now=s.RESOLVED_AT))
+        out.append(render_verdict(s.VERDICT_OK, names, t=t, now=s.RESOLVED_AT, crowd=s.QUIET_CROWD))
+    for kind in ("timeout", "dns", "tls", "connection", "error_page", "weird"):
+        probe = Evidence(SourceRole.PROBE, "http", Status.MAJOR_OUTAGE, http_status=502, latency_ms=12.0, error_kind=kind)
+        out.append(render_alert(replace(s.ALERT, evidence=(probe, replace(probe, source_kind="dns"))), LATIN, t=t, now=s.OPENED_AT))
+    return out
+
+
+@pytest.mark.parametrize("digits", ["latn", "arab"])
+def test_every_arabic_interpolation_is_isolated(digits: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[tuple[Translator, dict[str, Any], str]] = []
+    original = Translator._format
+
+    def recording(self: Translator, template: str, kw: dict[str, Any]) -> Text:
+        result = original(self, template, kw)
+        calls.append((self, dict(kw), result))
+        return result
+
+    monkeypatch.setattr(Translator, "_format", recording)
+    t = translations("ar", tz="Asia/Riyadh", digits=digits)
+    messages = all_arabic_renderings(t)
+    assert len(calls) > 100
+    problems = []
+    for translator, kw, result in calls:
+        for name, value in kw.items():
+            if isinstance(value, Text):
+                continue  # produced by the translator, its own values were checked
+            shown = translator.number(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+            if has_ltr_or_digits(shown) and isolate(shown) not in result:
+                problems.append(f"{name}={shown!r} not isolated in {result!r}")
+    assert not problems, "\n".join(problems)
+    for message in messages:
+        for part in (message.title, message.description, message.footer, *(x for f in message.fields for x in f)):
+            assert part.count(FSI) == part.count(PDI), part
+
+
+def test_no_latin_digits_leak_into_eastern_arabic_text() -> None:
+    t = translations("ar", tz="Asia/Riyadh", digits="arab")
+    for message in all_arabic_renderings(t):
+        text = message.as_text()
+        visible = "".join(part.split("](")[0] for part in text.split("\n") if not part.startswith("<"))
+        # Latin digits may only appear inside link targets and quoted outside text
+        for line in visible.splitlines():
+            if "«" in line:
+                continue
+            assert not any(c.isascii() and c.isdigit() for c in line), line
+
+
+# --- /isitdown -----------------------------------------------------------------------------------
+
+
+def verdict(status: Status, confidence: Confidence | None, *evidence: Evidence, **kw: Any) -> Verdict:
+    return Verdict("x", status, confidence, s.RESOLVED_AT, evidence, since=s.STARTED if status.is_outage else None, **kw)
+
+
+VERDICTS = {
+    Status.OPERATIONAL: s.VERDICT_OK,
+    Status.DEGRADED: verdict(Status.DEGRADED, Confidence.UNCONFIRMED, s.OFFICIAL_OK, s.CROWD, unacknowledged=True),
+    Status.PARTIAL_OUTAGE: verdict(Status.PARTIAL_OUTAGE, Confidence.LIKELY, s.OFFICIAL_OK, replace(s.HTTP_503, status=Status.PARTIAL_OUTAGE)),
+    Status.MAJOR_OUTAGE: verdict(Status.MAJOR_OUTAGE, Confidence.CONFIRMED, s.OFFICIAL_MAJOR, s.HTTP_503, s.CROWD),
+    Status.MAINTENANCE: verdict(
+        Status.MAINTENANCE,
+        Confidence.CONFIRMED,
+        Evidence(SourceRole.OFFICIAL, "statuspage", Status.MAINTENANCE, since=s.STARTED, official_title="Database upgrade"),
+    ),
+    Status.UNKNOWN: verdict(Status.UNKNOWN, None, Evidence(SourceRole.OFFICIAL, "statuspage", Status.UNKNOWN, error_kind="timeout")),
+}
+
+VERDICT_TITLES = {
+    Status.OPERATIONAL: ("X is up", "خدمة إكس تعمل بشكل طبيعي"),
+    Status.DEGRADED: ("Possible problems with X", "مشكلات محتملة في خدمة إكس"),
+    Status.PARTIAL_OUTAGE: ("X is partly down", "انقطاع جزئي في خدمة إكس"),
+    Status.MAJOR_OUTAGE: ("X is down", "انقطاع في خدمة إكس"),
+    Status.MAINTENANCE: ("X: scheduled maintenance", "صيانة مجدولة لخدمة إكس"),
+    Status.UNKNOWN: ("Can't tell whether X is down", "تعذّر التحقق من حالة خدمة إكس"),
+}
+
+
+@pytest.mark.parametrize("status", list(VERDICTS))
+def test_isitdown_titles_and_colors(status: Status) -> None:
+    english, arabic = VERDICT_TITLES[status]
+    en = render_verdict(VERDICTS[status], s.X, t=translations("en"), now=s.RESOLVED_AT)
+    ar = render_verdict(VERDICTS[status], s.X, t=translations("ar"), now=s.RESOLVED_AT)
+    assert en.title == english and ar.title == arabic
+    assert en.color == ar.color == COLORS[status]
+
+
+def test_isitdown_wording() -> None:
+    t = translations("en")
+    ok = render_verdict(s.VERDICT_OK, s.X, t=t, now=s.RESOLVED_AT, crowd=s.QUIET_CROWD)
+    assert ok.description == "No problems right now.\nChecked at 3:32\u202fPM."
+    assert ("User reports", "3 reports in the last 30 minutes (usually 4)") in ok.fields
+    assert ("Our checks", "Responds normally (HTTP 200 in 231 ms).") in ok.fields
+    likely = render_verdict(VERDICTS[Status.PARTIAL_OUTAGE], s.X, t=t, now=s.RESOLVED_AT)
+    assert "Likely: only our checks show it so far." in likely.description
+    unconfirmed = render_verdict(VERDICTS[Status.DEGRADED], s.X, t=t, now=s.RESOLVED_AT)
+    assert "Not confirmed: only user reports point to it so far." in unconfirmed.description
+    maintenance = render_verdict(VERDICTS[Status.MAINTENANCE], s.X, t=t, now=s.RESOLVED_AT)
+    assert "Confirmed" not in maintenance.description
+    assert any("“Database upgrade”" in value for _, value in maintenance.fields)
+    unknown = render_verdict(VERDICTS[Status.UNKNOWN], s.X, t=translations("ar"), now=s.RESOLVED_AT)
+    assert ("صفحة الحالة الرسمية", "تعذّرت قراءتها في الوقت الحالي.\n[افتح صفحة الحالة](https://api.twitterstat.us)") in unknown.fields
+
+
+def test_isitdown_both_languages() -> None:
+    messages = render_both(render_verdict, VERDICTS[Status.MAJOR_OUTAGE], s.X, ar=translations("ar"), en=translations("en"), now=s.RESOLVED_AT)
+    assert [m.title for m in messages] == ["انقطاع في خدمة إكس", "X is down"]
+
+
+# --- other messages ------------------------------------------------------------------------------
+
+
+def test_unstable_notice() -> None:
+    event = replace(s.ALERT, kind=EventKind.UNSTABLE)
+    en = render_event(event, s.X, t=translations("en"), now=s.OPENED_AT)
+    ar = render_event(event, s.X, t=translations("ar"), now=s.OPENED_AT)
+    assert en.title == "X is unstable" and ar.title == "خدمة إكس غير مستقرة"
+    assert en.description.startswith("X keeps going down and coming back.")
+
+
+def test_resolved_alert_edit() -> None:
+    message = render_resolved_alert(s.RECOVERY, s.X, t=translations("ar", tz="Asia/Riyadh", digits="arab"), now=s.RESOLVED_AT)
+    assert message.title == "انتهى الانقطاع في خدمة إكس"
+    assert message.description.replace(FSI, "").replace(PDI, "") == "انتهى بعد ٣ ساعات و١٢ دقيقة (من ٣:٢٠ م إلى ٦:٣٢ م)."
+    assert message.color == COLORS[Status.OPERATIONAL]
+
+
+def test_disruption_recovery_does_not_say_outage() -> None:
+    event = replace(s.RECOVERY, extra={"peak_status": "degraded"}, previous_status=Status.DEGRADED)
+    en = render_recovery(event, s.X, t=translations("en"), now=s.RESOLVED_AT)
+    assert en.description == "X is working normally again. The disruption lasted 3 hours 12 minutes."
+
+
+def test_problem_categories_are_localized() -> None:
+    ar = {problem_label(translations("ar"), key) for key in PROBLEM_LABELS}
+    en = {problem_label(translations("en"), key) for key in PROBLEM_LABELS}
+    assert len(ar) == len(en) == 7
+    assert problem_label(translations("ar"), "login") == "تسجيل الدخول"
+    assert problem_label(translations("en"), "nonsense") == "Something else"
+
+
+@pytest.mark.parametrize("problem", sorted(PROBLEM_LABELS))
+def test_crowd_problem_share_lines(problem: str) -> None:
+    crowd = replace(s.CROWD, top_problem=problem)
+    message = render_alert(replace(s.ALERT, evidence=(crowd,)), s.X, t=translations("ar", digits="arab"), now=s.OPENED_AT)
+    value = dict(message.fields)["بلاغات المستخدمين"]
+    assert "٦٣٪" in value and " · " in value
+
+
+# --- safety and limits ---------------------------------------------------------------------------
+
+
+def test_outside_text_cannot_ping_or_hide_links() -> None:
+    for lang in ("ar", "en"):
+        message = render_alert(s.UPDATE, s.X, t=translations(lang), now=s.ESCALATED_AT)
+        text = message.as_text()
+        assert "@everyone" not in text and "<@&123456789012345678>" not in text
+        assert "[our updates](" not in text and "https://evil.example/phish" in text
+
+
+def test_huge_outside_text_is_trimmed_within_discord_limits() -> None:
+    words = " ".join(f"word{i}" for i in range(4000))
+    official = replace(s.OFFICIAL_MAJOR, official_title="Title " * 200, official_update=words)
+    probes = tuple(replace(s.HTTP_503, source_kind=f"probe{i}") for i in range(40))
+    event = replace(s.UPDATE, evidence=(official, *probes, s.CROWD), official_update=words)
+    names = ServiceNames("long", "L" * 300, "ل" * 300)
+    for lang in ("ar", "en"):
+        message = render_alert(event, names, t=translations(lang), now=s.ESCALATED_AT)
+        assert tx.utf16_len(message.title) <= tx.TITLE_MAX
+        assert len(message.fields) <= tx.FIELDS_MAX
+        assert all(tx.utf16_len(v) <= tx.FIELD_VALUE_MAX and tx.utf16_len(n) <= tx.FIELD_NAME_MAX for n, v in message.fields)
+        assert message.size() <= tx.TOTAL_MAX
+        update = dict(message.fields)[translations(lang).gettext("Latest official update")]
+        assert tx.ELLIPSIS in update and "word3999" not in update
+    both = render_for("both", render_alert, event, names, now=s.ESCALATED_AT)
+    assert sum(m.size() for m in both) <= tx.TOTAL_MAX
+
+
+def test_fit_shrinks_an_oversized_message() -> None:
+    big = RenderedMessage(title="t", description="d " * 3000, color=1, fields=tuple((f"f{i}", "v " * 600) for i in range(30)))
+    fitted = big.fit()
+    assert fitted.size() <= tx.TOTAL_MAX and len(fitted.fields) <= tx.FIELDS_MAX
+    assert tx.utf16_len(fitted.description) <= tx.DESCRIPTION_MAX
+
+
+def test_embed_dict_shape() -> None:
+    message = render_alert(s.ALERT, s.X, t=translations("en"), now=s.OPENED_AT)
+    data = message.to_embed_dict()
+    assert data["title"] == "X is down"
+    assert data["url"] == "https://api.twitterstat.us"
+    assert data["color"] == COLORS[Status.MAJOR_OUTAGE]
+    assert data["fields"][0] == {"name": "Official status page", "value": message.fields[0][1], "inline": False}
+    assert data["footer"] == {"text": "Times in UTC"}
+
+
+def test_unsafe_official_urls_are_not_linked() -> None:
+    official = replace(s.OFFICIAL_OK, official_url="javascript:alert(1)")
+    message = render_alert(replace(s.ALERT, evidence=(official, s.HTTP_503)), ServiceNames("x", "X"), t=translations("en"), now=s.OPENED_AT)
+    assert message.url is None
+    assert "javascript" not in message.as_text()
+
+
+def test_crowd_signal_quiet_baseline_below_one() -> None:
+    crowd = CrowdSignal(CrowdLevel.NONE, recent=0, usual=0.2, window=timedelta(minutes=30))
+    message = render_verdict(s.VERDICT_OK, s.X, t=translations("ar", digits="arab"), now=s.RESOLVED_AT, crowd=crowd)
+    value = dict(message.fields)["بلاغات المستخدمين"].replace(FSI, "").replace(PDI, "")
+    assert value == "لا توجد بلاغات خلال آخر ٣٠ دقيقة (المعتاد أقل من ١)"

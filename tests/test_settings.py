@@ -1,0 +1,89 @@
+"""Settings come from the environment exactly as DESIGN.md's table says, validated at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import DEFAULT_CANARIES, Settings, SettingsError
+
+
+def test_defaults_match_the_design_table() -> None:
+    s = Settings.from_env({})
+    assert s.discord_token is None
+    assert s.discord_api_base == "https://discord.com/api/v10"
+    assert s.database_url == "sqlite://data/outage-bot.sqlite3"
+    assert s.services_file is None
+    assert s.poll_interval == 60.0
+    assert s.allow_private_targets is False
+    assert s.health_port is None
+    assert s.canary_targets == DEFAULT_CANARIES
+    assert any(t.startswith("dns://") for t in s.canary_targets)
+
+
+def test_every_variable_is_read(tmp_path: Path) -> None:
+    catalog = tmp_path / "c.toml"
+    catalog.write_text("")
+    s = Settings.from_env(
+        {
+            "DISCORD_TOKEN": " abc ",
+            "DISCORD_API_BASE": "http://127.0.0.1:8080/api/v10/",
+            "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test",
+            "SERVICES_FILE": str(catalog),
+            "POLL_INTERVAL": "30",
+            "ALLOW_PRIVATE_TARGETS": "1",
+            "HEALTH_PORT": "8081",
+            "CANARY_TARGETS": "https://a.example/, dns://b.example, c.example:443",
+            "LOG_FORMAT": "json",
+        }
+    )
+    assert s.require_token() == "abc"
+    assert s.discord_api_base == "http://127.0.0.1:8080/api/v10"
+    assert s.database_url.startswith("postgres://")
+    assert s.services_file == catalog
+    assert s.poll_interval == 30.0
+    assert s.allow_private_targets is True
+    assert s.health_port == 8081
+    assert s.canary_targets == ("https://a.example/", "dns://b.example", "c.example:443")
+    assert s.log_format == "json"
+
+
+def test_empty_canary_list_turns_the_self_check_off() -> None:
+    assert Settings.from_env({"CANARY_TARGETS": ""}).canary_targets == ()
+
+
+@pytest.mark.parametrize(
+    ("env", "mentions"),
+    [
+        ({"DATABASE_URL": "mongodb://x"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "sqlite://"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgres:///db"}, "DATABASE_URL"),
+        ({"SERVICES_FILE": "/definitely/not/here.toml"}, "SERVICES_FILE"),
+        ({"POLL_INTERVAL": "soon"}, "POLL_INTERVAL"),
+        ({"POLL_INTERVAL": "1"}, "POLL_INTERVAL"),
+        ({"ALLOW_PRIVATE_TARGETS": "maybe"}, "ALLOW_PRIVATE_TARGETS"),
+        ({"HEALTH_PORT": "99999"}, "HEALTH_PORT"),
+        ({"DISCORD_API_BASE": "discord.com"}, "DISCORD_API_BASE"),
+        ({"CANARY_TARGETS": "ftp://x"}, "CANARY_TARGETS"),
+        ({"CANARY_TARGETS": "host-without-port"}, "CANARY_TARGETS"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+    ],
+)
+def test_bad_values_give_one_line_naming_the_variable(env: dict[str, str], mentions: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        Settings.from_env(env)
+    message = str(info.value)
+    assert message.startswith(mentions) or mentions in message
+    assert "\n" not in message
+
+
+def test_missing_token_says_what_to_set() -> None:
+    with pytest.raises(SettingsError, match="DISCORD_TOKEN is not set"):
+        Settings.from_env({}).require_token()
+
+
+def test_password_is_not_echoed_back() -> None:
+    with pytest.raises(SettingsError) as info:
+        Settings.from_env({"DATABASE_URL": "postgres://user:hunter2@/db"})
+    assert "hunter2" not in str(info.value)
