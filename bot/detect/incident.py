@@ -77,6 +77,9 @@ class IncidentConfig:
     flap_window: timedelta = timedelta(minutes=30)  # … in W
     peak_growth: float = 1.5
     peak_min_delta: int = 10
+    #: a growing report count alone edits the alert at most this often: with thousands of
+    #: subscribed channels every edit is thousands of requests against Discord's 50/s
+    peak_update_every: timedelta = timedelta(minutes=10)
     gap: timedelta = timedelta(minutes=5)  # longer between steps = the bot was stopped
 
     def __post_init__(self) -> None:
@@ -107,6 +110,7 @@ class OpenIncident:
     report_peak_at: datetime | None = None
     announced_peak: int = 0
     unacknowledged: bool = False  # last announced: the official page did not acknowledge it
+    announced_at: datetime | None = None  # when the last message about it went out
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +152,7 @@ class IncidentState:
                 "report_peak_at": _iso(inc.report_peak_at),
                 "announced_peak": inc.announced_peak,
                 "unacknowledged": inc.unacknowledged,
+                "announced_at": _iso(inc.announced_at),
             },
             "unstable": self.unstable,
             "last_flip_at": _iso(self.last_flip_at),
@@ -175,6 +180,7 @@ class IncidentState:
                 report_peak_at=_opt_dt(raw.get("report_peak_at")),
                 announced_peak=raw.get("announced_peak", 0),
                 unacknowledged=raw.get("unacknowledged", False),
+                announced_at=_opt_dt(raw.get("announced_at")),
             )
         return cls(
             service_id=data["service_id"],
@@ -259,6 +265,7 @@ def _open(
         report_peak_at=now if reports is not None else None,
         announced_peak=reports or 0,
         unacknowledged=verdict.unacknowledged,
+        announced_at=now,
     )
     kind = EventKind.OPENED
     extra: dict[str, str] = {}
@@ -309,6 +316,8 @@ def _follow(
         previous = old.status
     peak = new.report_peak or 0
     peak_news = peak >= max(old.announced_peak * config.peak_growth, old.announced_peak + config.peak_min_delta)
+    if peak_news and old.announced_at is not None and now - old.announced_at < config.peak_update_every:
+        peak_news = False  # told recently: the next edit carries the new peak
     update_news = new.official_update is not None and new.official_update != old.official_update
     acknowledged = old.unacknowledged and official_down(verdict)
     if kind is None and (peak_news or update_news or acknowledged):
@@ -322,6 +331,7 @@ def _follow(
         confidence=verdict.confidence,
         announced_peak=announced,
         unacknowledged=verdict.unacknowledged,
+        announced_at=now,
     )
     extra = {"acknowledged": "true"} if acknowledged else {}
     return replace(s, incident=new), _event(kind, new, verdict, now, previous=previous, extra=extra)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from bot.db import models as m
 from bot.db.setup import close_db, init_db, upgrade
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL")
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "bot" / "db" / "migrations"
 T0 = datetime(2026, 11, 21, 12, 51, tzinfo=timezone.utc)
 
 
@@ -30,28 +32,43 @@ async def _reset_postgres(url: str) -> None:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path):
+    """An empty database (the public schema on PostgreSQL, reset) — tests connect themselves,
+    in their own task, because tortoise keeps the connection in a context variable."""
     if request.param == "sqlite":
-        url = f"sqlite://{tmp_path}/db/bot.sqlite3"
-    else:
-        if not PG_URL:
-            pytest.skip("TEST_POSTGRES_URL is not set: PostgreSQL model tests skipped")
-        url = PG_URL
-        await _reset_postgres(url)
-    yield url
-    await close_db()
+        yield f"sqlite://{tmp_path}/db/bot.sqlite3"
+        return
+    if not PG_URL:
+        pytest.skip("TEST_POSTGRES_URL is not set: PostgreSQL model tests skipped")
+    await _reset_postgres(PG_URL)
+    yield PG_URL
+    await _reset_postgres(PG_URL)
+
+
+@asynccontextmanager
+async def connected(url: str, *, migrate: bool = True):
+    await init_db(url, apply_migrations=migrate)
+    try:
+        yield
+    finally:
+        await close_db()
 
 
 async def test_migrations_apply_twice_and_record_themselves(database_url: str) -> None:
     await upgrade(database_url)
     await upgrade(database_url)  # a second run finds nothing to do
-    await init_db(database_url, apply_migrations=False)
-    conn = Tortoise.get_connection("default")
-    _, rows = await conn.execute_query("SELECT name FROM tortoise_migrations")
-    assert [r["name"] for r in rows] == ["0001_initial"]
+    async with connected(database_url, migrate=False):
+        conn = Tortoise.get_connection("default")
+        _, rows = await conn.execute_query("SELECT name FROM tortoise_migrations")
+        names = [r["name"] for r in rows]
+    assert names == sorted(p.stem for p in MIGRATIONS_DIR.glob("0*.py"))
 
 
 async def test_models_round_trip(database_url: str) -> None:
-    await init_db(database_url)
+    async with connected(database_url):
+        await _round_trip()
+
+
+async def _round_trip() -> None:
     await m.GuildSettings.create(guild_id=42, language="ar", timezone="Asia/Riyadh", digits="arab")
     settings = await m.GuildSettings.get(guild_id=42)
     assert (settings.language, settings.timezone, settings.digits) == ("ar", "Asia/Riyadh", "arab")
@@ -90,21 +107,17 @@ async def test_models_round_trip(database_url: str) -> None:
 
 
 async def test_a_failed_transaction_writes_nothing(database_url: str) -> None:
-    await init_db(database_url)
-    with pytest.raises(RuntimeError):
-        async with in_transaction():
-            incident = await m.Incident.create(key="k", service_id="x", status="degraded", peak_status="degraded", started_at=T0)
-            await m.IncidentEventRecord.create(incident=incident, kind="opened", at=T0, status="degraded", payload={})
-            raise RuntimeError("crash between the incident and its deliveries")
-    assert await m.Incident.all().count() == 0
-    assert await m.IncidentEventRecord.all().count() == 0
+    async with connected(database_url):
+        with pytest.raises(RuntimeError):
+            async with in_transaction():
+                incident = await m.Incident.create(key="k", service_id="x", status="degraded", peak_status="degraded", started_at=T0)
+                await m.IncidentEventRecord.create(incident=incident, kind="opened", at=T0, status="degraded", payload={})
+                raise RuntimeError("crash between the incident and its deliveries")
+        assert await m.Incident.all().count() == 0
+        assert await m.IncidentEventRecord.all().count() == 0
 
 
 async def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
-    url = f"sqlite://{tmp_path}/wal.sqlite3"
-    await init_db(url)
-    try:
+    async with connected(f"sqlite://{tmp_path}/wal.sqlite3"):
         _, rows = await Tortoise.get_connection("default").execute_query("PRAGMA journal_mode")
-        assert rows[0][0].lower() == "wal"
-    finally:
-        await close_db()
+    assert rows[0][0].lower() == "wal"

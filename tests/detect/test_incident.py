@@ -165,10 +165,23 @@ def test_escalation_carries_previous_status_and_resolution_its_duration() -> Non
 def test_report_peak_updates_only_on_significant_growth() -> None:
     state, kinds = DOWN, []
     for i, reports in enumerate([120, 149, 150, 200, 224, 225, 300, 40]):
-        state, events = step(state, verdict(PART, reports=reports), T0 + i * MIN)
+        state, events = step(state, verdict(PART, reports=reports), T0 + i * 11 * MIN)
         kinds.append((reports, [e.kind for e in events]))
     assert [r for r, k in kinds if k == [E.UPDATED]] == [150, 225]
     assert state.incident is not None and state.incident.report_peak == 300
+
+
+def test_a_growing_report_count_edits_the_alert_at_most_every_ten_minutes() -> None:
+    """Each edit is one request per subscribed channel: a climb must not become an edit storm."""
+    state, updated_at = DOWN, []
+    for minute in range(0, 60):
+        reports = 100 * 2 ** (minute // 2)  # doubles every two minutes
+        state, events = step(state, verdict(PART, reports=reports), T0 + minute * MIN)
+        updated_at += [minute for e in events if e.kind is E.UPDATED]
+    assert updated_at and all(b - a >= 10 for a, b in zip(updated_at, updated_at[1:]))
+    assert len(updated_at) <= 6
+    restored = type(state).from_dict(state.to_dict())
+    assert restored.incident is not None and restored.incident.announced_at == state.incident.announced_at
 
 
 # --- stories driven through fusion, with a simulated clock -----------------------------------

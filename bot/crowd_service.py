@@ -1,0 +1,494 @@
+"""Crowd reports on storage: record "down for me", count them, compare them with what is usual.
+
+The arithmetic is pure and lives in ``bot.detect.crowd`` and ``bot.detect.baseline``; this
+module is the I/O around it:
+
+* ``record`` — one report: the user is kept only as a salted hash (the salt is generated once
+  and kept in ``KeyValue``), accounts younger than a day weigh half, and a user's report counts
+  once per service per 30 minutes. The raw report and its 5-minute ``CrowdBucket`` count are
+  written in one transaction. A repeat is stored with ``counted=False`` (thanked, not counted).
+* ``signal`` — the ``CrowdSignal`` the monitor fuses into the verdict. Anti-brigading needs
+  per-guild counts, so it reads the raw reports of the last window (aggregated in SQL per
+  bucket, guild and problem), never just the bucket totals.
+* ``counts`` — reports in the last 30 minutes against the usual, for ``/status``, ``/isitdown``
+  and the ``/report`` answer.
+* ``purge`` — raw reports go after ``retention`` (7 days), bucket counts after
+  ``bucket_retention`` (56 days, the baseline's 8 weeks of memory).
+
+Baselines are cached in memory, relearned at most every ``relearn_every`` from the bucket
+history (only the full hours not learned yet) and persisted in ``KeyValue`` with the hour they
+are learned up to, so a restart neither forgets them nor learns an hour twice. A service's
+history starts at its first bucket: the hours before anyone reported it are not learned as
+zeros, which errs on the side of a higher baseline (fewer false alarms). Hours the bot was
+stopped have no buckets and are learned as zeros, which the baseline's median absorbs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F
+from tortoise.functions import Sum
+from tortoise.transactions import in_transaction
+
+from bot.catalog import Catalog, Service
+from bot.db.models import CrowdBucket, CrowdReport, KeyValue
+from bot.detect.baseline import BUCKET, Baseline, BaselineConfig, bucket_start
+from bot.detect.crowd import (
+    PROBLEMS,
+    RATE_LIMIT_WINDOW,
+    Bucket,
+    BucketCounts,
+    CrowdConfig,
+    account_weight,
+    assess,
+    hash_user,
+    should_count,
+)
+from bot.detect.model import CrowdLevel, CrowdSignal
+from bot.i18n import N_, Text, Translator
+from bot.notify.render import crowd_line
+from bot.services.errors import UserError
+from bot.services.status import in_arabic_script
+from bot.services.subscriptions import ERR_UNKNOWN_SERVICE
+
+__all__ = [
+    "CrowdService",
+    "CrowdServiceConfig",
+    "PurgeResult",
+    "RecordResult",
+    "ReportCounts",
+    "UnknownService",
+    "report_reply",
+    "utcnow",
+]
+
+log = logging.getLogger(__name__)
+
+SALT_KEY = "crowd:salt"
+BASELINE_PREFIX = "crowd:baseline:"
+_KEY_MAX = 64  # KeyValue.key max_length
+COUNTS_WINDOW = timedelta(minutes=30)
+
+THANKS_COUNTED = N_("Thanks! Your report about {service} was counted.")
+# NOTE: {window} is a duration such as "30 minutes"
+THANKS_REPEAT = N_("Thanks! You already reported {service} in the last {window}, so this report was not counted again.")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UnknownService(LookupError):
+    """A report named a service that is not in the catalog."""
+
+    def __init__(self, service_id: str) -> None:
+        super().__init__(service_id)
+        self.service_id = service_id
+
+
+@dataclass(frozen=True, slots=True)
+class CrowdServiceConfig:
+    """Operator settings of the crowd reports (all have sensible defaults)."""
+
+    retention: timedelta = timedelta(days=7)  # raw reports (with user hashes)
+    bucket_retention: timedelta = timedelta(days=56)  # 5-minute totals for the baseline
+    rate_window: timedelta = RATE_LIMIT_WINDOW  # one counted report per user per service
+    relearn_every: timedelta = timedelta(hours=1)
+    crowd: CrowdConfig = field(default_factory=CrowdConfig)
+    baseline: BaselineConfig = field(default_factory=BaselineConfig)
+
+    def __post_init__(self) -> None:
+        if self.retention < self.rate_window:
+            raise ValueError("retention must cover the rate-limit window")
+        if self.bucket_retention < self.retention:
+            raise ValueError("bucket counts must be kept at least as long as raw reports")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordResult:
+    """What happened to one report: ``counted`` False means a repeat within the window."""
+
+    counted: bool
+    service_id: str
+    problem: str
+    weight: float
+    at: datetime
+    #: for a repeat, when this user's next report for the service will count again
+    next_count_at: datetime | None = None
+
+
+class ReportCounts(NamedTuple):
+    """Weighted reports in a recent window and the usual number for the same window."""
+
+    recent: int
+    usual: float
+    window: timedelta = COUNTS_WINDOW
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeResult:
+    reports: int
+    buckets: int
+
+
+@dataclass(slots=True)
+class _BaselineEntry:
+    baseline: Baseline
+    learned_until: datetime | None  # hours before this are learned
+    checked_at: datetime | None = None  # last relearn attempt (memory only)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def _hour_floor(dt: datetime) -> datetime:
+    return dt.astimezone(timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+
+def baseline_key(service_id: str) -> str:
+    """The ``KeyValue`` key of a service's baseline (hashed when the id would not fit)."""
+    key = BASELINE_PREFIX + service_id
+    if len(key) <= _KEY_MAX:
+        return key
+    return BASELINE_PREFIX + "#" + hashlib.sha256(service_id.encode()).hexdigest()[:40]
+
+
+class CrowdService:
+    """Crowd reports for every catalog service: record, signal, counts, purge."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        config: CrowdServiceConfig | None = None,
+        salt: bytes | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.clock = clock
+        self.config = config or CrowdServiceConfig()
+        self._salt = salt
+        self._salt_lock = asyncio.Lock()
+        self._baselines: dict[str, _BaselineEntry] = {}
+        self._previous: dict[str, tuple[datetime, CrowdSignal]] = {}
+
+    # --- the salt ------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load (or create, on the very first start) the salt; call once after ``init_db``."""
+        await self._salt_bytes()
+
+    async def _salt_bytes(self) -> bytes:
+        if self._salt is not None:
+            return self._salt
+        async with self._salt_lock:
+            if self._salt is None:
+                self._salt = await _load_or_create_salt()
+        return self._salt
+
+    def user_hash(self, user_id: int) -> str:
+        """The stored pseudonym of ``user_id`` (after ``start``)."""
+        if self._salt is None:
+            raise RuntimeError("CrowdService.start() has not loaded the salt yet")
+        return hash_user(user_id, self._salt)
+
+    # --- reporting -----------------------------------------------------------------------------
+
+    def resolve(self, query: str) -> Service:
+        """The catalog service a user typed (id, name or alias, either script); raises
+        ``UserError`` (answered in Arabic when typed in Arabic script)."""
+        text = query.strip()
+        service = self.catalog.resolve(text) if text else None
+        if service is None:
+            raise UserError(ERR_UNKNOWN_SERVICE, query=text[:80], _lang="ar" if in_arabic_script(text) else None)
+        return service
+
+    async def report(
+        self, service_id: str, guild_id: int | None, user_id: int, problem: str = "other", now: datetime | None = None
+    ) -> tuple[RecordResult, ReportCounts]:
+        """``record`` then ``counts``: what the ``/report`` answer and the button need.
+        Raises ``UserError`` for a service that left the catalog."""
+        now = now or self.clock()
+        try:
+            result = await self.record(service_id, guild_id, user_id, problem, now)
+        except UnknownService:
+            raise UserError(ERR_UNKNOWN_SERVICE, query=service_id[:80]) from None
+        return result, await self.counts(service_id, now)
+
+    async def record(
+        self,
+        service_id: str,
+        guild_id: int | None,
+        user_id: int,
+        problem: str = "other",
+        now: datetime | None = None,
+    ) -> RecordResult:
+        """Store one report; it counts unless this user had one counted for the service within
+        ``rate_window``. Raises ``UnknownService`` and ``ValueError`` (bad problem)."""
+        if self.catalog.get(service_id) is None:
+            raise UnknownService(service_id)
+        if problem not in PROBLEMS:
+            raise ValueError(f"unknown problem category: {problem!r}")
+        now = now or self.clock()
+        user_hash = hash_user(user_id, await self._salt_bytes())
+        weight = account_weight(user_id, now)
+        start = bucket_start(now)
+        await _ensure_bucket(service_id, start)
+        async with in_transaction() as conn:
+            # Locking the bucket row serializes reports of one service in one bucket, so two
+            # quick clicks of one user cannot both count (PostgreSQL; SQLite has one writer).
+            await (
+                CrowdBucket.filter(service_id=service_id, bucket_start=start)
+                .select_for_update()
+                .using_db(conn)
+                .first()
+            )
+            last = await (
+                CrowdReport.filter(
+                    service_id=service_id,
+                    user_hash=user_hash,
+                    counted=True,
+                    at__gt=now - self.config.rate_window,
+                )
+                .order_by("-at")
+                .using_db(conn)
+                .first()
+            )
+            last_at = last.at if last is not None else None
+            counted = should_count(last_at, now, self.config.rate_window)
+            await CrowdReport.create(
+                service_id=service_id,
+                guild_id=guild_id,
+                user_hash=user_hash,
+                problem=problem,
+                weight=weight,
+                counted=counted,
+                at=now,
+                using_db=conn,
+            )
+            if counted:
+                await (
+                    CrowdBucket.filter(service_id=service_id, bucket_start=start)
+                    .using_db(conn)
+                    .update(count=F("count") + weight)
+                )
+        next_at = None if counted or last_at is None else last_at + self.config.rate_window
+        return RecordResult(counted, service_id, problem, weight, now, next_at)
+
+    # --- reading -------------------------------------------------------------------------------
+
+    async def signal(self, service_id: str, now: datetime | None = None) -> CrowdSignal | None:
+        """The crowd signal of ``service_id`` at ``now`` (None for a service not in the catalog).
+
+        ``since`` carries over from the last signal when that one is recent; after a restart
+        (or a long pause) the history of the lookback period is read to find the onset.
+        """
+        if self.catalog.get(service_id) is None:
+            return None
+        now = now or self.clock()
+        cfg = self.config.crowd
+        baseline = await self.baseline(service_id, now)
+        window_start = bucket_start(now) - cfg.window_buckets * BUCKET
+        buckets = await _bucket_counts(service_id, window_start, now)
+        previous = self._fresh_previous(service_id, now)
+        if previous is None:
+            quiet = CrowdSignal(level=CrowdLevel.NONE, recent=0, usual=0.0)
+            sig = assess(buckets, baseline, now, cfg, previous=quiet)
+            if sig.level is not CrowdLevel.NONE:  # find the onset in the history
+                history = await _bucket_counts(service_id, window_start - cfg.lookback, now)
+                sig = assess(history, baseline, now, cfg, previous=None)
+        else:
+            sig = assess(buckets, baseline, now, cfg, previous=previous)
+        self._previous[service_id] = (now, sig)
+        return sig
+
+    def _fresh_previous(self, service_id: str, now: datetime) -> CrowdSignal | None:
+        """The last signal if it was assessed shortly before ``now`` (else its ``since`` may
+        span a quiet period nobody looked at)."""
+        entry = self._previous.get(service_id)
+        if entry is None:
+            return None
+        at, sig = entry
+        if timedelta(0) <= now - at <= 2 * BUCKET:
+            return sig
+        return None
+
+    async def counts(
+        self, service_id: str, now: datetime | None = None, window: timedelta = COUNTS_WINDOW
+    ) -> ReportCounts:
+        """Counted reports in ``(now - window, now]`` and the usual number for it.
+
+        These are plain report counts for people to read: every counted report is one (a young
+        account's half weight and the anti-brigading cap are detection matters, applied by
+        ``signal``), so a user never sees "0 reports" right after reporting. Raises
+        ``UnknownService``.
+        """
+        if self.catalog.get(service_id) is None:
+            raise UnknownService(service_id)
+        now = now or self.clock()
+        baseline = await self.baseline(service_id, now)
+        recent = await CrowdReport.filter(
+            service_id=service_id, counted=True, at__gt=now - window, at__lte=now
+        ).count()
+        return ReportCounts(recent, _usual(baseline, now - window, now), window)
+
+    # --- baselines -----------------------------------------------------------------------------
+
+    async def baseline(self, service_id: str, now: datetime | None = None) -> Baseline:
+        """The service's baseline, relearned from new full hours at most every ``relearn_every``."""
+        now = now or self.clock()
+        entry = self._baselines.get(service_id)
+        if entry is None:
+            entry = self._baselines.setdefault(service_id, await self._load_baseline(service_id))
+        if entry.checked_at is None or not timedelta(0) <= now - entry.checked_at < self.config.relearn_every:
+            async with entry.lock:
+                if entry.checked_at is None or not timedelta(0) <= now - entry.checked_at < self.config.relearn_every:
+                    await self._relearn(service_id, entry, now)
+        return entry.baseline
+
+    async def relearn_all(self, now: datetime | None = None) -> None:
+        """Bring every catalog service's baseline up to date (periodic maintenance)."""
+        now = now or self.clock()
+        for service in self.catalog:
+            await self.baseline(service.id, now)
+
+    async def _load_baseline(self, service_id: str) -> _BaselineEntry:
+        row = await KeyValue.get_or_none(key=baseline_key(service_id))
+        if row is not None and isinstance(row.value, dict) and row.value.get("service_id") == service_id:
+            try:
+                baseline = Baseline.from_dict(row.value["baseline"], self.config.baseline)
+                until = row.value.get("learned_until")
+                return _BaselineEntry(baseline, datetime.fromisoformat(until) if until else None)
+            except (KeyError, TypeError, ValueError):
+                log.warning("stored crowd baseline of %s is unreadable; relearning it", service_id)
+        return _BaselineEntry(Baseline(config=self.config.baseline), None)
+
+    async def _relearn(self, service_id: str, entry: _BaselineEntry, now: datetime) -> None:
+        end = _hour_floor(now)  # only full hours
+        start = entry.learned_until
+        if start is None:
+            first = await CrowdBucket.filter(service_id=service_id).order_by("bucket_start").first()
+            start = _hour_floor(first.bucket_start) if first is not None else None
+        if start is not None:
+            start = max(start, end - self.config.bucket_retention)
+        if start is not None and start < end:
+            rows = await (
+                CrowdBucket.filter(service_id=service_id, bucket_start__gte=start, bucket_start__lt=end)
+                .values_list("bucket_start", "count")
+            )
+            entry.baseline.learn({at: float(count) for at, count in rows}, start, end)
+            entry.learned_until = end
+            await KeyValue.update_or_create(
+                key=baseline_key(service_id),
+                defaults={
+                    "value": {
+                        "service_id": service_id,
+                        "learned_until": end.isoformat(),
+                        "baseline": entry.baseline.to_dict(),
+                    }
+                },
+            )
+        entry.checked_at = now
+
+    # --- retention -----------------------------------------------------------------------------
+
+    async def purge(self, now: datetime | None = None) -> PurgeResult:
+        """Delete raw reports older than ``retention`` and bucket counts older than
+        ``bucket_retention``."""
+        now = now or self.clock()
+        reports = await CrowdReport.filter(at__lt=now - self.config.retention).delete()
+        buckets = await CrowdBucket.filter(bucket_start__lt=now - self.config.bucket_retention).delete()
+        if reports or buckets:
+            log.info("purged %d crowd reports and %d bucket counts", reports, buckets)
+        return PurgeResult(reports, buckets)
+
+    async def maintain(self, now: datetime | None = None) -> PurgeResult:
+        """Periodic upkeep: purge, then relearn every baseline."""
+        now = now or self.clock()
+        result = await self.purge(now)
+        await self.relearn_all(now)
+        return result
+
+
+# --- storage helpers ------------------------------------------------------------------------------
+
+
+async def _load_or_create_salt() -> bytes:
+    """The report-hash salt: made with ``secrets`` on the very first start, then reused (a new
+    salt would make every user look new to the rate limit)."""
+    row = await KeyValue.get_or_none(key=SALT_KEY)
+    if row is None:
+        try:
+            row = await KeyValue.create(key=SALT_KEY, value={"hex": secrets.token_bytes(32).hex()})
+        except IntegrityError:  # another process created it first
+            row = await KeyValue.get(key=SALT_KEY)
+    return bytes.fromhex(row.value["hex"])
+
+
+async def _ensure_bucket(service_id: str, start: datetime) -> None:
+    """Create the (zero) bucket row so the report transaction can lock and increment it."""
+    if await CrowdBucket.exists(service_id=service_id, bucket_start=start):
+        return
+    try:
+        await CrowdBucket.create(service_id=service_id, bucket_start=start, count=0.0)
+    except IntegrityError:
+        pass  # created concurrently
+
+
+async def _bucket_counts(service_id: str, start: datetime, now: datetime) -> BucketCounts:
+    """Counted reports in ``[start, now]`` summed per bucket, guild and problem."""
+    counts = BucketCounts()
+    t = bucket_start(start)
+    while t <= now:
+        rows = await (
+            CrowdReport.filter(service_id=service_id, counted=True, at__gte=t, at__lt=t + BUCKET, at__lte=now)
+            .annotate(total=Sum("weight"))
+            .group_by("guild_id", "problem")
+            .values("guild_id", "problem", "total")
+        )
+        if rows:
+            bucket = counts.buckets.setdefault(t, Bucket())
+            for row in rows:
+                if row["total"]:
+                    bucket.add(int(row["guild_id"] or 0), row["problem"], float(row["total"]))
+        t += BUCKET
+    return counts
+
+
+def _usual(baseline: Baseline, start: datetime, end: datetime) -> float:
+    """The baseline's expected reports in ``(start, end]``, prorated by time per bucket."""
+    total = 0.0
+    t = bucket_start(start)
+    while t < end:
+        overlap = min(t + BUCKET, end) - max(t, start)
+        if overlap > timedelta(0):
+            total += baseline.expected(t) * (overlap / BUCKET)
+        t += BUCKET
+    return total
+
+
+# --- the answer -------------------------------------------------------------------------------
+
+
+def report_reply(
+    t: Translator,
+    service_name: str,
+    result: RecordResult,
+    counts: ReportCounts,
+    rate_window: timedelta = RATE_LIMIT_WINDOW,
+) -> Text:
+    """The ephemeral answer to a report: thanks (and whether it counted), then the reports
+    of the last half hour against the usual."""
+    if result.counted:
+        thanks = t.gettext(THANKS_COUNTED, service=service_name)
+    else:
+        thanks = t.gettext(THANKS_REPEAT, service=service_name, window=t.duration(rate_window))
+    line = crowd_line(t, counts.recent, counts.usual, counts.window)
+    return Text(f"{thanks}\n{line}")

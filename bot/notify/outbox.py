@@ -1,0 +1,164 @@
+"""The outbox: turn one persisted incident event into delivery rows, in the caller's transaction.
+
+``Monitor`` calls ``create_deliveries`` inside the transaction that writes the event, so an
+event and its deliveries exist together or not at all; delivery workers then only read
+``Delivery`` rows (state ``pending``) and never have to re-derive who should hear what.
+
+Who gets a delivery (one per channel at most):
+
+* **Openers** — ``opened``, ``unstable`` (the flapping notice, which replaces an opening) and
+  ``escalated`` — go to every enabled subscription for the service or ``all`` whose
+  ``min_severity`` is at or below the event's status. ``escalated`` is an opener too: a
+  channel that asked for major outages only hears about an incident first when it escalates
+  to one.
+* **Follow-ups** — ``updated``, ``deescalated``, ``resolved`` — go only to channels that
+  already got a delivery for this incident. That is "match on the incident's peak severity"
+  made exact: the channel that got the alert gets its recovery even when the last status was
+  below its minimum, and a channel that never saw the alert (subscribed mid-incident, or its
+  minimum was never reached) gets no orphan "resolved" reply. Escalations are delivered to
+  already-alerted channels regardless of their minimum as well (their alert is edited).
+* A channel subscribed both to the service and to ``all`` gets one message: the
+  subscription that already served this incident in that channel wins, else the
+  service-specific one (its language and role were chosen for that service), else ``all``.
+* Disabled subscriptions get nothing.
+
+Each delivery has a deterministic ``nonce`` (≤ 25 characters, from the event record id and the
+subscription id): a retry after a crash sends the same nonce, and Discord (``enforce_nonce``)
+returns the first message instead of posting a second. Creating deliveries twice for one
+event is harmless: pairs that exist are skipped (and ``(event, subscription)`` is unique).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Iterable
+
+from tortoise.backends.base.client import BaseDBAsyncClient
+
+from bot.catalog import ALL
+from bot.db.models import Delivery, Incident, IncidentEventRecord, Subscription
+from bot.detect.model import EventKind, IncidentEvent
+from bot.detect.serialize import event_from_dict, event_to_dict
+from bot.status import Status
+
+OPENERS = frozenset({EventKind.OPENED, EventKind.UNSTABLE, EventKind.ESCALATED})
+FOLLOW_UPS = frozenset({EventKind.UPDATED, EventKind.DEESCALATED, EventKind.RESOLVED})
+NONCE_MAX = 25  # Discord's limit for a message nonce string
+_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def base36(n: int) -> str:
+    if n < 0:
+        raise ValueError("negative id")
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = _DIGITS[r] + out
+        if n == 0:
+            return out
+
+
+def delivery_nonce(event_record_id: int, subscription_id: int) -> str:
+    """``o<event>-<subscription>`` in base 36 (a hash of them if that ever exceeds 25 chars)."""
+    nonce = f"o{base36(event_record_id)}-{base36(subscription_id)}"
+    if len(nonce) <= NONCE_MAX:
+        return nonce
+    digest = hashlib.blake2b(nonce.encode(), digest_size=12).hexdigest()
+    return "h" + digest[: NONCE_MAX - 1]
+
+
+def meets(status: Status, min_severity: str) -> bool:
+    """``status`` is at or above a subscription's minimum severity (an unknown minimum counts
+    as ``degraded``, the default; maintenance and unknown never meet one)."""
+    try:
+        minimum = Status(min_severity)
+    except ValueError:
+        minimum = Status.DEGRADED
+    floor = minimum.severity if minimum.severity and minimum.severity > 0 else 1
+    return status.severity is not None and status.severity >= floor
+
+
+def choose(
+    event: IncidentEvent,
+    subscriptions: Iterable[Subscription],
+    served: dict[int, set[int]],
+) -> list[Subscription]:
+    """The subscriptions to deliver ``event`` to (see the module docstring); pure.
+
+    ``served`` maps a channel id to the ids of the subscriptions that already got a delivery
+    for this incident in that channel.
+    """
+    by_channel: dict[int, list[Subscription]] = {}
+    for sub in subscriptions:
+        if not sub.enabled or sub.service_id not in (event.service_id, ALL):
+            continue
+        alerted = sub.channel_id in served
+        if alerted or (event.kind in OPENERS and meets(event.status, sub.min_severity)):
+            by_channel.setdefault(sub.channel_id, []).append(sub)
+
+    def rank(sub: Subscription) -> tuple[int, int, int]:
+        earlier = sub.id in served.get(sub.channel_id, set())
+        return (0 if earlier else 1, 0 if sub.service_id != ALL else 1, sub.id)
+
+    return [min(subs, key=rank) for _, subs in sorted(by_channel.items())]
+
+
+async def create_deliveries(
+    record: IncidentEventRecord,
+    incident: Incident,
+    event: IncidentEvent,
+    *,
+    using_db: BaseDBAsyncClient | None = None,
+) -> list[Delivery]:
+    """Write the pending deliveries of ``record`` (idempotent); returns the ones created now."""
+    subscriptions = await Subscription.filter(
+        enabled=True, service_id__in=[event.service_id, ALL]
+    ).using_db(using_db)
+    earlier = await (
+        Delivery.filter(event__incident_id=incident.id)
+        .using_db(using_db)
+        .values_list("channel_id", "subscription_id")
+    )
+    served: dict[int, set[int]] = {}
+    for channel_id, subscription_id in earlier:
+        served.setdefault(int(channel_id), set()).add(int(subscription_id))
+    existing = set(
+        await Delivery.filter(event_id=record.id).using_db(using_db).values_list("subscription_id", flat=True)
+    )
+    created: list[Delivery] = []
+    for sub in choose(event, subscriptions, served):
+        if sub.id in existing:
+            continue
+        created.append(
+            await Delivery.create(
+                event_id=record.id,
+                subscription_id=sub.id,
+                channel_id=sub.channel_id,
+                language=sub.language,
+                nonce=delivery_nonce(record.id, sub.id),
+                state="pending",
+                next_attempt_at=event.at,
+                using_db=using_db,
+            )
+        )
+    return created
+
+
+def record_event(record: IncidentEventRecord) -> IncidentEvent:
+    """The ``IncidentEvent`` a record stores (for the delivery worker's rendering)."""
+    payload: Any = record.payload
+    return event_from_dict(payload)
+
+
+__all__ = [
+    "FOLLOW_UPS",
+    "OPENERS",
+    "base36",
+    "choose",
+    "create_deliveries",
+    "delivery_nonce",
+    "event_from_dict",
+    "event_to_dict",
+    "meets",
+    "record_event",
+]

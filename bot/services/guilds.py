@@ -1,0 +1,157 @@
+"""Guild settings: language, time zone and digits, read for every answer and changed by
+``/settings``.
+
+A guild without a row speaks English in UTC with Western digits (DESIGN.md). The language is
+only ever the guild's choice: Discord has no Arabic client locale, so ``interaction.locale`` is
+never consulted.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from bot.db.models import GuildSettings
+from bot.i18n import DIGITS, LOCALES, N_, Translator, translations
+from bot.services.errors import UserError
+
+#: the zones offered before the user types anything (the bot's audience first)
+COMMON_TIMEZONES: tuple[str, ...] = (
+    "Asia/Riyadh",
+    "Africa/Cairo",
+    "Asia/Dubai",
+    "Asia/Kuwait",
+    "Asia/Qatar",
+    "Asia/Bahrain",
+    "Asia/Muscat",
+    "Asia/Baghdad",
+    "Asia/Amman",
+    "Asia/Beirut",
+    "Asia/Damascus",
+    "Asia/Jerusalem",
+    "Asia/Aden",
+    "Africa/Casablanca",
+    "Africa/Algiers",
+    "Africa/Tunis",
+    "Africa/Tripoli",
+    "Africa/Khartoum",
+    "Europe/Istanbul",
+    "Europe/London",
+    "Europe/Berlin",
+    "America/New_York",
+    "America/Los_Angeles",
+    "Asia/Kolkata",
+    "UTC",
+)
+
+ERR_TIMEZONE = N_("{zone} is not a time zone I know. Pick one from the list, like Asia/Riyadh.")
+ERR_LANGUAGE = N_("The language must be Arabic or English.")
+ERR_DIGITS = N_("Digits must be Western (0123) or Eastern Arabic (٠١٢٣).")
+
+
+@dataclass(frozen=True, slots=True)
+class GuildPrefs:
+    """What rendering needs from a guild's settings."""
+
+    language: str = "en"
+    timezone: str = "UTC"
+    digits: str = "latn"
+
+    def translator(self, language: str | None = None) -> Translator:
+        """The guild's translator (in ``language`` instead of the guild's when given)."""
+        return translations(language or self.language, self.timezone, self.digits)  # type: ignore[arg-type]
+
+
+DEFAULT_PREFS = GuildPrefs()
+
+
+class GuildService:
+    """Reads and changes ``GuildSettings`` rows."""
+
+    async def get(self, guild_id: int | None) -> GuildPrefs:
+        """The guild's settings (defaults for a guild without a row, or outside a guild)."""
+        if guild_id is None:
+            return DEFAULT_PREFS
+        row = await GuildSettings.get_or_none(guild_id=guild_id)
+        if row is None:
+            return DEFAULT_PREFS
+        return _prefs(row)
+
+    async def update(
+        self,
+        guild_id: int,
+        *,
+        language: str | None = None,
+        timezone: str | None = None,
+        digits: str | None = None,
+    ) -> GuildPrefs:
+        """Change what was given (validated first: nothing is written on a mistake)."""
+        if language is not None and language not in LOCALES:
+            raise UserError(ERR_LANGUAGE)
+        if digits is not None and digits not in DIGITS:
+            raise UserError(ERR_DIGITS)
+        if timezone is not None:
+            timezone = canonical_timezone(timezone)
+        row, _ = await GuildSettings.get_or_create(guild_id=guild_id)
+        changed: list[str] = []
+        for name, value in (("language", language), ("timezone", timezone), ("digits", digits)):
+            if value is not None:
+                setattr(row, name, value)
+                changed.append(name)
+        if changed:
+            await row.save(update_fields=[*changed, "updated_at"])
+        return _prefs(row)
+
+
+def _prefs(row: GuildSettings) -> GuildPrefs:
+    language = row.language if row.language in LOCALES else "en"
+    digits = row.digits if row.digits in DIGITS else "latn"
+    try:
+        ZoneInfo(row.timezone)
+        zone = row.timezone
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = "UTC"  # a zone removed from tzdata since it was chosen
+    return GuildPrefs(language, zone, digits)
+
+
+@lru_cache(maxsize=1)
+def _all_zones() -> tuple[str, ...]:
+    return tuple(sorted(z for z in available_timezones() if "/" in z or z == "UTC"))
+
+
+@lru_cache(maxsize=1)
+def _zones_by_folded() -> dict[str, str]:
+    return {_fold(z): z for z in _all_zones()}
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip().casefold().replace(" ", "_")
+
+
+def canonical_timezone(name: str) -> str:
+    """``name`` as the IANA database spells it (case and spaces forgiven); raises ``UserError``."""
+    found = _zones_by_folded().get(_fold(name))
+    if found is None:
+        raise UserError(ERR_TIMEZONE, zone=name.strip()[:64])
+    return found
+
+
+def suggest_timezones(query: str, limit: int = 25) -> list[str]:
+    """Autocomplete: the common zones when nothing is typed, else zones containing the query
+    (those starting with it, or whose city starts with it, first)."""
+    q = _fold(query)
+    if not q:
+        return list(COMMON_TIMEZONES[:limit])
+    first: list[str] = []
+    rest: list[str] = []
+    seen: set[str] = set()
+    for zone in (*COMMON_TIMEZONES, *_all_zones()):
+        folded = _fold(zone)
+        if q not in folded or zone in seen:
+            continue
+        seen.add(zone)
+        city = folded.rsplit("/", 1)[-1]
+        (first if folded.startswith(q) or city.startswith(q) else rest).append(zone)
+    return (first + rest)[:limit]

@@ -1,0 +1,279 @@
+"""The ``/isitdown`` answer and the ``/status`` overview.
+
+``/isitdown`` answers at once from the monitor's current verdict. Only when there is none, or
+it is stale, or the user typed a URL, does it probe live: a catalog service through its own
+sources (trusted operator configuration), a URL through the SSRF guard (``guard=True``;
+``ALLOW_PRIVATE_TARGETS`` lifts the address rule inside ``bot.net.HttpClient``).
+
+The same code serves ``python -m bot check`` (no monitor, no database: always live).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from bot.catalog import Catalog, Service
+from bot.detect.fusion import fuse
+from bot.detect.model import CrowdSignal, Verdict
+from bot.i18n import N_
+from bot.notify.render import ServiceNames
+from bot.services.errors import UserError
+from bot.sources.base import Fetcher, Observation, PollContext, SourceError, get_kind
+from bot.sources.http import ProbeOptions, probe
+from bot.ssrf import SSRFRefused, check_url, literal_address, vet_address
+from bot.status import Status
+
+log = logging.getLogger(__name__)
+
+#: a verdict older than this is not "current": /isitdown probes live instead
+DEFAULT_STALE_AFTER = timedelta(minutes=3)
+#: a live probe must finish well inside the 15 minutes an interaction token lives
+LIVE_TIMEOUT = 8.0
+URL_SERVICE_ID = "url"
+
+ERR_UNKNOWN = N_("I don't know a service called {query}. Pick one from the suggestions, or type a web address.")
+ERR_PRIVATE = N_("I only check public websites: {url} points to a private or local address.")
+ERR_BAD_URL = N_("I can't check {url}: use an ordinary public web address starting with https://.")
+
+_ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
+_HOSTLIKE = re.compile(r"^[^\s/]+\.[^\s/]{2,}(/\S*)?$")
+
+
+class MonitorView(Protocol):
+    """What the status answer needs from ``bot.monitor.Monitor``."""
+
+    def verdict(self, service_id: str) -> Verdict | None: ...
+
+
+class CrowdView(Protocol):
+    """What the status answer needs from ``bot.crowd_service.CrowdService``."""
+
+    async def signal(self, service_id: str, now: datetime) -> CrowdSignal | None: ...
+
+
+def in_arabic_script(text: str) -> bool:
+    """True when the query was typed in Arabic script (then the answer is in Arabic)."""
+    return bool(_ARABIC.search(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What ``/isitdown`` was asked about: a catalog service or a URL."""
+
+    names: ServiceNames
+    service: Service | None = None
+    url: str | None = None
+    #: "ar" when the query was in Arabic script, else None (the guild's language)
+    lang: str | None = None
+
+    @property
+    def service_id(self) -> str:
+        return self.service.id if self.service is not None else URL_SERVICE_ID
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A verdict to render, with the crowd signal that goes with it."""
+
+    target: Target
+    verdict: Verdict
+    crowd: CrowdSignal | None = None
+    live: bool = False
+
+
+def names_of(service: Service) -> ServiceNames:
+    return ServiceNames(service.id, service.name, service.name_ar, status_url=service.status_url)
+
+
+@dataclass
+class StatusService:
+    """Resolves what users ask about and produces verdicts, current or live."""
+
+    catalog: Catalog
+    fetcher: Fetcher
+    monitor: MonitorView | None = None
+    crowd: CrowdView | None = None
+    stale_after: timedelta = DEFAULT_STALE_AFTER
+    allow_private: bool = False
+    live_timeout: float = LIVE_TIMEOUT
+    _probe_options: ProbeOptions = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._probe_options = ProbeOptions(timeout=self.live_timeout)
+
+    # -- what was asked -------------------------------------------------------------------
+
+    def target(self, query: str) -> Target:
+        """A catalog service (by id, name or alias, or by a URL on its own site) or a URL to
+        probe. Raises ``UserError`` for anything else, or a URL the guard refuses outright."""
+        text = query.strip()
+        lang = "ar" if in_arabic_script(text) else None
+        service = self.catalog.resolve(text)
+        if service is not None:
+            return Target(names_of(service), service=service, lang=lang)
+        url = _as_url(text)
+        if url is None:
+            raise UserError(ERR_UNKNOWN, query=text[:80], _lang=lang)
+        host = (urlsplit(url).hostname or "").lower()
+        by_host = self._service_for_host(host)
+        if by_host is not None:
+            return Target(names_of(by_host), service=by_host, lang=lang)
+        try:
+            check_url(url, allow_private=self.allow_private)
+        except SSRFRefused as exc:
+            raise self._refusal(url, SourceError("ssrf", str(exc)), lang) from None
+        return Target(ServiceNames(URL_SERVICE_ID, host or url), url=url, lang=lang)
+
+    def _service_for_host(self, host: str) -> Service | None:
+        bare = host.removeprefix("www.")
+        service = self.catalog.resolve(host) or self.catalog.resolve(bare)
+        if service is not None:
+            return service
+        for candidate in self.catalog:
+            if candidate.homepage and (urlsplit(candidate.homepage).hostname or "").lower().removeprefix("www.") == bare:
+                return candidate
+        return None
+
+    @staticmethod
+    def _refusal(url: str, error: SourceError, lang: str | None) -> UserError:
+        log.info("refused /isitdown URL %s: %s", url, error.message)
+        if _private_host(url) or (error.kind == "ssrf" and "address" in error.message):
+            return UserError(ERR_PRIVATE, url=url[:100], _lang=lang)
+        return UserError(ERR_BAD_URL, url=url[:100], _lang=lang)
+
+    # -- answers --------------------------------------------------------------------------
+
+    def needs_live(self, target: Target, now: datetime) -> bool:
+        """True for a URL, or a service without a fresh verdict (then: defer and probe)."""
+        if target.service is None or self.monitor is None:
+            return True
+        verdict = self.monitor.verdict(target.service.id)
+        return verdict is None or now - verdict.at > self.stale_after
+
+    async def current(self, target: Target, now: datetime) -> Answer | None:
+        """The monitor's fresh verdict for a service, or None (see ``needs_live``)."""
+        if self.needs_live(target, now):
+            return None
+        assert self.monitor is not None and target.service is not None
+        verdict = self.monitor.verdict(target.service.id)
+        assert verdict is not None
+        return Answer(target, verdict, await self._crowd(target, now))
+
+    async def answer(self, target: Target, now: datetime) -> Answer:
+        """The current answer when there is one, else a live one."""
+        return await self.current(target, now) or await self.live(target, now)
+
+    async def live(self, target: Target, now: datetime) -> Answer:
+        """Probe now: the service's own sources, or the URL through the SSRF guard."""
+        if target.service is None:
+            assert target.url is not None
+            obs = await probe(
+                self.fetcher, target.url, self._probe_options, service_id=URL_SERVICE_ID, now=now, guard=True
+            )
+            if obs.error is not None and obs.error.kind in ("ssrf", "invalid_url"):
+                raise self._refusal(target.url, obs.error, target.lang)
+            return Answer(target, fuse(URL_SERVICE_ID, {"url": obs}, None, now), live=True)
+        crowd = await self._crowd(target, now)
+        readings = await self.poll_sources(target.service, now)
+        verdict = fuse(target.service.id, readings, crowd, now)
+        return Answer(target, verdict, crowd, live=True)
+
+    async def poll_sources(self, service: Service, now: datetime) -> dict[str, Observation]:
+        """One reading of each of the service's sources (a failing kind never sinks the rest)."""
+
+        async def one(index: int) -> Observation:
+            spec = service.sources[index]
+            kind = get_kind(spec.kind)
+            try:
+                return await asyncio.wait_for(
+                    kind.poll(PollContext(service.id, spec, self.fetcher, now)), self.live_timeout + 2
+                )
+            except (asyncio.TimeoutError, Exception) as exc:  # noqa: BLE001 - isolate each source
+                log.warning("live poll of %s source %d (%s) failed: %r", service.id, index, spec.kind, exc)
+                return Observation(
+                    service.id, spec.kind, Status.UNKNOWN, now, role=kind.role,
+                    error=SourceError("timeout" if isinstance(exc, asyncio.TimeoutError) else "error", str(exc)[:200]),
+                    url=spec.url,
+                )
+
+        results = await asyncio.gather(*(one(i) for i in range(len(service.sources))))
+        return {f"{i}": obs for i, obs in enumerate(results)}
+
+    async def _crowd(self, target: Target, now: datetime) -> CrowdSignal | None:
+        if self.crowd is None or target.service is None:
+            return None
+        try:
+            return await self.crowd.signal(target.service.id, now)
+        except Exception:  # noqa: BLE001 - the answer still stands without crowd numbers
+            log.exception("crowd signal for %s failed", target.service.id)
+            return None
+
+    # -- /status --------------------------------------------------------------------------
+
+    def overview(self) -> "Overview":
+        """Every service whose current verdict is not operational, worst first."""
+        if self.monitor is None:
+            return Overview((), 0, len(self.catalog))
+        troubled: list[tuple[Service, Verdict]] = []
+        known = 0
+        for service in self.catalog:
+            verdict = self.monitor.verdict(service.id)
+            if verdict is None:
+                continue
+            known += 1
+            if verdict.status.is_outage or verdict.status is Status.MAINTENANCE:
+                troubled.append((service, verdict))
+        troubled.sort(key=lambda sv: (-(sv[1].status.severity or 0), sv[1].since or sv[1].at))
+        return Overview(tuple((names_of(s), v) for s, v in troubled), known, len(self.catalog))
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """What ``/status`` shows: the troubled services and how many we have readings for."""
+
+    troubled: tuple[tuple[ServiceNames, Verdict], ...]
+    known: int
+    total: int
+
+
+def _private_host(url: str) -> bool:
+    """True when the URL names a private or local host outright (the guard would refuse its
+    address whatever the port or scheme)."""
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = literal_address(host)
+    except SSRFRefused:
+        return True  # an odd numeric spelling of an address: refused as such
+    if address is None:
+        return False
+    try:
+        vet_address(address)
+    except SSRFRefused:
+        return True
+    return False
+
+
+def _as_url(text: str) -> str | None:
+    """``text`` as an http(s) URL when it looks like one (a bare host gets https://)."""
+    if "://" in text:
+        return text if " " not in text else None
+    if _HOSTLIKE.match(text) and not in_arabic_script(text):
+        return f"https://{text}"
+    return None
+
+
+def describe(answer: Answer) -> dict[str, Any]:
+    """A log-friendly summary of an answer."""
+    v = answer.verdict
+    return {"service": v.service_id, "status": v.status.value, "live": answer.live, "evidence": len(v.evidence)}

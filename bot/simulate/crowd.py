@@ -1,0 +1,159 @@
+"""Feeding the scenario's crowd reports into the real crowd store, on the virtual clock.
+
+A handful of reports in a minute go through ``CrowdService.record`` exactly as ``/report``
+does. Thousands in a minute (the x-outage peak is ~1,900 a minute) would take one transaction
+each, so they are written in bulk instead: the same rows ``record`` writes — a ``CrowdReport``
+per user (salted hash, account weight, counted) and the increment of the 5-minute
+``CrowdBucket`` — in one transaction per minute. Every reporter is a distinct, long-standing
+Discord account (so each report counts with weight 1), spread over many servers (so
+anti-brigading lets them all count).
+
+``seed_history`` writes the weeks of ordinary report volume a running bot would have seen, so
+the baseline ("usually 12") is learned by ``CrowdService`` the normal way.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from tortoise.expressions import F
+from tortoise.transactions import in_transaction
+
+from bot.crowd_service import CrowdService
+from bot.db.models import CrowdBucket, CrowdReport
+from bot.detect.baseline import BUCKET, bucket_start
+from bot.detect.crowd import DISCORD_EPOCH_MS, account_weight
+from bot.simulate.scenarios import poisson
+
+BULK_FROM = 20  # reports in one minute from which the bulk path is used
+GUILD_BASE = 900_000_000_000_000_000
+#: reporters' accounts were created one millisecond apart from 2019-01-01 (old: weight 1)
+_ACCOUNTS_FROM_MS = 1_546_300_800_000 - DISCORD_EPOCH_MS
+
+
+def _problems(n: int, mix: tuple[tuple[str, float], ...], rng: random.Random) -> list[str]:
+    """``n`` problem categories in the proportions of ``mix`` (a seeded random draw, so a
+    minute with one report does not always get the first category)."""
+    total = sum(share for _, share in mix) or 1.0
+    out: list[str] = []
+    for _ in range(n):
+        x = rng.random() * total
+        acc = 0.0
+        for problem, share in mix:
+            acc += share
+            if x <= acc:
+                out.append(problem)
+                break
+        else:
+            out.append(mix[-1][0])
+    return out
+
+
+class ReportInjector:
+    """Writes the planned reports of each virtual minute when the clock reaches it."""
+
+    def __init__(
+        self,
+        crowd: CrowdService,
+        service_id: str,
+        plan: dict[datetime, tuple[int, tuple[tuple[str, float], ...]]],
+        *,
+        guilds: int = 60,
+        seed: int = 5,
+    ) -> None:
+        self.crowd = crowd
+        self.service_id = service_id
+        self.plan = dict(sorted(plan.items()))
+        self.guilds = guilds
+        self._next_user = 0
+        self.injected = 0
+        self._rng = random.Random(seed)
+
+    def _user(self) -> tuple[int, int]:
+        k = self._next_user
+        self._next_user += 1
+        return (_ACCOUNTS_FROM_MS + k) << 22, GUILD_BASE + k % self.guilds
+
+    async def inject(self, minute: datetime) -> int:
+        """Write the reports planned for ``minute`` (stamped at that instant)."""
+        planned = self.plan.get(minute)
+        if not planned:
+            return 0
+        n, mix = planned
+        problems = _problems(n, mix, self._rng)
+        if n < BULK_FROM:
+            for problem in problems:
+                user_id, guild_id = self._user()
+                await self.crowd.record(self.service_id, guild_id, user_id, problem, now=minute)
+        else:
+            await self._bulk(minute, problems)
+        self.injected += n
+        return n
+
+    async def _bulk(self, minute: datetime, problems: list[str]) -> None:
+        rows: list[dict[str, object]] = []
+        weight_sum = 0.0
+        for problem in problems:
+            user_id, guild_id = self._user()
+            weight = account_weight(user_id, minute)
+            weight_sum += weight
+            rows.append(
+                {
+                    "service_id": self.service_id,
+                    "guild_id": guild_id,
+                    "user_hash": self.crowd.user_hash(user_id),
+                    "problem": problem,
+                    "weight": weight,
+                    "counted": True,  # every reporter is new within the rate-limit window
+                    "at": minute,
+                }
+            )
+        start = bucket_start(minute)
+        async with in_transaction() as conn:
+            await _insert_reports(conn, rows)
+            bucket = await CrowdBucket.filter(service_id=self.service_id, bucket_start=start).using_db(conn).first()
+            if bucket is None:
+                await CrowdBucket.create(service_id=self.service_id, bucket_start=start, count=weight_sum, using_db=conn)
+            else:
+                await CrowdBucket.filter(id=bucket.id).using_db(conn).update(count=F("count") + weight_sum)
+
+
+_REPORT_COLUMNS = ("service_id", "guild_id", "user_hash", "problem", "weight", "counted", "at")
+
+
+async def _insert_reports(conn: Any, rows: list[dict[str, object]]) -> None:
+    """One ``executemany`` for a minute's reports: the ``CrowdReport`` rows the ORM would
+    write (values converted by the model's own fields), without building a model object per
+    report, which would dominate the run time at the x-outage peak."""
+    meta = CrowdReport._meta
+    fields = [meta.fields_map[name] for name in _REPORT_COLUMNS]
+    columns = ", ".join(f'"{f.source_field or name}"' for f, name in zip(fields, _REPORT_COLUMNS))
+    marks = ", ".join(_mark(conn, i) for i in range(len(fields)))
+    sql = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES ({marks})'
+    values = [[f.to_db_value(row[name], None) for f, name in zip(fields, _REPORT_COLUMNS)] for row in rows]
+    await conn.execute_many(sql, values)
+
+
+def _mark(conn: Any, index: int) -> str:
+    """The driver's parameter mark: ``?`` (SQLite) or ``$n`` (asyncpg)."""
+    return f"${index + 1}" if conn.capabilities.dialect == "postgres" else "?"
+
+
+async def seed_history(service_id: str, until: datetime, per_minute: float, *, weeks: int = 3, seed: int = 11) -> int:
+    """Ordinary report volume for the ``weeks`` before ``until`` (5-minute bucket totals only:
+    raw reports would long have been purged). Returns the number of buckets written."""
+    rng = random.Random(seed)
+    end = bucket_start(until)
+    t = end - timedelta(weeks=weeks)
+    lam = per_minute * BUCKET.total_seconds() / 60
+    rows: list[CrowdBucket] = []
+    while t < end:
+        count = poisson(rng, lam)
+        if count:
+            rows.append(CrowdBucket(service_id=service_id, bucket_start=t, count=float(count)))
+        t += BUCKET
+    await CrowdBucket.bulk_create(rows, batch_size=1000)
+    return len(rows)
+

@@ -1,0 +1,131 @@
+"""The loopback HTTP servers ``simulate`` starts: the world the bot watches, on 127.0.0.1.
+
+Three small aiohttp servers whose answers follow the *virtual* clock through a ``World`` (the
+scenario): a Statuspage-compatible status page (``/api/v2/summary.json``), the service's front
+door (``/``), and the canaries of the vantage self-check (``/canary/<n>``). The bot's real
+sources fetch them through ``bot.net.HttpClient``, so parsing, timeouts and error kinds are the
+production ones.
+
+Front door modes: ``ok`` (the normal page), ``error_page`` (200 with "Something went wrong, but
+don't worry…", the error page X serves), ``503``, ``hang`` (no answer until the client gives
+up), ``drop`` (the connection is closed without an answer). When the world says the bot's own
+network is down, every server drops every connection, canaries included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Awaitable, Callable, Protocol
+
+from aiohttp import web
+
+ERROR_PAGE_TEXT = "Something went wrong, but don\u2019t worry \u2014 let\u2019s give it another shot."
+OK_PAGE = "<!doctype html><html><head><title>{name}</title></head><body><main>Home timeline</main></body></html>"
+ERROR_PAGE = (
+    "<!doctype html><html><head><title>{name}</title></head><body><div id='error'>"
+    f"<span>{ERROR_PAGE_TEXT}</span><button>Try again</button></div></body></html>"
+)
+FRONT_DOOR_MODES = frozenset({"ok", "error_page", "503", "hang", "drop"})
+
+
+class World(Protocol):
+    """What the servers need to know about the scenario at a virtual instant."""
+
+    def network_up(self, at: datetime) -> bool: ...
+
+    def front_door(self, at: datetime) -> str: ...
+
+    def status_summary(self, at: datetime) -> dict[str, Any]: ...
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class Servers:
+    """The running servers' base URLs (``http://127.0.0.1:<port>``)."""
+
+    status_page: str
+    front_door: str
+    canaries: tuple[str, ...]
+    runners: tuple[web.AppRunner, ...]
+    hits: dict[str, int]
+
+    async def close(self) -> None:
+        for runner in self.runners:
+            await runner.cleanup()
+
+
+def _drop(request: web.Request) -> web.StreamResponse:
+    """Close the connection without a response (what a dead network looks like to a client)."""
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
+    raise asyncio.CancelledError()  # nothing more to write to a closed socket
+
+
+async def _serve(handlers: dict[str, Handler], world: World, clock: Callable[[], datetime], name: str, hits: dict[str, int]) -> tuple[web.AppRunner, str]:
+    @web.middleware
+    async def network(request: web.Request, handler: Handler) -> web.StreamResponse:
+        hits[name] = hits.get(name, 0) + 1
+        if not world.network_up(clock()):
+            return _drop(request)
+        return await handler(request)
+
+    app = web.Application(middlewares=[network])
+    for path, handler in handlers.items():
+        app.router.add_get(path, handler)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    return runner, f"http://127.0.0.1:{port}"
+
+
+async def start_servers(world: World, clock: Callable[[], datetime], *, service_name: str, canaries: int = 3) -> Servers:
+    """Start the status page, front door and canary servers for ``world``."""
+    hang_forever = asyncio.Event()  # never set: a hanging answer ends when the client gives up
+
+    async def summary(_request: web.Request) -> web.StreamResponse:
+        body = json.dumps(world.status_summary(clock()))
+        return web.Response(text=body, content_type="application/json")
+
+    async def front(request: web.Request) -> web.StreamResponse:
+        mode = world.front_door(clock())
+        if mode == "ok":
+            return web.Response(text=OK_PAGE.format(name=service_name), content_type="text/html")
+        if mode == "error_page":
+            return web.Response(text=ERROR_PAGE.format(name=service_name), content_type="text/html")
+        if mode == "503":
+            return web.Response(status=503, text="<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>", content_type="text/html")
+        if mode == "hang":
+            await hang_forever.wait()
+        return _drop(request)
+
+    async def canary(_request: web.Request) -> web.StreamResponse:
+        return web.Response(status=204)
+
+    hits: dict[str, int] = {}
+    runners: list[web.AppRunner] = []
+    try:
+        status_runner, status_url = await _serve({"/api/v2/summary.json": summary}, world, clock, "status_page", hits)
+        runners.append(status_runner)
+        front_runner, front_url = await _serve({"/": front}, world, clock, "front_door", hits)
+        runners.append(front_runner)
+        canary_runner, canary_url = await _serve({"/canary/{n}": canary}, world, clock, "canary", hits)
+        runners.append(canary_runner)
+    except BaseException:
+        for runner in runners:
+            await runner.cleanup()
+        raise
+    return Servers(
+        status_page=status_url,
+        front_door=front_url + "/",
+        canaries=tuple(f"{canary_url}/canary/{n}" for n in range(1, canaries + 1)),
+        runners=tuple(runners),
+        hits=hits,
+    )

@@ -1,0 +1,139 @@
+"""The seeds' outage replayed through the whole pure detector: crowd ``assess`` → ``fuse`` →
+incident ``step``. 25,800 user reports at the peak at 12:51 GMT, under 650 a few hours later,
+probes failing for half an hour, the official page saying all is well throughout: exactly one
+incident, confirmed and unacknowledged, resolved once the reports are back to usual, with the
+right peak in its recovery notice. A crowd spike alone reads as "possible problems"."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from bot.detect.baseline import BUCKET, Baseline
+from bot.detect.crowd import BucketCounts, Report, assess
+from bot.detect.fusion import fuse
+from bot.detect.incident import IncidentConfig, IncidentState, step
+from bot.detect.model import Confidence, CrowdLevel, CrowdSignal, EventKind, IncidentEvent, Verdict
+from bot.sources.base import Observation, SourceRole
+from bot.status import Status
+
+UTC = timezone.utc
+MONDAY = datetime(2025, 3, 10, tzinfo=UTC)
+PEAK_AT = MONDAY + timedelta(hours=12, minutes=51)
+PROBES_FAIL = (MONDAY + timedelta(hours=12, minutes=30), MONDAY + timedelta(hours=12, minutes=58))
+PROBLEMS = ["login"] * 63 + ["app"] * 17 + ["website"] * 10 + ["connection"] * 10
+
+
+def poisson(rng: random.Random, lam: float) -> int:
+    limit, k, p = math.exp(-lam), 0, rng.random()
+    while p > limit:
+        k, p = k + 1, p * rng.random()
+    return k
+
+
+def usual_per_bucket(t: datetime) -> float:
+    """A daily rhythm: about 10 reports per 5 minutes at 03:00, 50 at 15:00."""
+    return 30 + 20 * math.sin(2 * math.pi * (t.hour + t.minute / 60 - 9) / 24)
+
+
+def outage_per_minute(t: datetime) -> float:
+    """Reports beyond the usual: a ramp from 12:20 to 12:50, a fix at 12:51, a long tail."""
+    m = (t - MONDAY).total_seconds() / 60 - 12 * 60
+    if 20 <= m <= 50:
+        return 2840 * ((m - 20) / 30) ** 2
+    if m > 50:
+        x = m - 51
+        return 2840 * (0.15 * math.exp(-x / 5) + 0.10 * math.exp(-x / 50))
+    return 0.0
+
+
+def learned_baseline(rng: random.Random) -> Baseline:
+    """Four quiet weeks of history before the outage day."""
+    start = MONDAY - timedelta(weeks=4)
+    history, t = {}, start
+    while t < MONDAY:
+        history[t] = float(sum(poisson(rng, usual_per_bucket(t) / 5) for _ in range(5)))
+        t += BUCKET
+    baseline = Baseline()
+    baseline.learn(history, start, MONDAY)
+    return baseline
+
+
+def observations(now: datetime, probes_fail: tuple[datetime, datetime] | None) -> dict[str, Observation]:
+    """The official page (always operational) and one HTTP probe, both read every minute."""
+    failing = probes_fail is not None and probes_fail[0] <= now < probes_fail[1]
+    return {
+        "0": Observation("x", "statuspage", Status.OPERATIONAL, now, role=SourceRole.OFFICIAL),
+        "1": Observation(
+            "x", "http", Status.MAJOR_OUTAGE if failing else Status.OPERATIONAL, now,
+            role=SourceRole.PROBE, http_status=503 if failing else 200,
+        ),
+    }  # fmt: skip
+
+
+@dataclass
+class Replay:
+    events: list[IncidentEvent] = field(default_factory=list)
+    verdicts: dict[datetime, Verdict] = field(default_factory=dict)
+    signals: dict[datetime, CrowdSignal] = field(default_factory=dict)
+
+
+def replay(probes_fail: tuple[datetime, datetime] | None, seed: int = 7) -> Replay:
+    """Minute by minute from 11:00 to 18:00: assess, fuse, step; then that minute's reports."""
+    rng = random.Random(seed)
+    baseline = learned_baseline(rng)
+    counts = BucketCounts()
+    state = IncidentState("x")
+    previous: CrowdSignal | None = None
+    out = Replay()
+    now = MONDAY + timedelta(hours=11)
+    while now < MONDAY + timedelta(hours=18):
+        previous = assess(counts, baseline, now, previous=previous)
+        verdict = fuse("x", observations(now, probes_fail), previous, now)
+        state, events = step(state, verdict, now, IncidentConfig())
+        out.events += events
+        out.verdicts[now], out.signals[now] = verdict, previous
+        usual = poisson(rng, usual_per_bucket(now) / 5)
+        outage = round(outage_per_minute(now))
+        for i in range(usual + outage):
+            problem = rng.choice(PROBLEMS) if i >= usual else rng.choice(PROBLEMS[::10])
+            at = now + timedelta(minutes=1) * i / (usual + outage)
+            counts.add(Report("x", rng.randrange(400), f"u{i}", problem, at))
+        now += timedelta(minutes=1)
+    return out
+
+
+def test_the_seeds_outage_opens_and_resolves_one_incident_with_the_right_peak() -> None:
+    run = replay(PROBES_FAIL)
+    kinds = [e.kind for e in run.events]
+    assert kinds.count(EventKind.OPENED) == 1 and kinds.count(EventKind.RESOLVED) == 1
+    assert EventKind.UNSTABLE not in kinds
+    opened = next(e for e in run.events if e.kind is EventKind.OPENED)
+    resolved = next(e for e in run.events if e.kind is EventKind.RESOLVED)
+    assert opened.incident_key == resolved.incident_key and kinds[-1] is EventKind.RESOLVED
+
+    # the crowd saw it first; the official page never acknowledged it
+    assert MONDAY + timedelta(hours=12, minutes=20) <= opened.started_at <= PROBES_FAIL[0]
+    at_peak = run.verdicts[PEAK_AT]
+    assert at_peak.status is Status.MAJOR_OUTAGE and at_peak.confidence is Confidence.CONFIRMED
+    assert at_peak.unacknowledged and at_peak.official_status is Status.OPERATIONAL
+
+    # "peak: 25,800 reports at 12:51", and "under 650" three hours later
+    assert resolved.report_peak is not None and round(resolved.report_peak, -2) == 25_800
+    assert resolved.report_peak_at == PEAK_AT
+    assert run.signals[PEAK_AT + timedelta(hours=3)].recent < 650
+    assert resolved.resolved_at is not None and resolved.resolved_at > PEAK_AT + timedelta(hours=1)
+    assert run.verdicts[max(run.verdicts)].status is Status.OPERATIONAL
+
+
+def test_a_crowd_spike_alone_is_possible_problems_not_a_confirmed_outage() -> None:
+    run = replay(probes_fail=None)
+    at_peak = run.verdicts[PEAK_AT]
+    assert run.signals[PEAK_AT].level is CrowdLevel.PROBLEMS
+    assert at_peak.status is Status.DEGRADED and at_peak.confidence is Confidence.UNCONFIRMED
+    assert at_peak.unacknowledged  # the page says operational while users disagree
+    opened = [e for e in run.events if e.kind is EventKind.OPENED]
+    assert len(opened) == 1 and opened[0].confidence is Confidence.UNCONFIRMED
+    assert all(e.status is Status.DEGRADED for e in run.events if e.kind is not EventKind.RESOLVED)

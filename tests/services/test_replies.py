@@ -1,0 +1,101 @@
+"""The words of the command answers, in English and Arabic (pure)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from bot.detect.model import Confidence, Verdict
+from bot.i18n import isolate, translations
+from bot.notify.render import COLORS, ServiceNames
+from bot.services import replies
+from bot.services.guilds import GuildPrefs
+from bot.services.status import Overview
+from bot.services.subscriptions import SubscriptionInfo
+from bot.status import Status
+
+NOW = datetime(2025, 3, 5, 12, 51, tzinfo=timezone.utc)
+NAMES = {"github": ServiceNames("github", "GitHub", "جيت هب"), "x": ServiceNames("x", "X (Twitter)", "إكس")}
+EN, AR = translations("en"), translations("ar")
+
+
+def name_of(service_id: str) -> ServiceNames | None:
+    return NAMES.get(service_id)
+
+
+def sub(service_id: str = "github", **kw: object) -> SubscriptionInfo:
+    values: dict[str, object] = dict(id=1, guild_id=1, channel_id=42, service_id=service_id, language="en",
+                                     role_id=None, min_severity="degraded")
+    values.update(kw)
+    return SubscriptionInfo(**values)  # type: ignore[arg-type]
+
+
+def test_subscribed_confirmation() -> None:
+    text = replies.subscribed(EN, sub(), created=True, name_of=name_of)
+    assert text == "<#42> will now get alerts for GitHub in English, from disruption up."
+    text = replies.subscribed(EN, sub("all", language="both", role_id=9, min_severity="major_outage"), created=False, name_of=name_of)
+    assert text.splitlines() == [
+        "Updated: <#42> gets alerts for all services in Arabic and English, from major outage up.",
+        "Alerts will mention <@&9>.",
+    ]
+    arabic = replies.subscribed(AR, sub(language="ar"), created=True, name_of=name_of)
+    assert "جيت هب" in arabic and "العربية" in arabic and isolate("<#42>") in arabic
+
+
+def test_unknown_service_ids_are_shown_as_is() -> None:
+    assert replies.service_label(EN, "gone", name_of) == "gone"
+    assert replies.service_label(AR, "all", name_of) == "كل الخدمات"
+
+
+def test_unsubscribed_lists_what_was_removed() -> None:
+    text = replies.unsubscribed(EN, 42, ["github", "x", "all"], name_of=name_of)
+    assert text == "<#42> will no longer get alerts for GitHub, X (Twitter), and all services."
+
+
+def test_subscription_list() -> None:
+    empty = replies.subscription_list(EN, [], name_of=name_of)
+    assert "no alert subscriptions" in empty.description
+    msg = replies.subscription_list(
+        EN, [sub(), sub("x", channel_id=43, language="ar", role_id=7, enabled=False)], name_of=name_of
+    )
+    assert msg.title == "2 alert subscriptions"
+    lines = msg.description.splitlines()
+    assert lines[0] == "• <#42>: GitHub in English, from disruption up"
+    assert lines[1].startswith("• <#43>: X (Twitter) in Arabic") and "<@&7>" in lines[1] and "paused" in lines[1]
+    one = replies.subscription_list(AR, [sub()], name_of=name_of)
+    assert one.title == "اشتراك تنبيهات واحد"
+
+
+def test_settings_summary() -> None:
+    prefs = GuildPrefs("ar", "Asia/Riyadh", "arab")
+    text = replies.settings_summary(prefs.translator(), prefs, changed=True)
+    assert text.splitlines()[0] == "تم الحفظ."
+    assert "العربية" in text and isolate("Asia/Riyadh") in text and "٠١٢٣" in text
+    plain = replies.settings_summary(EN, GuildPrefs(), changed=False)
+    assert plain == "Language: English · Time zone: UTC · Digits: Western digits 0123"
+
+
+def test_cannot_post_names_the_missing_permissions() -> None:
+    assert replies.cannot_post(EN, 5, ["send_messages", "embed_links"]) == (
+        "I can't post alerts in <#5>: I am missing Send Messages and Embed Links there."
+    )
+    assert "إرسال الرسائل" in replies.cannot_post(AR, 5, ["send_messages"])
+
+
+def test_status_overview_states() -> None:
+    none_yet = replies.status_overview(EN, Overview((), 0, 62), now=NOW)
+    assert none_yet.title == "No readings yet"
+    calm = replies.status_overview(EN, Overview((), 62, 62), now=NOW)
+    assert calm.title == "All services are working normally" and "62 services" in calm.description
+    assert calm.color == COLORS[Status.OPERATIONAL]
+
+    troubled = (
+        (NAMES["x"], Verdict("x", Status.MAJOR_OUTAGE, Confidence.CONFIRMED, NOW, since=NOW - timedelta(minutes=20))),
+        (NAMES["github"], Verdict("github", Status.DEGRADED, Confidence.LIKELY, NOW)),
+    )
+    msg = replies.status_overview(EN, Overview(troubled, 62, 62), now=NOW)
+    assert msg.title == "2 services have problems" and msg.color == COLORS[Status.MAJOR_OUTAGE]
+    lines = msg.description.splitlines()
+    assert lines[0] == f"• **X (Twitter)**: major outage since {EN.time(NOW - timedelta(minutes=20))}" and "12:31" in lines[0]
+    assert lines[1] == "• **GitHub**: disruption"
+    ar = replies.status_overview(translations("ar", "Asia/Riyadh", "arab"), Overview(troubled[:1], 62, 62), now=NOW)
+    assert ar.title == "خدمة واحدة بها مشكلات" and "إكس" in ar.description and "٣:٣١" in ar.description

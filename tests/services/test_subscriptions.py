@@ -1,0 +1,105 @@
+"""Subscriptions: create, change, remove, list (real database, bundled catalog)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.catalog import load_catalog
+from bot.db.models import Subscription
+from bot.services import subscriptions as subs_module
+from bot.services.errors import UserError
+from bot.services.subscriptions import (
+    ERR_LANGUAGE,
+    ERR_NOT_SUBSCRIBED,
+    ERR_SEVERITY,
+    ERR_TOO_MANY,
+    ERR_UNKNOWN_SERVICE,
+    SubscriptionService,
+)
+
+GUILD, ALERTS, GENERAL = 10, 100, 200
+
+
+@pytest.fixture(scope="module")
+def service() -> SubscriptionService:
+    return SubscriptionService(load_catalog())
+
+
+def test_resolve_takes_ids_names_aliases_in_both_scripts_and_all(service: SubscriptionService) -> None:
+    assert service.resolve("github") == "github"
+    assert service.resolve("جيتهب") == "github"
+    assert service.resolve("  WhatsApp ") == "whatsapp"
+    assert service.resolve("ALL") == service.resolve("الكل") == "all"
+    with pytest.raises(UserError) as caught:
+        service.resolve("all", allow_all=False)
+    assert caught.value.msgid == ERR_UNKNOWN_SERVICE
+    with pytest.raises(UserError) as caught:
+        service.resolve("myspace")
+    assert caught.value.kwargs == {"query": "myspace"}
+
+
+async def test_subscribe_creates_then_updates_and_re_enables(db: Any, service: SubscriptionService) -> None:
+    sub, created = await service.subscribe(GUILD, ALERTS, "gh", language="ar", created_by=7)
+    assert created
+    assert (sub.service_id, sub.language, sub.min_severity, sub.role_id, sub.enabled) == ("github", "ar", "degraded", None, True)
+    await Subscription.filter(id=sub.id).update(enabled=False, disabled_reason="403 Missing Access")
+
+    again, created = await service.subscribe(
+        GUILD, ALERTS, "GitHub", language="both", role_id=55, min_severity="major_outage"
+    )
+    assert not created and again.id == sub.id
+    row = await Subscription.get(id=sub.id)
+    assert (row.language, row.role_id, row.min_severity, row.enabled, row.disabled_reason, row.created_by) == (
+        "both", 55, "major_outage", True, None, 7
+    )
+    assert await Subscription.all().count() == 1
+
+
+@pytest.mark.parametrize(("kwargs", "msgid"), [({"language": "fr"}, ERR_LANGUAGE), ({"min_severity": "maintenance"}, ERR_SEVERITY)])
+async def test_subscribe_refuses_bad_choices(db: Any, service: SubscriptionService, kwargs: dict[str, str], msgid: str) -> None:
+    with pytest.raises(UserError) as caught:
+        await service.subscribe(GUILD, ALERTS, "github", **{"language": "en", **kwargs})
+    assert caught.value.msgid == msgid
+    assert await Subscription.all().count() == 0
+
+
+async def test_a_guild_has_a_cap(db: Any, service: SubscriptionService, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(subs_module, "MAX_PER_GUILD", 2)
+    await service.subscribe(GUILD, ALERTS, "github", language="en")
+    await service.subscribe(GUILD, ALERTS, "discord", language="en")
+    await service.subscribe(GUILD, ALERTS, "github", language="ar")  # changing one is fine
+    with pytest.raises(UserError) as caught:
+        await service.subscribe(GUILD, GENERAL, "x", language="en")
+    assert caught.value.msgid == ERR_TOO_MANY and caught.value.kwargs == {"n": 2}
+    await service.subscribe(GUILD + 1, GENERAL + 1, "x", language="en")  # another guild is not affected
+
+
+async def test_unsubscribe_one_or_all(db: Any, service: SubscriptionService) -> None:
+    for sid in ("github", "discord", "all"):
+        await service.subscribe(GUILD, ALERTS, sid, language="en")
+    await service.subscribe(GUILD, GENERAL, "github", language="en")
+
+    assert await service.unsubscribe(GUILD, ALERTS, "جيتهب") == ["github"]
+    with pytest.raises(UserError) as caught:
+        await service.unsubscribe(GUILD, ALERTS, "github")
+    assert caught.value.msgid == ERR_NOT_SUBSCRIBED
+    assert caught.value.kwargs == {"channel": f"<#{ALERTS}>", "service": "github"}
+
+    assert sorted(await service.unsubscribe(GUILD, ALERTS, "all")) == ["all", "discord"]
+    assert [(s.channel_id, s.service_id) for s in await service.list(GUILD)] == [(GENERAL, "github")]
+    with pytest.raises(UserError):
+        await service.unsubscribe(GUILD + 1, GENERAL, "github")  # another guild's channel id
+
+
+async def test_list_is_by_channel_then_service(db: Any, service: SubscriptionService) -> None:
+    await service.subscribe(GUILD, GENERAL, "x", language="en")
+    await service.subscribe(GUILD, ALERTS, "youtube", language="ar")
+    await service.subscribe(GUILD, ALERTS, "discord", language="both")
+    await service.subscribe(GUILD + 1, ALERTS + 1, "github", language="en")
+    listed = await service.list(GUILD)
+    assert [(s.channel_id, s.service_id, s.language) for s in listed] == [
+        (ALERTS, "discord", "both"), (ALERTS, "youtube", "ar"), (GENERAL, "x", "en"),
+    ]
+    assert await service.list(999) == []
