@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,34 +13,18 @@ from tortoise.transactions import in_transaction
 
 from bot.db import models as m
 from bot.db.setup import close_db, init_db, upgrade
+from tests.conftest import make_db_url
 
-PG_URL = os.environ.get("TEST_POSTGRES_URL")
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "bot" / "db" / "migrations"
 T0 = datetime(2026, 11, 21, 12, 51, tzinfo=timezone.utc)
 
 
-async def _reset_postgres(url: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(url.replace("postgres://", "postgresql://", 1))
-    try:
-        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path):
-    """An empty database (the public schema on PostgreSQL, reset) — tests connect themselves,
-    in their own task, because tortoise keeps the connection in a context variable."""
-    if request.param == "sqlite":
-        yield f"sqlite://{tmp_path}/db/bot.sqlite3"
-        return
-    if not PG_URL:
-        pytest.skip("TEST_POSTGRES_URL is not set: PostgreSQL model tests skipped")
-    await _reset_postgres(PG_URL)
-    yield PG_URL
-    await _reset_postgres(PG_URL)
+    """An empty database (a fresh schema on PostgreSQL) — tests connect themselves, in their
+    own task, because tortoise keeps the connection in a context variable."""
+    async with make_db_url(request.param, tmp_path) as url:
+        yield url
 
 
 @asynccontextmanager
