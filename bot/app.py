@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable, Coroutine
 import discord
 from discord.ext import commands
 
+from bot import metrics
 from bot.catalog import Catalog, load_catalog
 from bot.cogs import extensions
 from bot.discord_api import adopt_gateway_url, configure_api_base
@@ -180,6 +181,8 @@ async def run_bot(settings: Settings) -> int:
 
         configure_api_base(settings.discord_api_base)
         bot = OutageBot(runtime)
+        metrics.bind_gateway_latency(lambda: bot.latency)
+        metrics.install_discord_429_counter()
         delivery = DeliveryWorker(bot, catalog)
         runtime.delivery = delivery
 

@@ -52,7 +52,7 @@ def main(args: argparse.Namespace) -> int:
         async with HttpClient(allow_private=settings.allow_private_targets) as fetcher:
             return await check(
                 args.target, catalog, fetcher, lang=args.lang, tz=args.tz,
-                allow_private=settings.allow_private_targets,
+                allow_private=settings.allow_private_targets, canaries=settings.canary_targets,
             )
 
     return asyncio.run(go())
@@ -66,6 +66,7 @@ async def check(
     lang: str | None = None,
     tz: str = "UTC",
     allow_private: bool = False,
+    canaries: tuple[str, ...] = (),
     now: datetime | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
@@ -73,7 +74,7 @@ async def check(
     """Print the answer for ``query`` to ``out``; a user-facing refusal to ``err`` (exit 2)."""
     out = out or sys.stdout
     err = err or sys.stderr
-    status = StatusService(catalog, fetcher, allow_private=allow_private)
+    status = StatusService(catalog, fetcher, allow_private=allow_private, canaries=canaries)
     try:
         target = status.target(query)
         answer = await status.live(target, now or datetime.now(timezone.utc))

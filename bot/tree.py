@@ -18,6 +18,7 @@ import discord
 from discord import app_commands
 
 from bot import discord_render
+from bot import metrics
 from bot.i18n import Translator, translations
 from bot.notify.render import RenderedMessage
 from bot.services import replies
@@ -52,10 +53,18 @@ class OutageTree(app_commands.CommandTree):
         #: the guild's translator for an interaction (``OutageBot`` sets it; English otherwise)
         self.translator_for: TranslatorFor = translator_for or english
 
+    async def _call(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        """Time every slash command into the command latency histogram (also when it fails)."""
+        name = str((interaction.data or {}).get("name", "unknown"))
+        with metrics.time_command(name):
+            await super()._call(interaction)
+
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:  # type: ignore[override]
         original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
         if isinstance(original, UserError):
             msgid, kwargs, lang = original.msgid, original.kwargs, original.lang
+        elif isinstance(original, app_commands.TransformerError) and original.type is discord.AppCommandOptionType.channel:
+            msgid, kwargs, lang = replies.ERR_BAD_CHANNEL, {}, None  # e.g. a channel the bot cannot see
         elif isinstance(original, app_commands.NoPrivateMessage):
             msgid, kwargs, lang = replies.ERR_GUILD_ONLY, {}, None
         elif isinstance(original, app_commands.MissingPermissions):

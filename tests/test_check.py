@@ -102,3 +102,21 @@ def test_main_reads_the_catalog_from_the_environment(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("SERVICES_FILE", str(catalog))
     code = check_module.main(argparse.Namespace(target="github", lang=None, tz="UTC"))
     assert code == EXIT_USAGE  # github is not in that catalog
+
+
+def probe_only(url: str) -> Catalog:
+    return parse_catalog({"services": [{
+        "id": "probed", "name": "Probed", "name_ar": "مفحوص", "sources": [{"kind": "http", "url": url}],
+    }]})
+
+
+async def test_when_our_own_network_is_down_a_failing_probe_is_not_called_an_outage() -> None:
+    """No network on this machine must not read as 'every service is down'."""
+    async with serve({"/": respond("gone", status=503)}) as server:
+        catalog = probe_only(server.url("/"))
+        refused = ("tcp://127.0.0.1:1", "tcp://127.0.0.1:2", "tcp://127.0.0.1:3")
+        _, blind, _ = await run("probed", catalog, allow_private=True, canaries=refused)
+        healthy = (f"tcp://{server.host}:{server.port}",) * 3
+        _, seeing, _ = await run("probed", catalog, allow_private=True, canaries=healthy)
+    assert seeing.splitlines()[0] == "# Probed is down"
+    assert blind.splitlines()[0] == "# Can't tell whether Probed is down"

@@ -15,7 +15,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, Sequence
 from urllib.parse import urlsplit
 
 from bot.catalog import Catalog, Service
@@ -49,6 +49,32 @@ class MonitorView(Protocol):
     """What the status answer needs from ``bot.monitor.Monitor``."""
 
     def verdict(self, service_id: str) -> Verdict | None: ...
+
+    @property
+    def probes_blind(self) -> bool: ...
+
+
+async def canaries_blind(fetcher: Fetcher, targets: Sequence[str], now: datetime) -> bool:
+    """The vantage self-check, once: are most canaries failing (our own network is down)?
+
+    Used where no monitor runs (``python -m bot check``): without it, a machine with no
+    network would call every service down."""
+    from bot.detect.vantage import VantageState, assess
+    from bot.scheduler import canary_spec
+
+    async def one(target: str) -> tuple[str, bool]:
+        spec = canary_spec(target)
+        try:
+            obs = await get_kind(spec.kind).poll(PollContext("_canary", spec, fetcher, now))
+        except Exception:  # noqa: BLE001 - a broken canary counts as failing
+            return target, False
+        return target, obs.status in (Status.OPERATIONAL, Status.DEGRADED)
+
+    if not targets:
+        return False
+    results = dict(await asyncio.gather(*(one(t) for t in targets)))
+    state, _ = assess(results, VantageState(), now)
+    return state.blind
 
 
 class CrowdView(Protocol):
@@ -102,6 +128,8 @@ class StatusService:
     stale_after: timedelta = DEFAULT_STALE_AFTER
     allow_private: bool = False
     live_timeout: float = LIVE_TIMEOUT
+    #: canary targets checked before a live answer when no monitor runs (the CLI)
+    canaries: tuple[str, ...] = ()
     _probe_options: ProbeOptions = field(init=False)
 
     def __post_init__(self) -> None:
@@ -178,10 +206,11 @@ class StatusService:
             )
             if obs.error is not None and obs.error.kind in ("ssrf", "invalid_url"):
                 raise self._refusal(target.url, obs.error, target.lang)
-            return Answer(target, fuse(URL_SERVICE_ID, {"url": obs}, None, now), live=True)
+            blind = await self._probes_blind(now)
+            return Answer(target, fuse(URL_SERVICE_ID, {"url": obs}, None, now, probes_blind=blind), live=True)
         crowd = await self._crowd(target, now)
-        readings = await self.poll_sources(target.service, now)
-        verdict = fuse(target.service.id, readings, crowd, now)
+        readings, blind = await asyncio.gather(self.poll_sources(target.service, now), self._probes_blind(now))
+        verdict = fuse(target.service.id, readings, crowd, now, probes_blind=blind)
         return Answer(target, verdict, crowd, live=True)
 
     async def poll_sources(self, service: Service, now: datetime) -> dict[str, Observation]:
@@ -204,6 +233,13 @@ class StatusService:
 
         results = await asyncio.gather(*(one(i) for i in range(len(service.sources))))
         return {f"{i}": obs for i, obs in enumerate(results)}
+
+    async def _probes_blind(self, now: datetime) -> bool:
+        """Our probes say nothing when our own network is down: the monitor knows (the
+        scheduler checks canaries); without one, check the canaries now."""
+        if self.monitor is not None:
+            return bool(getattr(self.monitor, "probes_blind", False))
+        return await canaries_blind(self.fetcher, self.canaries, now)
 
     async def _crowd(self, target: Target, now: datetime) -> CrowdSignal | None:
         if self.crowd is None or target.service is None:

@@ -22,6 +22,7 @@ from aiohttp import web
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
+from bot import metrics
 from bot.app import OutageBot, Runtime
 from bot.catalog import Catalog, load_catalog, parse_catalog
 from bot.crowd_service import CrowdService
@@ -350,8 +351,14 @@ async def test_autocomplete_keeps_arabic_queries_arabic(fake: FakeDiscord, guild
 
 async def test_isitdown_answers_at_once_from_the_current_verdict(fake: FakeDiscord, guild: FakeGuild, bot: E2EBot) -> None:
     alerts = guild.channel_by_name("alerts")
+    timed_before = metrics.value("outage_bot_command_latency_seconds_count", {"command": "isitdown"})
     inter = await fake.invoke_command(guild.id, alerts, "isitdown", {"service": "github"})
     callback = await inter.wait_response()
+    for _ in range(500):  # the handler returns just after its callback: let it finish
+        if metrics.value("outage_bot_command_latency_seconds_count", {"command": "isitdown"}) > timed_before:
+            break
+        await asyncio.sleep(0.01)
+    assert metrics.value("outage_bot_command_latency_seconds_count", {"command": "isitdown"}) > timed_before
     assert callback["type"] == 4, "answered from the monitor's verdict, without deferring"
     assert not is_ephemeral(callback)
     message = data_of(callback)
