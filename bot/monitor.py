@@ -29,7 +29,7 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from bot.db.models import DetectorState, Incident, IncidentEventRecord, KeyValue, SourceState
-from bot.detect.fusion import DEFAULT_STALE_AFTER, fuse, track_first_failures
+from bot.detect.fusion import DEFAULT_STALE_AFTER, fuse, track_acknowledged, track_first_failures
 from bot.detect.incident import IncidentConfig, IncidentState, step
 from bot.detect.model import CrowdSignal, EventKind, IncidentEvent, Verdict
 from bot.detect.serialize import event_to_dict
@@ -73,6 +73,8 @@ class Monitor:
         self.vantage = VantageState()
         self._observations: dict[str, dict[str, Observation]] = {}
         self._first_failures: dict[str, dict[str, datetime]] = {}
+        #: service → when its official page last reported a problem (bounds "unacknowledged since")
+        self._acknowledged: dict[str, datetime | None] = {}
         self._states: dict[str, IncidentState] = {}
         self._saved: dict[str, dict[str, Any]] = {}
         self._verdicts: dict[str, Verdict] = {}
@@ -125,6 +127,8 @@ class Monitor:
             self._saved[row.service_id] = _durable(data)
             firsts = data.get("first_failure_at") or {}
             self._first_failures[row.service_id] = {k: datetime.fromisoformat(v) for k, v in firsts.items()}
+            acknowledged = data.get("official_acknowledged_at")
+            self._acknowledged[row.service_id] = datetime.fromisoformat(acknowledged) if acknowledged else None
         for src in await SourceState.exclude(last_observation=None):
             try:
                 obs = Observation.from_dict(src.last_observation)
@@ -157,6 +161,9 @@ class Monitor:
             self._observations.setdefault(service_id, {})[source_key] = observation
             self._first_failures[service_id] = track_first_failures(
                 self._first_failures.get(service_id, {}), {source_key: observation}, probes_blind=self.probes_blind
+            )
+            self._acknowledged[service_id] = track_acknowledged(
+                self._acknowledged.get(service_id), {source_key: observation}
             )
             events = await self._advance(service_id, now)
         if persist_observation:
@@ -203,6 +210,7 @@ class Monitor:
             probes_blind=self.probes_blind,
             stale_after=self.stale_after,
             first_failure_at=self._first_failures.get(service_id, {}),
+            acknowledged_at=self._acknowledged.get(service_id),
         )
 
     async def _crowd(self, service_id: str, now: datetime) -> CrowdSignal | None:
@@ -221,6 +229,8 @@ class Monitor:
         after, events = step(before, verdict, now, self.config)
         data = after.to_dict()
         data["first_failure_at"] = {k: v.isoformat() for k, v in self._first_failures.get(service_id, {}).items()}
+        acknowledged = self._acknowledged.get(service_id)
+        data["official_acknowledged_at"] = acknowledged.isoformat() if acknowledged else None
         durable = _durable(data)
         if events:
             await self._persist_events(service_id, data, after, events)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -198,16 +199,14 @@ async def test_erroring_source_backs_off_exponentially_up_to_the_cap(db: TestDB)
             row = await SourceState.get(key="flaky:0")
             assert row.consecutive_errors == 7
 
-            page.status, page.body = 200, (await _fixture("github_operational"))
+            page.status, page.body = 200, _fixture("github_operational")
             await h.step()
             await h.step()
             assert (h.clock.now() - last).total_seconds() == 600 + 60  # back to the interval
             assert (await SourceState.get(key="flaky:0")).consecutive_errors == 0
 
 
-async def _fixture(name: str) -> str:
-    from pathlib import Path
-
+def _fixture(name: str) -> str:
     return (Path(__file__).parent / "fixtures" / "statuspage" / f"{name}.json").read_text()
 
 

@@ -29,6 +29,16 @@ count as 3, not 102. Besides, a spike needs ``min_guilds`` distinct guilds repor
 ``min_count`` (10), at least ``multiple`` (3) times the usual, and the Poisson probability of
 seeing that many when the usual is expected is below ``p_value`` (1e-4). POSSIBLE uses a weaker
 set of the same three numeric criteria (5 reports, 2×, 1e-2); anti-brigading is never relaxed.
+
+**Hysteresis (leaving a level).** A level is entered by the rules above but kept, given the
+``previous`` signal at that level, while the counted reports stay at or above ``hold`` (0.75)
+times its minimum count *and* ``hold`` times its multiple of the usual (PROBLEMS: 7.5 and
+2.25×; POSSIBLE: 3.75 and 1.5×), still pass that level's Poisson test, and come from
+``min_guilds`` guilds. PROBLEMS falling below its hold steps down to POSSIBLE if POSSIBLE's
+hold is still met. So at the tail of an outage a count wobbling around the threshold neither
+resolves the incident and reopens a second one, nor flips "problems" on and off: it must fall
+clearly below first. The Poisson test is not relaxed: a handful of reports that would be
+ordinary noise (12 when 6 are usual) does not keep an incident open.
 """
 
 from __future__ import annotations
@@ -37,7 +47,7 @@ import hashlib
 import hmac
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 
 from bot.detect.baseline import BUCKET, Baseline, bucket_start
@@ -244,6 +254,7 @@ class CrowdConfig:
     possible_p_value: float = 1e-2
     min_guilds: int = 3
     max_guild_share: float = 1 / 3
+    hold: float = 0.75  # a level is kept down to this fraction of its min count and multiple
     lookback: timedelta = timedelta(hours=12)  # how far back to look for ``since`` cold
 
     def __post_init__(self) -> None:
@@ -251,6 +262,8 @@ class CrowdConfig:
             raise ValueError("window_buckets and min_guilds must be at least 1")
         if not 0 < self.max_guild_share <= 1:
             raise ValueError("max_guild_share must be in (0, 1]")
+        if not 0 < self.hold <= 1:
+            raise ValueError("hold must be in (0, 1]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,6 +325,31 @@ def _window(
     return _Window(counted, usual, distinct, top, top_share, level, starts)
 
 
+_RANK = {CrowdLevel.NONE: 0, CrowdLevel.POSSIBLE: 1, CrowdLevel.PROBLEMS: 2}
+
+
+def _held(w: _Window, previous: CrowdLevel, cfg: CrowdConfig) -> CrowdLevel:
+    """The level of ``w`` after hysteresis: ``previous`` (or POSSIBLE below PROBLEMS) is kept
+    while the count stays at or above ``hold`` × that level's min count and multiple and still
+    passes its Poisson test."""
+    if w.guilds < cfg.min_guilds:
+        return w.level
+
+    def holds(min_count: float, multiple: float, p_value: float) -> bool:
+        return (
+            w.counted >= cfg.hold * min_count
+            and w.counted >= cfg.hold * multiple * w.usual
+            and poisson_tail(w.counted, w.usual) < p_value
+        )
+
+    held = CrowdLevel.NONE
+    if previous is CrowdLevel.PROBLEMS and holds(cfg.min_count, cfg.multiple, cfg.p_value):
+        held = CrowdLevel.PROBLEMS
+    elif previous is not CrowdLevel.NONE and holds(cfg.possible_min_count, cfg.possible_multiple, cfg.possible_p_value):
+        held = CrowdLevel.POSSIBLE
+    return max(w.level, held, key=_RANK.__getitem__)
+
+
 def _onset(buckets: BucketCounts, baseline: Baseline, w: _Window, cfg: CrowdConfig) -> datetime:
     """The start of the earliest bucket of an elevated window that ran above usual."""
     for start in sorted(w.starts):
@@ -330,12 +368,16 @@ def assess(
 ) -> CrowdSignal:
     """The crowd signal for one service at ``now``; ``buckets`` hold the reports up to ``now``.
 
+    ``previous`` (the last signal, if recent) drives the hysteresis of the module docstring.
     ``since`` (when the spike began) carries over from ``previous`` while the level stays above
     NONE. Without ``previous`` (e.g. after a restart) it is found by re-assessing the earlier
-    5-minute boundaries back to one where the level was NONE (at most ``lookback``).
+    5-minute boundaries back to one where the level was NONE (at most ``lookback``); there is
+    no hysteresis then, as nothing tells which level was held.
     """
     cfg = config or CrowdConfig()
     w = _window(buckets, baseline, now, cfg)
+    if previous is not None:
+        w = replace(w, level=_held(w, previous.level, cfg))
     since: datetime | None = None
     if w.level is not CrowdLevel.NONE:
         if previous is not None and previous.level is not CrowdLevel.NONE and previous.since:

@@ -41,6 +41,12 @@ a URL or have none (tcp, dns).
 updated after each poll with ``track_first_failures``; it is plain ``str → datetime`` and
 can be stored with the detector state. Without an entry a failing source's ``since`` is its
 ``fetched_at``. An official incident's ``started_at`` wins when it is earlier.
+
+"Unacknowledged since" is when the official page's silence began: the verdict's ``since``,
+but never earlier than ``acknowledged_at``, the last time the page itself reported a problem
+(an incident or a maintenance). When the page resolves its incident while reports linger, the
+page was not silent all along: its silence starts when it stopped reporting. The detector keeps
+that time with ``track_acknowledged`` after each poll, next to the ``first_failure_at`` map.
 """
 
 from __future__ import annotations
@@ -84,6 +90,20 @@ def track_first_failures(
     return result
 
 
+def track_acknowledged(previous: datetime | None, observations: Readings) -> datetime | None:
+    """The last time an official source reported a problem: the newest ``fetched_at`` of a
+    usable official reading with an outage status or a maintenance in progress, else
+    ``previous`` (a healthy or unreadable page leaves it as it was)."""
+    latest = previous
+    for obs in _keyed(observations).values():
+        if obs.role is not SourceRole.OFFICIAL or not _usable(obs, probes_blind=False):
+            continue
+        reporting = obs.status.is_outage or obs.status is Status.MAINTENANCE
+        if reporting or _maintenance_now([obs], obs.fetched_at) is not None:
+            latest = obs.fetched_at if latest is None else max(latest, obs.fetched_at)
+    return latest
+
+
 def fuse(
     service_id: str,
     observations: Readings,
@@ -93,8 +113,10 @@ def fuse(
     probes_blind: bool = False,
     stale_after: timedelta = DEFAULT_STALE_AFTER,
     first_failure_at: Mapping[str, datetime] | None = None,
+    acknowledged_at: datetime | None = None,
 ) -> Verdict:
-    """The verdict for ``service_id`` at ``now`` (see the module's table)."""
+    """The verdict for ``service_id`` at ``now`` (see the module's table); ``acknowledged_at``
+    (from ``track_acknowledged``) bounds ``unacknowledged_since`` from below."""
     firsts = first_failure_at or {}
     keyed = {k: o for k, o in _keyed(observations).items() if now - o.fetched_at <= stale_after}
     fresh = list(keyed.values())
@@ -131,7 +153,7 @@ def fuse(
             at=now,
             evidence=tuple(evidence),
             unacknowledged=unacknowledged,
-            unacknowledged_since=since if unacknowledged else None,
+            unacknowledged_since=_silent_since(since, acknowledged_at, now) if unacknowledged else None,
             official_status=official_status,
             since=since,
             probe_at=probe_at,
@@ -166,6 +188,13 @@ def fuse(
     if official or probes:
         return verdict(Status.OPERATIONAL, None, None)
     return verdict(Status.UNKNOWN, None, None)
+
+
+def _silent_since(since: datetime | None, acknowledged_at: datetime | None, now: datetime) -> datetime | None:
+    """Since when the official page has said nothing of the problem (see the module)."""
+    if acknowledged_at is None or since is None:
+        return since
+    return max(since, min(acknowledged_at, now))
 
 
 _ROLE_ORDER = {SourceRole.OFFICIAL: 0, SourceRole.PROBE: 1, SourceRole.CROWD: 2}

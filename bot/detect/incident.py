@@ -405,7 +405,8 @@ def _event(
         report_peak=incident.report_peak,
         report_peak_at=incident.report_peak_at,
         previous_status=previous,
-        extra=dict(extra or {}),
+        # every event names the worst status reached, so any edit can word the story right
+        extra={"peak_status": Status.worst(incident.peak_status, verdict.status).value, **(extra or {})},
     )
 
 

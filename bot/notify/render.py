@@ -27,6 +27,19 @@ API (every function takes a ``Translator`` as ``t`` and the current time as ``no
 * ``render_both``/``render_for`` return a list of ``RenderedMessage`` (one embed each) that
   together fit one Discord message (6,000 characters in all).
 
+Wording rules that depend on the evidence:
+
+* An incident that was worse and now rests on user reports alone (confidence UNCONFIRMED,
+  peak or previous status more severe) is "X is having problems — our checks pass now; user
+  reports are still above usual", not "possible problems … not confirmed" (``_eased``).
+* A latency that rounds to 0 ms reads "under 1 ms".
+* The share of a problem ("63% can't log in") is shown only while reports are above usual
+  (the crowd signal above NONE): a share of the everyday background means nothing.
+* The recovery notice shows the peak of user reports only when it stood out: at least 5 and
+  twice the usual (``_peak_worth_telling``).
+* The resolved alert says "was disrupted", "was partly down" or "was down" by the incident's
+  peak status (``extra["peak_status"]`` of the RESOLVED event).
+
 Everything from outside (titles, update bodies) goes through ``bot.notify.text.clean``:
 quoted, trimmed, mentions neutralised, masked links opened, markdown escaped; every message is
 finally fitted to Discord's embed limits.
@@ -39,7 +52,8 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import urlsplit
 
-from bot.detect.model import Confidence, CrowdSignal, EventKind, Evidence, IncidentEvent, Verdict
+from bot.detect.crowd import CrowdConfig
+from bot.detect.model import Confidence, CrowdLevel, CrowdSignal, EventKind, Evidence, IncidentEvent, Verdict
 from bot.i18n import N_, Text, Translator, translations
 from bot.notify import text as tx
 from bot.sources.base import SourceRole
@@ -137,6 +151,10 @@ UNSTABLE_COLOR = 0x9B59B6
 OFFICIAL_TITLE_BUDGET = 200
 OFFICIAL_UPDATE_BUDGET = 700
 DEFAULT_CROWD_WINDOW = timedelta(minutes=15)
+#: a recovery notice shows the peak of user reports only from this many, and this many times
+#: the usual: the crowd detector's "possible problems" by count (see ``_peak_worth_telling``)
+PEAK_MIN_REPORTS = CrowdConfig().possible_min_count
+PEAK_MIN_MULTIPLE = CrowdConfig().possible_multiple
 
 
 # --- data ----------------------------------------------------------------------------------------
@@ -297,8 +315,10 @@ def _by_role(evidence: Iterable[Evidence], role: SourceRole) -> list[Evidence]:
     return [e for e in evidence if e.role is role]
 
 
-def _title(t: Translator, service: str, status: Status, confidence: Confidence | None) -> Text:
-    if status.is_outage and confidence is Confidence.UNCONFIRMED:
+def _title(
+    t: Translator, service: str, status: Status, confidence: Confidence | None, *, eased: bool = False
+) -> Text:
+    if status.is_outage and confidence is Confidence.UNCONFIRMED and not eased:
         return t.gettext("Possible problems with {service}", service=service)
     if status is Status.MAJOR_OUTAGE:
         return t.gettext("{service} is down", service=service)
@@ -320,13 +340,34 @@ def _state_line(t: Translator, status: Status, since: datetime | None, now: date
     return t.gettext("**{status}** {since}.", status=Text(_cap(word)), since=_since(t, since, now))
 
 
+def _eased(event: IncidentEvent) -> bool:
+    """An incident that was worse (confirmed by the page or our checks) and now rests on user
+    reports alone: its words are "still above usual", not "possible problems"."""
+    if event.confidence is not Confidence.UNCONFIRMED or not event.status.is_outage:
+        return False
+    worst = _status_or_none(event.extra.get("peak_status")) or event.previous_status
+    return worst is not None and (worst.severity or 0) > (event.status.severity or 0)
+
+
+def _status_or_none(value: str | None) -> Status | None:
+    try:
+        return Status(value) if value else None
+    except ValueError:
+        return None
+
+
 def _confidence_line(
-    t: Translator, status: Status, confidence: Confidence | None, evidence: Sequence[Evidence]
+    t: Translator, status: Status, confidence: Confidence | None, evidence: Sequence[Evidence], *, eased: bool = False
 ) -> Text | None:
     """Which independent sources see the problem (nothing to say for maintenance)."""
     roles = [r for r in (SourceRole.OFFICIAL, SourceRole.PROBE, SourceRole.CROWD) if any(e.role is r and e.status.is_outage for e in evidence)]
     if confidence is None or not roles or not status.is_outage:
         return None
+    if eased:
+        probes = _by_role(evidence, SourceRole.PROBE)
+        if probes and all(p.status is Status.OPERATIONAL for p in probes):
+            return t.gettext("Our checks pass now; user reports are still above usual.")
+        return t.gettext("User reports are still above usual.")
     sources = t.list(t.gettext(ROLE_WORDS[r]) for r in roles)
     if confidence is Confidence.CONFIRMED:
         return t.gettext("Confirmed by {sources}.", sources=sources)
@@ -384,9 +425,13 @@ def _official_field(
 
 
 def probe_line(t: Translator, e: Evidence) -> Text:
-    """One probe's reading: HTTP code and latency, or why it failed."""
+    """One probe's reading: HTTP code and latency, or why it failed. A latency that rounds to
+    0 ms (a loopback or cached answer) reads "under 1 ms", never "0 ms"."""
     kind = (e.error_kind or "").lower()
     ms = round(e.latency_ms) if e.latency_ms is not None else None
+    under = ms is not None and ms < 1
+    if under:
+        ms = 1
     if kind == "timeout":
         return t.gettext("No answer (timed out).")
     if kind == "dns":
@@ -401,7 +446,11 @@ def probe_line(t: Translator, e: Evidence) -> Text:
         return t.gettext("Serves an error page.")
     if e.http_status is not None and ms is not None:
         if e.status.is_outage:
+            if under:
+                return t.gettext("HTTP {code} error in under {ms} ms.", code=e.http_status, ms=ms)
             return t.gettext("HTTP {code} error in {ms} ms.", code=e.http_status, ms=ms)
+        if under:
+            return t.gettext("Responds normally (HTTP {code} in under {ms} ms).", code=e.http_status, ms=ms)
         return t.gettext("Responds normally (HTTP {code} in {ms} ms).", code=e.http_status, ms=ms)
     if e.http_status is not None:
         if e.status.is_outage:
@@ -414,6 +463,8 @@ def probe_line(t: Translator, e: Evidence) -> Text:
     if e.status is Status.UNKNOWN:
         return t.gettext("Could not check just now.")
     if ms is not None:
+        if under:
+            return t.gettext("Responds normally in under {ms} ms.", ms=ms)
         return t.gettext("Responds normally in {ms} ms.", ms=ms)
     return t.gettext("Responds normally.")
 
@@ -439,8 +490,16 @@ def crowd_line(
     window: timedelta,
     top_problem: str | None = None,
     top_problem_share: float | None = None,
+    *,
+    elevated: bool | None = None,
 ) -> Text:
-    """"1,240 reports in the last 15 minutes (usually 12) · 63% can't log in"."""
+    """"1,240 reports in the last 15 minutes (usually 12) · 63% can't log in".
+
+    The share of a problem is shown only when the reports are above usual (``elevated``: the
+    crowd signal is above NONE; by default, more reports than usual): a share of the everyday
+    background says nothing about an outage."""
+    if elevated is None:
+        elevated = usual is None or reports > usual
     parts = [t.ngettext("{n} report in the last {window}", "{n} reports in the last {window}", reports, window=t.duration(window))]
     if usual is not None:
         if usual < 0.5:
@@ -448,7 +507,7 @@ def crowd_line(
         else:
             baseline = t.gettext("(usually {usual})", usual=round(usual))
         parts[0] = Text(f"{parts[0]} {baseline}")
-    if reports and top_problem and top_problem_share:
+    if elevated and reports and top_problem and top_problem_share:
         template = PROBLEM_SHARES.get(top_problem, PROBLEM_SHARES["other"])
         parts.append(t.gettext(template, share=t.percent(top_problem_share)))
     return Text(" · ".join(parts))
@@ -456,11 +515,16 @@ def crowd_line(
 
 def _crowd_field(t: Translator, evidence: Sequence[Evidence], window: timedelta, crowd: CrowdSignal | None = None) -> tuple[str, str] | None:
     if crowd is not None:
-        value = crowd_line(t, crowd.recent, crowd.usual, crowd.window, crowd.top_problem, crowd.top_problem_share)
+        value = crowd_line(
+            t, crowd.recent, crowd.usual, crowd.window, crowd.top_problem, crowd.top_problem_share,
+            elevated=crowd.level is not CrowdLevel.NONE,
+        )  # fmt: skip
         return t.gettext("User reports"), value
     for e in _by_role(evidence, SourceRole.CROWD):
         if e.reports is not None:
-            value = crowd_line(t, e.reports, e.usual, window, e.top_problem, e.top_problem_share)
+            value = crowd_line(
+                t, e.reports, e.usual, window, e.top_problem, e.top_problem_share, elevated=e.status.is_outage
+            )
             return t.gettext("User reports"), value
     return None
 
@@ -519,7 +583,8 @@ def render_alert(
     official page posts an update (ESCALATED, DEESCALATED, UPDATED)."""
     service = _service(names, t)
     lines: list[str] = [_state_line(t, event.status, event.started_at, now)]
-    confidence = _confidence_line(t, event.status, event.confidence, event.evidence)
+    eased = _eased(event)
+    confidence = _confidence_line(t, event.status, event.confidence, event.evidence, eased=eased)
     if confidence:
         lines.append(confidence)
     change = _change_line(t, event, now)
@@ -538,7 +603,7 @@ def render_alert(
     if update:
         fields.append(update)
     return RenderedMessage(
-        title=_title(t, service, event.status, event.confidence),
+        title=_title(t, service, event.status, event.confidence, eased=eased),
         description="\n".join(lines),
         color=_color(event.status),
         fields=tuple(fields),
@@ -579,7 +644,7 @@ def render_recovery(
     fields: list[tuple[str, str]] = [
         (t.gettext("When"), t.gettext("From {start} to {end}", start=t.when(event.started_at, now), end=t.when(resolved_at, now)))
     ]
-    if event.report_peak:
+    if _peak_worth_telling(event):
         value = t.ngettext("{n} report", "{n} reports", event.report_peak)
         if event.report_peak_at is not None:
             value = t.ngettext("{n} report {at}", "{n} reports {at}", event.report_peak, at=_at(t, event.report_peak_at, now))
@@ -601,14 +666,29 @@ def render_recovery(
     ).fit()
 
 
+def _peak_status(event: IncidentEvent) -> Status | None:
+    """The worst status of a resolved incident (``extra["peak_status"]``, else the last one)."""
+    return _status_or_none(event.extra.get("peak_status")) or event.previous_status
+
+
 def _was_disruption(event: IncidentEvent) -> bool:
     """True when the incident never went beyond degraded (so "outage" would overstate it)."""
-    peak = event.extra.get("peak_status")
-    try:
-        worst = Status(peak) if peak else event.previous_status
-    except ValueError:
-        worst = event.previous_status
-    return worst is Status.DEGRADED
+    return _peak_status(event) is Status.DEGRADED
+
+
+def _peak_worth_telling(event: IncidentEvent) -> bool:
+    """Whether the recovery notice shows the incident's peak of user reports.
+
+    Only a peak that stood out from the everyday background is news: it must reach what the
+    crowd detector needs for "possible problems" by count — at least ``PEAK_MIN_REPORTS`` (5)
+    and ``PEAK_MIN_MULTIPLE`` (2) times the usual. The usual is the crowd evidence's at
+    recovery, standing in for the one at the peak (the baseline moves slowly next to an
+    incident); without crowd evidence only the minimum applies. So a probe-found outage
+    during which a handful of people reported as usual shows no "peak" of that handful."""
+    if not event.report_peak:
+        return False
+    usual = max((e.usual for e in _by_role(event.evidence, SourceRole.CROWD) if e.usual is not None), default=0.0)
+    return event.report_peak >= max(PEAK_MIN_REPORTS, PEAK_MIN_MULTIPLE * usual)
 
 
 def render_resolved_alert(
@@ -621,8 +701,15 @@ def render_resolved_alert(
     """The original alert, edited once the incident is resolved (the reply tells the rest)."""
     service = _service(names, t)
     resolved_at = event.resolved_at or event.at
+    peak = _peak_status(event)
+    if peak is Status.DEGRADED:
+        title = t.gettext("Resolved: {service} was disrupted", service=service)
+    elif peak is Status.PARTIAL_OUTAGE:
+        title = t.gettext("Resolved: {service} was partly down", service=service)
+    else:
+        title = t.gettext("Resolved: {service} was down", service=service)
     return RenderedMessage(
-        title=t.gettext("Resolved: {service} was down", service=service),
+        title=title,
         description=t.gettext(
             "Lasted {duration}, from {start} to {end}.",
             duration=t.duration(resolved_at - event.started_at),

@@ -255,6 +255,96 @@ def test_since_is_the_same_after_a_restart() -> None:
     assert restarted.since == t0
 
 
+# --- hysteresis -----------------------------------------------------------------------------
+
+
+def busy_window(n: int, guilds: int = 40) -> BucketCounts:
+    """``n`` reports in the 15 minutes before BUSY, when 120 are usual."""
+    return BucketCounts.from_reports(burst(n, BUSY - timedelta(minutes=12), 12, guilds=guilds))
+
+
+def earlier(level: CrowdLevel) -> CrowdSignal:
+    return CrowdSignal(level, recent=400, usual=120.0, since=BUSY - timedelta(minutes=40))
+
+
+@pytest.mark.parametrize(
+    "reports,previous,expected",
+    [
+        # entering needs 3× / 2× the usual 120 (360 / 240), whatever came before
+        (300, None, CrowdLevel.POSSIBLE),
+        (300, CrowdLevel.NONE, CrowdLevel.POSSIBLE),
+        (400, CrowdLevel.NONE, CrowdLevel.PROBLEMS),
+        # PROBLEMS is kept down to 0.75 × 3 = 2.25× the usual (270) …
+        (300, CrowdLevel.PROBLEMS, CrowdLevel.PROBLEMS),
+        (270, CrowdLevel.PROBLEMS, CrowdLevel.PROBLEMS),
+        # … then steps down to POSSIBLE, kept down to 0.75 × 2 = 1.5× the usual (180)
+        (260, CrowdLevel.PROBLEMS, CrowdLevel.POSSIBLE),
+        (200, CrowdLevel.PROBLEMS, CrowdLevel.POSSIBLE),
+        (200, CrowdLevel.POSSIBLE, CrowdLevel.POSSIBLE),
+        (180, CrowdLevel.POSSIBLE, CrowdLevel.POSSIBLE),
+        (200, None, CrowdLevel.NONE),
+        (200, CrowdLevel.NONE, CrowdLevel.NONE),
+        # clearly below: gone
+        (170, CrowdLevel.PROBLEMS, CrowdLevel.NONE),
+        (170, CrowdLevel.POSSIBLE, CrowdLevel.NONE),
+        # a POSSIBLE level is never raised to PROBLEMS by holding
+        (300, CrowdLevel.POSSIBLE, CrowdLevel.POSSIBLE),
+    ],
+)
+def test_a_level_is_kept_until_the_count_falls_clearly_below_it(
+    reports: int, previous: CrowdLevel | None, expected: CrowdLevel
+) -> None:
+    before = earlier(previous) if previous is not None else None
+    signal = assess(busy_window(reports), day_and_night(), BUSY, previous=before)
+    assert signal.recent == reports and signal.usual == pytest.approx(120.0)
+    assert signal.level is expected
+    if expected is not CrowdLevel.NONE and before is not None and previous is not CrowdLevel.NONE:
+        assert signal.since == before.since  # a held spike is the same spike
+    if expected is CrowdLevel.NONE:
+        assert signal.since is None
+
+
+def test_holding_never_keeps_what_would_be_ordinary_noise() -> None:
+    """Quiet hour, 3 usual: 6 reports clear 0.75 × 5 and 1.5 × 3, but six when three are
+    usual happens by chance (p ≈ 0.08): the Poisson test is not relaxed."""
+    six = BucketCounts.from_reports(burst(6, QUIET - timedelta(minutes=10), 10, guilds=3))
+    signal = assess(six, day_and_night(), QUIET, previous=earlier(CrowdLevel.POSSIBLE))
+    assert signal.recent == 6 and signal.usual == pytest.approx(3.0)
+    assert signal.level is CrowdLevel.NONE
+    # under a looser test five reports (below the 2 × 3 that enters) are kept, as they should
+    loose = CrowdConfig(possible_p_value=0.2)
+    five = BucketCounts.from_reports(burst(5, QUIET - timedelta(minutes=10), 10, guilds=5))
+    assert assess(five, day_and_night(), QUIET, loose).level is CrowdLevel.NONE
+    assert assess(five, day_and_night(), QUIET, loose, earlier(CrowdLevel.POSSIBLE)).level is CrowdLevel.POSSIBLE
+
+
+def test_holding_never_relaxes_anti_brigading() -> None:
+    two_guilds = busy_window(300, guilds=2)
+    signal = assess(two_guilds, day_and_night(), BUSY, previous=earlier(CrowdLevel.PROBLEMS))
+    assert signal.level is CrowdLevel.NONE
+
+
+def test_a_count_wobbling_around_the_threshold_does_not_flip_the_level() -> None:
+    """The tail of an outage: entering at 250, then 230, 245, 220, 238, 200 (all under the
+    240 that enters POSSIBLE, all above the 180 that keeps it), then 170 ends it."""
+    baseline, previous = day_and_night(), None
+    levels = []
+    for n in (250, 230, 245, 220, 238, 200, 170, 230):
+        previous = assess(busy_window(n), baseline, BUSY, previous=previous)
+        levels.append(previous.level)
+    possible, none = CrowdLevel.POSSIBLE, CrowdLevel.NONE
+    assert levels == [possible] * 6 + [none, none]  # 230 after the end does not re-enter
+
+
+def test_hold_must_be_a_fraction() -> None:
+    with pytest.raises(ValueError):
+        CrowdConfig(hold=0)
+    with pytest.raises(ValueError):
+        CrowdConfig(hold=1.5)
+    strict = CrowdConfig(hold=1.0)  # no hysteresis at all
+    assert assess(busy_window(300), day_and_night(), BUSY, strict, earlier(CrowdLevel.PROBLEMS)).level is CrowdLevel.POSSIBLE
+
+
 def test_peak_keeps_the_first_highest_count() -> None:
     peak = Peak()
     t = datetime(2025, 3, 10, 12, 50, tzinfo=UTC)

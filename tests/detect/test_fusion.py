@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.detect.fusion import fuse, source_key, track_first_failures
+from bot.detect.fusion import fuse, source_key, track_acknowledged, track_first_failures
 from bot.detect.model import Confidence, CrowdLevel, CrowdSignal
 from bot.sources.base import IncidentInfo, Maintenance, Observation, SourceError, SourceRole
 from bot.status import Status
@@ -94,6 +94,51 @@ def test_unacknowledged_since_is_the_earliest_failing_evidence() -> None:
     assert verdict.since == started
     without_crowd = fuse("x", [official(OK), p], None, NOW, first_failure_at=firsts)
     assert without_crowd.unacknowledged_since == NOW - timedelta(minutes=7)
+
+
+MIN = timedelta(minutes=1)
+# "unacknowledged since" when the official page last reported a problem at ``acked`` (minutes
+# before NOW; None = never): (name, official, probes, crowd level, acked, expected unack. since)
+ACK_TABLE = [
+    ("page never reported it", OK, [OK], CrowdLevel.PROBLEMS, None, NOW - 57 * MIN),
+    ("page resolved its incident, reports linger", OK, [OK], CrowdLevel.PROBLEMS, 4, NOW - 4 * MIN),
+    ("page resolved its incident, probes still fail", OK, [MAJOR], None, 2, NOW - 2 * MIN),
+    ("page spoke before this problem began", OK, [OK], CrowdLevel.PROBLEMS, 90, NOW - 57 * MIN),
+    ("page still reports it", MAJOR, [MAJOR], CrowdLevel.PROBLEMS, 0, None),
+]
+
+
+@pytest.mark.parametrize("name,page,probes,level,acked,expected", ACK_TABLE, ids=[row[0] for row in ACK_TABLE])
+def test_unacknowledged_since_restarts_when_the_page_stops_reporting(
+    name: str, page: Status, probes: list[Status], level: CrowdLevel | None, acked: int | None, expected: datetime | None
+) -> None:
+    """The page had an incident open until ``acked``: it has been silent since then, not
+    since the reports began (57 minutes ago) — and never since before the problem began."""
+    began = NOW - 57 * MIN
+    obs = [official(page), *(probe(st, url=f"https://x.com/{i}") for i, st in enumerate(probes))]
+    firsts = {source_key(o): began for o in obs[1:] if o.status.is_outage}
+    signal = crowd(level, 400, since=began) if level is not None else None
+    acknowledged_at = NOW - acked * MIN if acked is not None else None
+    verdict = fuse("x", obs, signal, NOW, first_failure_at=firsts, acknowledged_at=acknowledged_at)
+    assert verdict.unacknowledged == (expected is not None)
+    assert verdict.unacknowledged_since == expected
+    if verdict.status.is_outage:
+        assert verdict.since == began  # the incident itself still began with the first evidence
+
+
+def test_track_acknowledged_keeps_the_last_time_the_page_reported_a_problem() -> None:
+    t0, t1, t2 = NOW, NOW + MIN, NOW + 2 * MIN
+    assert track_acknowledged(None, [official(OK, at=t0)]) is None
+    acked = track_acknowledged(None, [official(MAJOR, at=t0)])
+    assert acked == t0
+    acked = track_acknowledged(acked, [official(PART, at=t1)])
+    assert acked == t1
+    assert track_acknowledged(acked, [official(OK, at=t2)]) == t1  # stopped reporting: kept
+    unreadable = Observation("x", "statuspage", MAJOR, t2, error=SourceError("parse", "bad"), url="https://s")
+    assert track_acknowledged(acked, [unreadable]) == t1  # an unreadable page says nothing
+    assert track_acknowledged(acked, [probe(MAJOR, at=t2)]) == t1  # probes are not the page
+    assert track_acknowledged(None, [official(OK, at=t2, maintenances=(MAINT_NOW,))]) == t2
+    assert track_acknowledged(None, [official(MAINT, at=t2)]) == t2
 
 
 def test_in_progress_maintenance_covers_probe_and_crowd_failures() -> None:

@@ -148,7 +148,7 @@ def test_opened_event_carries_the_story() -> None:
 def test_acknowledgement_is_told_once() -> None:
     state = replace(DOWN, incident=open_incident(unacknowledged=True))
     state, (ev,) = step(state, verdict(PART, official=PART), T0)
-    assert ev.extra == {"acknowledged": "true"} and not ev.unacknowledged
+    assert ev.extra == {"acknowledged": "true", "peak_status": "partial_outage"} and not ev.unacknowledged
     _, events = step(state, verdict(PART, official=PART), T0 + MIN)
     assert events == []
 

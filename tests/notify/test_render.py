@@ -38,10 +38,23 @@ from tests.notify import samples as s
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 UPDATE_GOLDEN = os.environ.get("UPDATE_GOLDEN") == "1"
 
+HTTP_OK_LOOPBACK = Evidence(SourceRole.PROBE, "http", Status.OPERATIONAL, http_status=200, latency_ms=0.2)
+#: hours into a confirmed outage our checks pass again while user reports stay high
+EASED = replace(
+    s.ALERT,
+    kind=EventKind.DEESCALATED,
+    at=s.RESOLVED_AT,
+    status=Status.DEGRADED,
+    confidence=Confidence.UNCONFIRMED,
+    evidence=(s.OFFICIAL_OK, HTTP_OK_LOOPBACK, replace(s.CROWD, reports=470, usual=13.0, top_problem_share=0.51)),
+    previous_status=Status.MAJOR_OUTAGE,
+)
+
 EVENTS = {
     "alert": (s.ALERT, s.OPENED_AT),
     "update": (s.UPDATE, s.ESCALATED_AT),
     "recovery": (s.RECOVERY, s.RESOLVED_AT),
+    "eased": (EASED, s.RESOLVED_AT),
 }
 VARIANTS = {
     "en": ("en", "UTC", "latn"),
@@ -112,10 +125,16 @@ def all_arabic_renderings(t: Translator) -> list[RenderedMessage]:
         out.append(render_recovery(s.RECOVERY, names, t=t, now=s.RESOLVED_AT))
         out.append(render_recovery(replace(s.RECOVERY, extra={"peak_status": "degraded"}), names, t=t, now=s.RESOLVED_AT + timedelta(days=2)))
         out.append(render_resolved_alert(s.RECOVERY, names, t=t, now=s.RESOLVED_AT))
+        for peak in ("degraded", "partial_outage"):
+            out.append(render_resolved_alert(replace(s.RECOVERY, extra={"peak_status": peak}), names, t=t, now=s.RESOLVED_AT))
+        out.append(render_alert(EASED, names, t=t, now=s.RESOLVED_AT))
+        out.append(render_alert(replace(EASED, evidence=(s.OFFICIAL_OK, s.CROWD)), names, t=t, now=s.RESOLVED_AT))
         out.append(render_unstable(replace(s.ALERT, kind=EventKind.UNSTABLE), names, t=t, now=s.OPENED_AT))
         for verdict in VERDICTS.values():
             out.append(render_verdict(verdict, names, t=t, now=s.RESOLVED_AT))
         out.append(render_verdict(s.VERDICT_OK, names, t=t, now=s.RESOLVED_AT, crowd=s.QUIET_CROWD))
+    for loopback in SUB_MS_PROBES:
+        out.append(render_alert(replace(s.ALERT, evidence=(loopback,)), LATIN, t=t, now=s.OPENED_AT))
     for kind in ("timeout", "dns", "tls", "connection", "error_page", "weird"):
         probe = Evidence(SourceRole.PROBE, "http", Status.MAJOR_OUTAGE, http_status=502, latency_ms=12.0, error_kind=kind)
         out.append(render_alert(replace(s.ALERT, evidence=(probe, replace(probe, source_kind="dns"))), LATIN, t=t, now=s.OPENED_AT))
@@ -245,6 +264,107 @@ def test_disruption_recovery_does_not_say_outage() -> None:
     event = replace(s.RECOVERY, extra={"peak_status": "degraded"}, previous_status=Status.DEGRADED)
     en = render_recovery(event, s.X, t=translations("en"), now=s.RESOLVED_AT)
     assert en.description == "X is working normally again. The disruption lasted 3 hours 12 minutes."
+
+
+def test_resolved_alert_title_follows_the_peak_status() -> None:
+    """"was down" only for what was down: a disruption was disrupted, a partial outage partly down."""
+    cases = {
+        "degraded": ("Resolved: X was disrupted", "انتهى الاضطراب في خدمة إكس"),
+        "partial_outage": ("Resolved: X was partly down", "انتهى الانقطاع الجزئي في خدمة إكس"),
+        "major_outage": ("Resolved: X was down", "انتهى الانقطاع في خدمة إكس"),
+    }
+    for peak, (english, arabic) in cases.items():
+        event = replace(s.RECOVERY, extra={"peak_status": peak}, previous_status=Status.DEGRADED)
+        assert render_resolved_alert(event, s.X, t=translations("en"), now=s.RESOLVED_AT).title == english
+        assert render_resolved_alert(event, s.X, t=translations("ar"), now=s.RESOLVED_AT).title == arabic
+    # an older event without the extra falls back to the last announced status
+    legacy = replace(s.RECOVERY, extra={}, previous_status=Status.DEGRADED)
+    assert render_resolved_alert(legacy, s.X, t=translations("en"), now=s.RESOLVED_AT).title == "Resolved: X was disrupted"
+
+
+def test_an_eased_incident_says_reports_are_still_high_not_possible_problems() -> None:
+    bare = lambda x: x.replace(FSI, "").replace(PDI, "")  # noqa: E731
+    en = render_alert(EASED, s.X, t=translations("en"), now=s.RESOLVED_AT)
+    assert en.title == "X is having problems"
+    assert en.description.split("\n")[1] == "Our checks pass now; user reports are still above usual."
+    assert "Eased from major outage to disruption at 3:32\u202fPM." in en.description
+    assert "Not confirmed" not in en.description and "Possible" not in en.title
+    ar = render_alert(EASED, s.X, t=translations("ar"), now=s.RESOLVED_AT)
+    assert ar.title == "اضطراب في خدمة إكس"
+    assert "تنجح فحوصنا الآن، لكن بلاغات المستخدمين ما زالت أعلى من المعتاد." in bare(ar.description)
+    # no probe that passes to speak of: the reports alone
+    no_probes = render_alert(replace(EASED, evidence=(s.OFFICIAL_OK, s.CROWD)), s.X, t=translations("en"), now=s.RESOLVED_AT)
+    assert no_probes.description.split("\n")[1] == "User reports are still above usual."
+    # the peak status says the same on any later edit of the alert
+    later = replace(EASED, kind=EventKind.UPDATED, previous_status=None, extra={"peak_status": "partial_outage"})
+    assert "still above usual" in render_alert(later, s.X, t=translations("en"), now=s.RESOLVED_AT).description
+    # a crowd spike that was never more is still "possible problems"
+    fresh = replace(EASED, kind=EventKind.OPENED, previous_status=None)
+    opened = render_alert(fresh, s.X, t=translations("en"), now=s.RESOLVED_AT)
+    assert opened.title == "Possible problems with X"
+    assert "Not confirmed: only user reports point to it so far." in opened.description
+
+
+SUB_MS_PROBES = (
+    Evidence(SourceRole.PROBE, "http", Status.OPERATIONAL, http_status=200, latency_ms=0.0),
+    Evidence(SourceRole.PROBE, "http", Status.MAJOR_OUTAGE, http_status=503, latency_ms=0.4, error_kind="http_status"),
+    Evidence(SourceRole.PROBE, "tcp", Status.OPERATIONAL, latency_ms=0.1),
+)
+
+
+def test_a_loopback_latency_reads_under_1_ms_never_0() -> None:
+    en = translations("en")
+    lines = [render_probe(en, e) for e in SUB_MS_PROBES]
+    assert lines == [
+        "Responds normally (HTTP 200 in under 1 ms).",
+        "HTTP 503 error in under 1 ms.",
+        "Responds normally in under 1 ms.",
+    ]
+    ar = [render_probe(translations("ar"), e) for e in SUB_MS_PROBES]
+    assert ar[0] == f"تستجيب بشكل طبيعي (HTTP {isolate('200')} خلال أقل من {isolate('1')} ميلي ثانية)."
+    assert all("أقل من" in line and "0" not in line.replace("200", "").replace("503", "") for line in ar)
+    # 0.5 ms and up round as usual
+    assert render_probe(en, replace(SUB_MS_PROBES[0], latency_ms=0.6)) == "Responds normally (HTTP 200 in 1 ms)."
+
+
+def render_probe(t: Translator, evidence: Evidence) -> str:
+    return dict(render_alert(replace(s.ALERT, evidence=(evidence,)), s.X, t=t, now=s.OPENED_AT).fields)[t.gettext("Our checks")]
+
+
+def test_problem_share_only_when_reports_are_above_usual() -> None:
+    en = translations("en")
+    background = replace(s.CROWD, status=Status.OPERATIONAL, reports=7, usual=9.0, top_problem="app", top_problem_share=0.71)
+    quiet = dict(render_alert(replace(s.ALERT, evidence=(background,)), s.X, t=en, now=s.OPENED_AT).fields)["User reports"]
+    assert quiet == "7 reports in the last 15 minutes (usually 9)"
+    spiking = replace(background, status=Status.DEGRADED, reports=70)
+    loud = dict(render_alert(replace(s.ALERT, evidence=(spiking,)), s.X, t=en, now=s.OPENED_AT).fields)["User reports"]
+    assert loud == "70 reports in the last 15 minutes (usually 9) · 71% have problems with the app"
+    # /isitdown with the crowd signal itself: its level decides
+    signal = CrowdSignal(CrowdLevel.NONE, recent=12, usual=10.0, top_problem="login", top_problem_share=0.6)
+    answer = render_verdict(s.VERDICT_OK, s.X, t=en, now=s.RESOLVED_AT, crowd=signal)
+    assert dict(answer.fields)["User reports"] == "12 reports in the last 15 minutes (usually 10)"
+    raised = render_verdict(s.VERDICT_OK, s.X, t=en, now=s.RESOLVED_AT, crowd=replace(signal, level=CrowdLevel.POSSIBLE))
+    assert dict(raised.fields)["User reports"].endswith(" · 60% can't log in")
+
+
+@pytest.mark.parametrize(
+    "peak,usual,shown",
+    [
+        (14, 9.0, False),  # flapping: the background, not news
+        (6, 8.0, False),
+        (17, 9.0, False),
+        (18, 9.0, True),  # twice the usual: news
+        (25800, 13.0, True),
+        (4, None, False),  # no crowd evidence at recovery: the minimum of 5 alone
+        (5, None, True),
+    ],
+)
+def test_recovery_shows_the_report_peak_only_when_it_stood_out(peak: int, usual: float | None, shown: bool) -> None:
+    crowd = () if usual is None else (Evidence(SourceRole.CROWD, "crowd", Status.OPERATIONAL, reports=3, usual=usual),)
+    event = replace(s.RECOVERY, report_peak=peak, evidence=s.RECOVERY.evidence + crowd)
+    for lang, name in (("en", "Peak of user reports"), ("ar", "ذروة بلاغات المستخدمين")):
+        fields = dict(render_recovery(event, s.X, t=translations(lang), now=s.RESOLVED_AT).fields)
+        assert (name in fields) is shown
 
 
 def test_problem_categories_are_localized() -> None:
