@@ -16,8 +16,8 @@ per server port, like ``HttpClient``'s per-host cap):
   when ``bot/sources/statuspage.py`` exists; a ``(parse only)`` row then times its parser
   alone on the same payload, so fetching and parsing costs can be told apart.
 
-Ends with one JSON line; ``cpu_s`` is the costlier project mode, ``cpu_ratio`` its CPU over
-the baseline's.
+Ends with one JSON line; ``mode``/``cpu_s``/``cpu_ratio`` are the costlier project mode and
+its CPU over the baseline's, and ``modes`` gives every mode's figures with both ratios.
 """
 
 from __future__ import annotations
@@ -219,7 +219,9 @@ def main() -> None:
         "baseline_wall_s": round(base.wall_s, 2),
         "baseline_cpu_s": round(base.cpu_s, 2),
         "cpu_ratio": round(project.cpu_s / base.cpu_s, 3),
-        "modes": {r.mode: {"wall_s": round(r.wall_s, 2), "cpu_s": round(r.cpu_s, 2), "failed": r.failures}
+        "modes": {r.mode: {"wall_s": round(r.wall_s, 2), "cpu_s": round(r.cpu_s, 2),
+                           "cpu_ratio": round(r.cpu_s / base.cpu_s, 3), "wall_ratio": round(r.wall_s / base.wall_s, 3),
+                           "failed": r.failures}
                   for r in runs.values()},
         "failed": sum(r.failures for r in polled) + base.failures,
     }))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import operator
 import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -21,6 +22,39 @@ from bot.status import Status
 MAX_TEXT = 2000
 
 
+_scan_once = json.JSONDecoder().scan_once  # the C scanner ``json.loads`` itself uses
+_json_space = re.compile(r"[ \t\n\r]*").match  # ``json.decoder.WHITESPACE``
+
+try:  # optional accelerator, about 2.5x faster than the stdlib's scanner on a summary.json
+    from msgspec.json import Decoder as _MsgspecDecoder
+except ImportError:  # pragma: no cover - the stdlib path alone is complete
+    _msgspec_decode = None
+else:
+    _msgspec_decode = _MsgspecDecoder().decode
+
+_NOT_FAST = object()
+
+
+def _fast_object(payload: bytes | bytearray) -> Any:
+    """A JSON object from the first byte, decoded the quick way, or ``_NOT_FAST`` for
+    anything the quick way refuses. What it returns is what ``json.loads`` returns: msgspec
+    gives the same values for all it accepts (integers of any size included) and refuses
+    what only the stdlib takes (NaN, Infinity, 1e400, lone surrogates) and every error; the
+    stdlib branch is ``json.loads`` minus its Python wrappers (its ``detect_encoding`` says
+    UTF-8 when the first byte is ``{`` and the second is not NUL)."""
+    if _msgspec_decode is not None:
+        try:
+            return _msgspec_decode(payload)
+        except Exception:  # noqa: BLE001 - the stdlib decides below
+            return _NOT_FAST
+    try:
+        decoded = payload.decode("utf-8", "surrogatepass")
+        value, end = _scan_once(decoded, 0)
+    except Exception:  # noqa: BLE001 - decoded again below for the proper error
+        return _NOT_FAST
+    return value if _json_space(decoded, end).end() == len(decoded) else _NOT_FAST
+
+
 class PayloadError(ValueError):
     """Raised inside a parser when the payload is not what the provider serves."""
 
@@ -29,6 +63,12 @@ def load_json(payload: bytes) -> Any:
     """Decode ``payload`` as JSON or raise ``PayloadError`` with a message a human can act on."""
     if not isinstance(payload, (bytes, bytearray)):
         raise PayloadError(f"payload must be bytes, got {type(payload).__name__}")
+    if payload[:1] == b"{" and payload[1:2] != b"\x00":
+        # The common case, an object from the first byte. Whatever the quick way refuses
+        # takes the usual way below, so values and error messages stay the stdlib's.
+        value = _fast_object(payload)
+        if value is not _NOT_FAST:
+            return value
     if not payload.strip():
         raise PayloadError("empty body, expected JSON")
     head = bytes(payload[:64]).lstrip().lower()
@@ -148,9 +188,16 @@ def error_observation(
     )
 
 
-def guarded_parse(kind: str, impl: Callable[..., Observation]) -> Callable[..., Observation]:
+def guarded_parse(
+    kind: str, impl: Callable[..., Observation], *, fills_fetch: bool = False
+) -> Callable[..., Observation]:
     """Wrap a parser body so that no payload can make it raise: ``PayloadError`` and any
-    other exception become an ``unknown`` observation with a ``parse`` error."""
+    other exception become an ``unknown`` observation with a ``parse`` error.
+
+    The wrapper also takes the fetch's ``latency_ms`` and ``http_status`` (``poll_official``
+    passes them) and puts them on the observation. With ``fills_fetch`` the body accepts
+    both keywords itself and builds the final observation at once, which saves a copy of it
+    on every poll of a busy kind."""
 
     def parse(
         payload: bytes,
@@ -158,25 +205,69 @@ def guarded_parse(kind: str, impl: Callable[..., Observation]) -> Callable[..., 
         service_id: str,
         fetched_at: datetime,
         url: str | None = None,
+        latency_ms: float | None = None,
+        http_status: int | None = None,
         **options: Any,
     ) -> Observation:
         try:
-            return impl(payload, service_id=service_id, fetched_at=fetched_at, url=url, **options)
+            if fills_fetch:
+                return impl(
+                    payload, service_id=service_id, fetched_at=fetched_at, url=url,
+                    latency_ms=latency_ms, http_status=http_status, **options,
+                )
+            observation = impl(payload, service_id=service_id, fetched_at=fetched_at, url=url, **options)
         except PayloadError as exc:
             message = str(exc)
         except Exception as exc:  # noqa: BLE001 - a parser must never take the poll loop down
             message = f"unexpected payload shape ({type(exc).__name__}: {exc})"
+        else:
+            if latency_ms is None and http_status is None:
+                return observation
+            return with_fetch(observation, latency_ms=latency_ms, http_status=http_status)
         return error_observation(
             service_id=service_id,
             kind=kind,
             fetched_at=fetched_at,
             error=SourceError("parse", f"{kind}: {message}"[:500]),
             url=url,
+            http_status=http_status,
+            latency_ms=latency_ms,
         )
 
     parse.__doc__ = impl.__doc__
     parse.__name__ = "parse"
+    parse.takes_fetch = True  # type: ignore[attr-defined]  # see poll_official
     return parse
+
+
+# ``dataclasses.replace`` walks ``fields()`` and builds a dict of keyword arguments on every
+# call (~8 µs for an Observation); one is needed per poll, so copy the field values with a
+# C-level attrgetter and call the constructor positionally instead. Only valid while every
+# field is a positional ``__init__`` parameter: otherwise fall back to ``replace``.
+_OBS_FIELDS = tuple(f.name for f in dataclasses.fields(Observation))
+_OBS_POSITIONAL = all(f.init and not f.kw_only for f in dataclasses.fields(Observation))
+_obs_values = operator.attrgetter(*_OBS_FIELDS)
+_FETCHED_AT = _OBS_FIELDS.index("fetched_at")
+_LATENCY_MS = _OBS_FIELDS.index("latency_ms")
+_HTTP_STATUS = _OBS_FIELDS.index("http_status")
+
+
+def with_fetch(
+    observation: Observation, *, latency_ms: float | None, http_status: int | None, fetched_at: datetime | None = None
+) -> Observation:
+    """``observation`` with the fetch's latency and HTTP status (and fetch time, if given):
+    the same as ``dataclasses.replace``, at a fraction of its cost."""
+    if not _OBS_POSITIONAL:  # pragma: no cover - only if Observation grows a keyword-only field
+        changes: dict[str, Any] = {"latency_ms": latency_ms, "http_status": http_status}
+        if fetched_at is not None:
+            changes["fetched_at"] = fetched_at
+        return dataclasses.replace(observation, **changes)
+    values = list(_obs_values(observation))
+    values[_LATENCY_MS] = latency_ms
+    values[_HTTP_STATUS] = http_status
+    if fetched_at is not None:
+        values[_FETCHED_AT] = fetched_at
+    return Observation(*values)
 
 
 async def poll_official(
@@ -206,9 +297,7 @@ async def poll_official(
         )
     if result.not_modified:
         if ctx.previous is not None:
-            return dataclasses.replace(
-                ctx.previous, fetched_at=ctx.now, latency_ms=result.latency_ms, http_status=result.status
-            )
+            return with_fetch(ctx.previous, fetched_at=ctx.now, latency_ms=result.latency_ms, http_status=result.status)
         return error_observation(
             service_id=ctx.service_id,
             kind=kind,
@@ -238,10 +327,13 @@ async def poll_official(
             http_status=result.status,
             latency_ms=result.latency_ms,
         )
-    observation = parse(
-        result.body, service_id=ctx.service_id, fetched_at=ctx.now, url=page_url, **(options or {})
-    )
-    return dataclasses.replace(observation, latency_ms=result.latency_ms, http_status=result.status)
+    if getattr(parse, "takes_fetch", False):  # a guarded_parse wrapper: one Observation, no copy
+        return parse(
+            result.body, service_id=ctx.service_id, fetched_at=ctx.now, url=page_url,
+            latency_ms=result.latency_ms, http_status=result.status, **(options or {}),
+        )
+    observation = parse(result.body, service_id=ctx.service_id, fetched_at=ctx.now, url=page_url, **(options or {}))
+    return with_fetch(observation, latency_ms=result.latency_ms, http_status=result.status)
 
 
 def check_str_list(options: dict[str, Any], key: str) -> list[str]:

@@ -34,7 +34,6 @@ from bot.sources._json import (
     parse_time,
     poll_official,
     text,
-    worst,
 )
 from bot.sources.base import (
     Component,
@@ -74,17 +73,58 @@ IMPACT: dict[str, Status] = {
 _CLOSED = frozenset({"resolved", "postmortem", "completed"})
 _MAINT_ACTIVE = frozenset({"in_progress", "verifying"})
 
+# The parser ranks statuses with plain ints looked up by the provider's own word, instead of
+# collecting ``Status`` members and calling ``Status.worst`` (an Enum hashes and compares in
+# Python code, which shows at 10,000 pages a minute). Rank = severity on the outage scale;
+# maintenance and unknown stand aside exactly as in ``Status.worst``.
+_MAINT = -1
+_UNRANKED = -2
+_STATUS_OF_RANK: dict[int, Status] = {
+    s.severity: s for s in Status if s.severity is not None  # type: ignore[misc]
+}
+
+
+def _rank(status: Status) -> int:
+    if status.severity is not None:
+        return status.severity
+    return _MAINT if status is Status.MAINTENANCE else _UNRANKED
+
+
+def _ranked(table: dict[str, Status]) -> dict[str, tuple[Status, int]]:
+    return {word: (status, _rank(status)) for word, status in table.items()}
+
+
+_COMPONENT_RANKED = _ranked(COMPONENT)
+_INDICATOR_RANKED = _ranked(INDICATOR)
+_IMPACT_RANKED = _ranked(IMPACT)
+_UNKNOWN_COMPONENT = (Status.UNKNOWN, _UNRANKED)
+_DEGRADED_IMPACT = (Status.DEGRADED, _rank(Status.DEGRADED))
+
+
+def _update_time(update: dict[str, Any]) -> datetime | None:
+    return parse_time(update.get("display_at")) or parse_time(update.get("created_at"))
+
 
 def _latest_update(incident: dict[str, Any]) -> tuple[str | None, datetime | None]:
-    updates = [u for u in as_list(incident.get("incident_updates"), "incident_updates") if isinstance(u, dict)]
-    if not updates:
+    """The newest update's text and time. The API lists newest first, but the payload is
+    not trusted to be ordered: the latest dated update wins (the first one on a tie), the
+    first update when none is dated. Each timestamp is parsed once."""
+    latest: dict[str, Any] | None = None
+    latest_at: datetime | None = None
+    first: dict[str, Any] | None = None
+    for update in as_list(incident.get("incident_updates"), "incident_updates"):
+        if not isinstance(update, dict):
+            continue
+        if first is None:
+            first = update
+        when = _update_time(update)
+        if when is not None and (latest_at is None or when > latest_at):
+            latest, latest_at = update, when
+    if latest is None:
+        latest = first
+    if latest is None:
         return None, None
-    # The API lists newest first; sort anyway so a reordered payload cannot fool us.
-    dated = [(parse_time(u.get("display_at")) or parse_time(u.get("created_at")), i, u) for i, u in enumerate(updates)]
-    with_time = [d for d in dated if d[0] is not None]
-    latest = max(with_time, key=lambda d: d[0])[2] if with_time else updates[0]
-    when = parse_time(latest.get("display_at")) or parse_time(latest.get("created_at"))
-    return text(latest.get("body")), when
+    return text(latest.get("body")), latest_at
 
 
 def _incident_components(incident: dict[str, Any]) -> set[str]:
@@ -96,38 +136,72 @@ def _incident_components(incident: dict[str, Any]) -> set[str]:
 
 
 def _parse(
-    payload: bytes, *, service_id: str, fetched_at: datetime, url: str | None = None, **options: Any
+    payload: bytes,
+    *,
+    service_id: str,
+    fetched_at: datetime,
+    url: str | None = None,
+    latency_ms: float | None = None,
+    http_status: int | None = None,
+    **options: Any,
 ) -> Observation:
-    """Read one ``summary.json`` payload."""
+    """Read one ``summary.json`` payload.
+
+    Hot path (every page, every minute): the common all-operational page costs a JSON decode
+    plus one dict lookup per component, and allocates nothing for operational components.
+    """
     doc = as_dict(load_json(payload), "summary.json")
     if "status" not in doc and "components" not in doc and "incidents" not in doc:
         raise PayloadError("not a Statuspage summary (no status, components or incidents)")
-    wanted = name_filter(options, "components")
+    wanted = name_filter(options, "components") if options else None
 
-    page = doc.get("page") if isinstance(doc.get("page"), dict) else {}
-    page_url = opt_str(page.get("url")) or url
-    status_block = doc.get("status") if isinstance(doc.get("status"), dict) else {}
+    page = doc.get("page")
+    page_url = (opt_str(page.get("url")) if isinstance(page, dict) else None) or url
+    status_block = doc.get("status")
+    if not isinstance(status_block, dict):
+        status_block = {}
     indicator = opt_str(status_block.get("indicator"))
     description = text(status_block.get("description"))
 
-    seen: list[Status] = []
+    # What the parser has seen so far: the worst outage rank (-1: none yet), whether any
+    # maintenance was seen, whether anything at all was seen (for the ``components`` filter).
+    top = -1
+    maintenance = False
+    seen_any = False
     if wanted is None and indicator is not None:
-        if indicator not in INDICATOR:
+        found = _INDICATOR_RANKED.get(indicator)
+        if found is None:
             raise PayloadError(f"unknown page indicator {indicator!r}")
-        seen.append(INDICATOR[indicator])
+        rank = found[1]
+        seen_any = True
+        if rank > top:
+            top = rank
+        elif rank == _MAINT:
+            maintenance = True
 
     affected: list[Component] = []
     for raw in as_list(doc.get("components"), "components"):
-        comp = as_dict(raw, "component")
-        name = opt_str(comp.get("name"))
-        if name is None:
-            continue
+        if not isinstance(raw, dict):
+            as_dict(raw, "component")  # raises with the usual message
+        word = raw.get("status")
+        if wanted is None and word == "operational":
+            continue  # the common case: counts for nothing, whatever its name
+        name = raw.get("name")
+        if not isinstance(name, str):
+            name = opt_str(name)
+            if name is None:
+                continue
         if wanted is not None and name.strip().casefold() not in wanted:
             continue
-        status = COMPONENT.get(opt_str(comp.get("status")) or "", Status.UNKNOWN)
-        seen.append(status)
-        if status is not Status.OPERATIONAL:
-            affected.append(Component(name=name, status=status))
+        status, rank = _COMPONENT_RANKED.get(word, _UNKNOWN_COMPONENT) if isinstance(word, str) else _UNKNOWN_COMPONENT
+        seen_any = True
+        if rank == 0:
+            continue
+        if rank > top:
+            top = rank
+        elif rank == _MAINT:
+            maintenance = True
+        affected.append(Component(name=name, status=status))
 
     incidents: list[IncidentInfo] = []
     for raw in as_list(doc.get("incidents"), "incidents"):
@@ -137,8 +211,12 @@ def _parse(
             continue
         if wanted is not None and not (_incident_components(inc) & wanted):
             continue
-        impact = IMPACT.get(opt_str(inc.get("impact")) or "", Status.DEGRADED)
-        seen.append(impact)
+        impact, rank = _IMPACT_RANKED.get(opt_str(inc.get("impact")) or "", _DEGRADED_IMPACT)
+        seen_any = True
+        if rank > top:
+            top = rank
+        elif rank == _MAINT:
+            maintenance = True
         latest, updated_at = _latest_update(inc)
         incidents.append(
             IncidentInfo(
@@ -161,23 +239,28 @@ def _parse(
             continue
         if wanted is not None and not (_incident_components(m) & wanted):
             continue
+        in_progress = state in _MAINT_ACTIVE
+        maintenance = maintenance or in_progress
         maintenances.append(
             Maintenance(
                 id=opt_str(m.get("id")) or opt_str(m.get("name")) or "?",
                 title=text(m.get("name")) or "(untitled maintenance)",
                 starts_at=parse_time(m.get("scheduled_for")),
                 ends_at=parse_time(m.get("scheduled_until")),
-                in_progress=state in _MAINT_ACTIVE,
+                in_progress=in_progress,
                 url=opt_str(m.get("shortlink")),
             )
         )
 
-    status = worst(s for s in seen if s is not Status.UNKNOWN)
-    maintenance_now = Status.MAINTENANCE in seen or any(m.in_progress for m in maintenances)
-    if status is Status.OPERATIONAL and maintenance_now:
-        status = Status.MAINTENANCE
-    if wanted is not None and not seen:
+    if wanted is not None and not seen_any:
         raise PayloadError("none of the configured components is on this page")
+    # The worst outage wins; maintenance only when nothing is worse than operational.
+    if top > 0:
+        status = _STATUS_OF_RANK[top]
+    elif maintenance:
+        status = Status.MAINTENANCE
+    else:
+        status = Status.OPERATIONAL
 
     return Observation(
         service_id=service_id,
@@ -190,10 +273,12 @@ def _parse(
         maintenances=tuple(maintenances),
         url=page_url,
         description=description,
+        latency_ms=latency_ms,
+        http_status=http_status,
     )
 
 
-parse = guarded_parse(KIND, _parse)
+parse = guarded_parse(KIND, _parse, fills_fetch=True)
 
 
 def endpoint_for(url: str) -> str:
@@ -219,5 +304,5 @@ class StatuspageKind(SourceKind):
     @classmethod
     async def poll(cls, ctx: PollContext) -> Observation:
         return await poll_official(
-            ctx, kind=KIND, endpoint=endpoint_for(ctx.spec.url), parse=parse, options=dict(ctx.spec.options)
+            ctx, kind=KIND, endpoint=endpoint_for(ctx.spec.url), parse=parse, options=ctx.spec.options
         )
