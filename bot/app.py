@@ -84,8 +84,6 @@ class Runtime:
     clock: Callable[[], datetime] = utcnow
     #: replace the command set on Discord at start (tests and production: yes)
     sync_commands: bool = True
-    #: the reports cog purges old crowd reports and relearns baselines hourly (tests: off)
-    crowd_maintenance: bool = True
     background: list[asyncio.Task[Any]] = field(default_factory=list)
 
     @classmethod
@@ -198,6 +196,7 @@ async def run_bot(settings: Settings) -> int:
 
         spawn(scheduler.run(), "scheduler")
         spawn(_deliver_when_ready(bot, delivery, stop), "delivery")
+        spawn(crowd.run_upkeep(stop), "crowd-upkeep")
         if settings.health_port:
             spawn(_health_server(settings, bot, monitor, stop), "health")
         runtime.background = tasks

@@ -72,6 +72,8 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+#: how often purging and baseline relearning run
+UPKEEP_EVERY = timedelta(hours=1)
 
 SALT_KEY = "crowd:salt"
 BASELINE_PREFIX = "crowd:baseline:"
@@ -415,6 +417,19 @@ class CrowdService:
         result = await self.purge(now)
         await self.relearn_all(now)
         return result
+
+    async def run_upkeep(self, stop: asyncio.Event, every: timedelta = UPKEEP_EVERY) -> None:
+        """``maintain`` now and every ``every`` until ``stop``; a failure is logged and tried
+        again next time (a bare ``tasks.loop`` would stop for good)."""
+        while not stop.is_set():
+            try:
+                await self.maintain(self.clock())
+            except Exception:  # noqa: BLE001 - upkeep must outlive one bad run
+                log.exception("crowd upkeep failed; retrying in %s", every)
+            try:
+                await asyncio.wait_for(stop.wait(), every.total_seconds())
+            except asyncio.TimeoutError:
+                pass
 
 
 # --- storage helpers ------------------------------------------------------------------------------

@@ -240,3 +240,22 @@ async def test_since_is_found_again_after_a_restart(db: TestDB) -> None:
     after = await restarted.signal("x", NOW)
     assert after == before
     assert after.since is not None and after.since <= start + timedelta(minutes=5)
+
+
+async def test_upkeep_runs_at_once_survives_a_failure_and_stops_when_told() -> None:
+    """Purging and relearning run as the app's background task: a failing run is logged and
+    the next one still happens; setting ``stop`` ends the loop."""
+    runs: list[datetime] = []
+    stop = asyncio.Event()
+
+    class Flaky(CrowdService):
+        async def maintain(self, now: datetime | None = None):  # type: ignore[override]
+            runs.append(now or NOW)
+            if len(runs) == 1:
+                raise RuntimeError("database hiccup")
+            if len(runs) == 3:
+                stop.set()
+
+    service = Flaky(catalog(), clock=lambda: NOW)
+    await asyncio.wait_for(service.run_upkeep(stop, every=timedelta(0)), 5)
+    assert len(runs) == 3

@@ -23,7 +23,6 @@ ALL_COG_MODULES = sorted(f"bot.cogs.{m.name}" for m in pkgutil.iter_modules(bot.
 async def outage_bot(sqlite_db: Any) -> AsyncIterator[OutageBot]:
     catalog = load_catalog()
     runtime = Runtime.build(Settings(), catalog, HttpClient(), crowd=CrowdService(catalog))
-    runtime.crowd_maintenance = False
     client = OutageBot(runtime)
     try:
         yield client

@@ -7,8 +7,6 @@ once by ``bot.app.run_bot`` and handed in, never created by a cog.
 
 from __future__ import annotations
 
-import importlib.util
-
 from discord import app_commands
 
 from bot.catalog import ALL, Catalog, Match
@@ -16,9 +14,8 @@ from bot.i18n import N_, bilingual
 from bot.services.status import in_arabic_script
 from bot.services.subscriptions import ALL_WORDS
 
-#: the command extensions the bot loads; ``bot.cogs.reports`` (the crowd's) when present
-CORE_EXTENSIONS = ("bot.cogs.status", "bot.cogs.subscriptions", "bot.cogs.settings")
-OPTIONAL_EXTENSIONS = ("bot.cogs.reports",)
+#: the command extensions the bot loads
+EXTENSIONS = ("bot.cogs.status", "bot.cogs.subscriptions", "bot.cogs.settings", "bot.cogs.reports")
 
 ALL_SERVICES = N_("All services")
 CHOICE_MAX = 100
@@ -32,9 +29,8 @@ def ui(table: dict[str, str], key: str) -> str:
 
 
 def extensions() -> list[str]:
-    """The extensions to load: the core ones and the optional ones that exist."""
-    found = [name for name in OPTIONAL_EXTENSIONS if importlib.util.find_spec(name) is not None]
-    return [*CORE_EXTENSIONS, *found]
+    """The extensions to load."""
+    return list(EXTENSIONS)
 
 
 def _choice_name(match: Match) -> str:

@@ -8,8 +8,8 @@ with ``report_button(service_id, t)``.
 
 A counted report nudges the monitor (``runtime.monitor.refresh``, at most every
 ``REFRESH_EVERY`` per service) so a crowd spike shows in the verdict without waiting for the
-next probe. The cog also runs the crowd upkeep (purge and baseline relearning) every
-``MAINTAIN_EVERY``.
+next probe. Purging and relearning baselines is ``CrowdService.run_upkeep``, a background task
+of ``bot.app.run_bot``.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs import service_choices
+from bot.cogs import service_choices, ui
 from bot.crowd_service import CrowdService, report_reply
 from bot.detect.crowd import PROBLEMS
-from bot.i18n import Translator, bilingual, translations
+from bot.i18n import Translator, translations
 from bot.notify.render import CHOICE_NAMES, COMMAND_DESCRIPTIONS, DOWN_FOR_ME_TOO, OPTION_DESCRIPTIONS
 from bot.services import replies
 from bot.services.errors import UserError
@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 CUSTOM_ID_PREFIX = "report:"
 COG_NAME = "Reports"
 REFRESH_EVERY = timedelta(seconds=30)
-MAINTAIN_EVERY = timedelta(hours=1)
 
 
 class ReportButton(
@@ -90,13 +89,7 @@ def report_view(service_id: str, t: Translator) -> discord.ui.View:
     return view
 
 
-def _ui(table: dict[str, str], key: str) -> str:
-    """``bilingual(table[key])``; a helper so message extraction does not take ``key`` for a
-    msgid (``bilingual(X["report"])`` would extract "report")."""
-    return bilingual(table[key])
-
-
-PROBLEM_CHOICES = [app_commands.Choice(name=_ui(CHOICE_NAMES["problem"], key), value=key) for key in PROBLEMS]
+PROBLEM_CHOICES = [app_commands.Choice(name=ui(CHOICE_NAMES["problem"], key), value=key) for key in PROBLEMS]
 
 
 class Reports(commands.Cog, name=COG_NAME):
@@ -109,26 +102,21 @@ class Reports(commands.Cog, name=COG_NAME):
         *,
         guilds: GuildService | None = None,
         monitor: Any = None,
-        maintain: bool = True,
     ) -> None:
         self.bot = bot
         self.crowd = crowd
         self.guilds = guilds or GuildService()
         self.monitor = monitor
-        self.maintain = maintain
         self._refreshed: dict[str, datetime] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._maintenance: asyncio.Task[None] | None = None
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(ReportButton)
         await self.crowd.start()
-        if self.maintain:
-            self._maintenance = asyncio.create_task(self._maintain_forever(), name="crowd-maintenance")
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(ReportButton)
-        tasks = [*self._tasks, *([self._maintenance] if self._maintenance else [])]
+        tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -137,10 +125,10 @@ class Reports(commands.Cog, name=COG_NAME):
 
     # --- /report ----------------------------------------------------------------------------
 
-    @app_commands.command(name="report", description=_ui(COMMAND_DESCRIPTIONS, "report"))
+    @app_commands.command(name="report", description=ui(COMMAND_DESCRIPTIONS, "report"))
     @app_commands.describe(
-        service=_ui(OPTION_DESCRIPTIONS, "service"),
-        problem=_ui(OPTION_DESCRIPTIONS, "problem"),
+        service=ui(OPTION_DESCRIPTIONS, "service"),
+        problem=ui(OPTION_DESCRIPTIONS, "problem"),
     )
     @app_commands.choices(problem=PROBLEM_CHOICES)
     @app_commands.guild_only()
@@ -216,18 +204,6 @@ class Reports(commands.Cog, name=COG_NAME):
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _maintain_forever(self) -> None:
-        """Purge old reports and relearn baselines now and every ``MAINTAIN_EVERY``; a failure
-        is logged and retried next time (a bare ``tasks.loop`` would stop for good)."""
-        while True:
-            try:
-                await self.crowd.maintain(self.crowd.clock())
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001
-                log.exception("crowd maintenance failed; retrying in %s", MAINTAIN_EVERY)
-            await asyncio.sleep(MAINTAIN_EVERY.total_seconds())
-
 
 async def setup(bot: commands.Bot) -> None:
     """Extension entry point: needs ``bot.runtime.crowd`` (a ``CrowdService``); uses
@@ -242,6 +218,5 @@ async def setup(bot: commands.Bot) -> None:
             crowd,
             guilds=getattr(runtime, "guilds", None),
             monitor=getattr(runtime, "monitor", None),
-            maintain=getattr(runtime, "crowd_maintenance", True),
         )
     )

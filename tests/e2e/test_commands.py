@@ -120,7 +120,6 @@ def start_bot(fake: FakeDiscord, monitor: Monitor) -> Starter:
             services = catalog or load_catalog()
             crowd = CrowdService(services, clock=lambda: NOW)
             runtime = Runtime.build(settings, services, fetcher, monitor=monitor, crowd=crowd, clock=lambda: NOW)
-            runtime.crowd_maintenance = False
             bot = E2EBot(runtime)
             task = asyncio.create_task(bot.start(fake.token))
             ready = asyncio.create_task(bot.connected.wait())

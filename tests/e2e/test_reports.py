@@ -118,7 +118,7 @@ def guild(fake: FakeDiscord) -> FakeGuild:
 @pytest.fixture
 def runtime() -> SimpleNamespace:
     return SimpleNamespace(
-        crowd=CrowdService(load_catalog()), monitor=RecordingMonitor(), crowd_maintenance=False
+        crowd=CrowdService(load_catalog()), monitor=RecordingMonitor()
     )
 
 
@@ -215,7 +215,7 @@ async def test_the_button_records_a_report_even_after_a_restart(
         assert original["flags"] & EPHEMERAL and original["content"].startswith("Thanks! Your report about X (Twitter) was counted.")
 
     # a new process: nothing re-registers the message's view, the dynamic button still answers
-    restarted = SimpleNamespace(crowd=CrowdService(load_catalog()), monitor=None, crowd_maintenance=False)
+    restarted = SimpleNamespace(crowd=CrowdService(load_catalog()), monitor=None)
     async with running(ReportsBot(restarted, guild.id), fake.token):
         inter = await fake.click(sent.id, "report:x", user_id=second)
         content = (await ephemeral_reply(inter))["content"]
