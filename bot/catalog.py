@@ -75,8 +75,10 @@ class Catalog:
     services: list[Service]
     path: Path | None = None
     _by_key: dict[str, Service] = field(default_factory=dict, repr=False)
+    _by_id: dict[str, Service] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        self._by_id = {service.id: service for service in self.services}
         for service in self.services:
             for key in (service.id, service.name, service.name_ar, *service.aliases):
                 self._by_key.setdefault(normalize(key), service)
@@ -88,10 +90,7 @@ class Catalog:
         return iter(self.services)
 
     def get(self, service_id: str) -> Service | None:
-        for service in self.services:
-            if service.id == service_id:
-                return service
-        return None
+        return self._by_id.get(service_id)
 
     def resolve(self, query: str) -> Service | None:
         """The service whose id, name or alias (either script) is ``query``, or None."""

@@ -30,7 +30,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
 from bot import __version__
-from bot.sources.base import Fetcher, FetchResult, SourceError
+from bot.sources.base import FetchResult, SourceError
 from bot.ssrf import MAX_REDIRECTS as GUARDED_MAX_REDIRECTS
 from bot.ssrf import SSRFRefused, check_url, vet_addresses
 
@@ -200,7 +200,7 @@ class _TooLarge(Exception):
     pass
 
 
-class HttpClient(Fetcher):
+class HttpClient:
     """The bot's outbound HTTP/TCP/DNS client (see the module docstring).
 
     Use as ``async with HttpClient() as client:`` or ``await client.start()`` …

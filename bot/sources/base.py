@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Protocol
 
 from bot.status import Status
 
@@ -179,8 +179,9 @@ class SourceKind:
     @classmethod
     async def poll(cls, ctx: "PollContext") -> Observation:
         """Read the source once through ``ctx.fetcher``; never raises (errors → ``unknown``
-        observation with ``error`` set)."""
-        raise NotImplementedError(f"source kind {cls.name!r} does not implement poll")
+        observation with ``error`` set). Every registered kind overrides it (``register``
+        refuses one that does not)."""
+        raise NotImplementedError
 
     @classmethod
     def validate_url(cls, url: str) -> str | None:
@@ -197,7 +198,9 @@ _REGISTRY: dict[str, type[SourceKind]] = {}
 
 
 def register(cls: type[SourceKind]) -> type[SourceKind]:
-    """Class decorator: make ``cls`` available under ``cls.name``."""
+    """Class decorator: make ``cls`` available under ``cls.name`` (it must implement ``poll``)."""
+    if cls.poll.__func__ is SourceKind.poll.__func__:  # type: ignore[attr-defined]
+        raise TypeError(f"source kind {cls.name!r} must implement poll")
     if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
         raise ValueError(f"source kind {cls.name!r} registered twice")
     _REGISTRY[cls.name] = cls
@@ -232,8 +235,9 @@ class FetchResult:
     not_modified: bool = False  # a 304 to a conditional GET: reuse the last observation
 
 
-class Fetcher:
-    """The protocol ``bot.net.HttpClient`` implements; source kinds depend on this, not aiohttp.
+class Fetcher(Protocol):
+    """What source kinds fetch through (``bot.net.HttpClient`` in production, small fakes in
+    tests): they depend on this, not on aiohttp.
 
     ``conditional=True`` sends If-None-Match/If-Modified-Since remembered for ``url``.
     ``guard=True`` applies the SSRF guard (URLs typed by users, never catalog sources).
@@ -248,16 +252,15 @@ class Fetcher:
         max_bytes: int | None = None,
         timeout: float | None = None,
         headers: dict[str, str] | None = None,
-    ) -> FetchResult:  # pragma: no cover - protocol
-        raise NotImplementedError
+    ) -> FetchResult: ...
 
     async def connect(self, host: str, port: int, *, timeout: float | None = None) -> tuple[float | None, SourceError | None]:
-        """Open and close a TCP connection: (latency_ms, error)."""  # pragma: no cover
-        raise NotImplementedError
+        """Open and close a TCP connection: (latency_ms, error)."""
+        ...
 
     async def resolve(self, host: str, *, timeout: float | None = None) -> tuple[list[str], float | None, SourceError | None]:
-        """Resolve ``host``: (addresses, latency_ms, error)."""  # pragma: no cover
-        raise NotImplementedError
+        """Resolve ``host``: (addresses, latency_ms, error)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
