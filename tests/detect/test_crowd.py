@@ -23,6 +23,7 @@ from bot.detect.crowd import (
     should_count,
 )
 from bot.detect.model import CrowdLevel, CrowdSignal
+from tests.seeds_curve import PROBLEMS, learned_baseline, outage_per_minute, poisson, usual_per_bucket
 
 UTC = timezone.utc
 MONDAY = datetime(2025, 3, 10, tzinfo=UTC)
@@ -358,41 +359,11 @@ def test_peak_keeps_the_first_highest_count() -> None:
 # --- the seeds' outage, replayed ------------------------------------------------------------
 
 
-def _poisson(rng: random.Random, lam: float) -> int:
-    limit, k, p = math.exp(-lam), 0, rng.random()
-    while p > limit:
-        k, p = k + 1, p * rng.random()
-    return k
-
-
-def _usual_per_bucket(t: datetime) -> float:
-    return 30 + 20 * math.sin(2 * math.pi * (t.hour + t.minute / 60 - 9) / 24)
-
-
-def _outage_per_minute(t: datetime) -> float:
-    """Reports beyond the usual: a ramp from 12:20 to 12:50, then a fix lands at 12:51 and
-    reports fall fast, with a long tail of people still reporting for hours."""
-    m = (t - MONDAY).total_seconds() / 60 - 12 * 60
-    if 20 <= m <= 50:
-        return 2840 * ((m - 20) / 30) ** 2
-    if m > 50:
-        x = m - 51
-        return 2840 * (0.15 * math.exp(-x / 5) + 0.10 * math.exp(-x / 50))
-    return 0.0
-
-
 def test_replay_of_the_seeds_curve() -> None:
     """25,800 reports at the peak at 12:51 GMT, under 650 a few hours later."""
     rng = random.Random(7)
-    start = MONDAY - timedelta(weeks=4)
-    history, t = {}, start
-    while t < MONDAY:
-        history[t] = float(sum(_poisson(rng, _usual_per_bucket(t) / 5) for _ in range(5)))
-        t += BUCKET
-    baseline = Baseline()
-    baseline.learn(history, start, MONDAY)
-
-    problems = ["login"] * 63 + ["app"] * 17 + ["website"] * 10 + ["connection"] * 10
+    baseline = learned_baseline(rng)
+    problems = PROBLEMS
     counts, peak = BucketCounts(), Peak()
     signals: list[tuple[datetime, CrowdSignal]] = []
     previous: CrowdSignal | None = None
@@ -402,8 +373,8 @@ def test_replay_of_the_seeds_curve() -> None:
         signals.append((now, previous))
         if previous.level is not CrowdLevel.NONE:
             peak.update(previous.recent, now)
-        usual = _poisson(rng, _usual_per_bucket(now) / 5)
-        outage = round(_outage_per_minute(now))
+        usual = poisson(rng, usual_per_bucket(now) / 5)
+        outage = round(outage_per_minute(now))
         for i in range(usual + outage):
             problem = rng.choice(problems) if i >= usual else rng.choice(problems[::10])
             at = now + timedelta(minutes=1) * i / (usual + outage)

@@ -6,61 +6,23 @@ right peak in its recovery notice. A crowd spike alone reads as "possible proble
 
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.detect.baseline import BUCKET, Baseline
 from bot.detect.crowd import Bucket, BucketCounts, assess, bucket_start
 from bot.detect.fusion import fuse
 from bot.detect.incident import IncidentConfig, IncidentState, step
 from bot.detect.model import Confidence, CrowdLevel, CrowdSignal, EventKind, IncidentEvent, Verdict
 from bot.sources.base import Observation, SourceRole
 from bot.status import Status
+from tests.seeds_curve import MONDAY, PROBLEMS, learned_baseline, outage_per_minute, poisson, usual_per_bucket
 
 UTC = timezone.utc
-MONDAY = datetime(2025, 3, 10, tzinfo=UTC)
 PEAK_AT = MONDAY + timedelta(hours=12, minutes=51)
 PROBES_FAIL = (MONDAY + timedelta(hours=12, minutes=30), MONDAY + timedelta(hours=12, minutes=58))
-PROBLEMS = ["login"] * 63 + ["app"] * 17 + ["website"] * 10 + ["connection"] * 10
-
-
-def poisson(rng: random.Random, lam: float) -> int:
-    limit, k, p = math.exp(-lam), 0, rng.random()
-    while p > limit:
-        k, p = k + 1, p * rng.random()
-    return k
-
-
-def usual_per_bucket(t: datetime) -> float:
-    """A daily rhythm: about 10 reports per 5 minutes at 03:00, 50 at 15:00."""
-    return 30 + 20 * math.sin(2 * math.pi * (t.hour + t.minute / 60 - 9) / 24)
-
-
-def outage_per_minute(t: datetime) -> float:
-    """Reports beyond the usual: a ramp from 12:20 to 12:50, a fix at 12:51, a long tail."""
-    m = (t - MONDAY).total_seconds() / 60 - 12 * 60
-    if 20 <= m <= 50:
-        return 2840 * ((m - 20) / 30) ** 2
-    if m > 50:
-        x = m - 51
-        return 2840 * (0.15 * math.exp(-x / 5) + 0.10 * math.exp(-x / 50))
-    return 0.0
-
-
-def learned_baseline(rng: random.Random) -> Baseline:
-    """Four quiet weeks of history before the outage day."""
-    start = MONDAY - timedelta(weeks=4)
-    history, t = {}, start
-    while t < MONDAY:
-        history[t] = float(sum(poisson(rng, usual_per_bucket(t) / 5) for _ in range(5)))
-        t += BUCKET
-    baseline = Baseline()
-    baseline.learn(history, start, MONDAY)
-    return baseline
 
 
 def observations(now: datetime, probes_fail: tuple[datetime, datetime] | None) -> dict[str, Observation]:
