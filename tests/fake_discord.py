@@ -42,12 +42,16 @@ import socket
 import time
 import uuid
 import zlib
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
+
+if TYPE_CHECKING:
+    import discord
 
 # --------------------------------------------------------------------------- constants
 
@@ -1716,3 +1720,33 @@ class FakeDiscord:
         for frame in missed:
             await conn.send(frame)
         await self.dispatch("RESUMED", {"_trace": ["[\"fake-gateway\"]"]}, None)
+
+
+@asynccontextmanager
+async def discord_py_on_fake(*guilds: tuple[str, tuple[str, ...]], **kwargs: Any) -> AsyncIterator[FakeDiscord]:
+    """A started fake (with ``guilds`` as ``(name, channels)``) and discord.py's REST base
+    pointed at it; discord.py's endpoints are restored afterwards."""
+    from bot.discord_api import configure_api_base, reset_discord_endpoints
+
+    async with FakeDiscord(**kwargs) as fake:
+        for name, channels in guilds:
+            fake.add_guild(name, channels=channels)
+        configure_api_base(fake.api_base)
+        try:
+            yield fake
+        finally:
+            reset_discord_endpoints()
+
+
+@asynccontextmanager
+async def rest_client(fake: FakeDiscord) -> AsyncIterator["discord.Client"]:
+    """The real discord.py client logged in over REST only (no gateway, no cache): all a
+    delivery worker needs."""
+    import discord
+
+    client = discord.Client(intents=discord.Intents.none())
+    await client.login(fake.token)
+    try:
+        yield client
+    finally:
+        await client.close()

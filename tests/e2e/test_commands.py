@@ -16,7 +16,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import discord
 import pytest
 from aiohttp import web
 from discord.gateway import DiscordWebSocket
@@ -27,7 +26,6 @@ from bot.app import OutageBot, Runtime
 from bot.catalog import Catalog, load_catalog, parse_catalog
 from bot.crowd_service import CrowdService
 from bot.db.models import GuildSettings, Subscription
-from bot.discord_api import configure_api_base, reset_discord_endpoints
 from bot.i18n import BILINGUAL_MAX, translations
 from bot.monitor import Monitor
 from bot.net import HttpClient
@@ -45,6 +43,7 @@ from tests.fake_discord import (
     VIEW_CHANNEL,
     FakeDiscord,
     FakeGuild,
+    discord_py_on_fake,
 )
 from tests.loopback import respond, serve
 
@@ -68,13 +67,8 @@ class E2EBot(OutageBot):
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as f:
-        f.add_guild("Outage Watchers", channels=("alerts", "general", "locked"))
-        configure_api_base(f.api_base)
-        try:
-            yield f
-        finally:
-            reset_discord_endpoints()
+    async with discord_py_on_fake(("Outage Watchers", ("alerts", "general", "locked"))) as f:
+        yield f
     assert Route.BASE == "https://discord.com/api/v10"
     assert str(DiscordWebSocket.DEFAULT_GATEWAY) == "wss://gateway.discord.gg/"
 

@@ -20,10 +20,9 @@ import pytest
 from bot.catalog import Catalog, load_catalog
 from bot.db.models import AlertMessage, Delivery, Subscription
 from bot.db.setup import close_db, init_db
-from bot.discord_api import configure_api_base, reset_discord_endpoints
 from bot.i18n import translations
 from bot.notify.delivery import DeliveryWorker, Pacer
-from tests.fake_discord import DEFAULT_BOT_PERMISSIONS, MENTION_EVERYONE, MSG_REPLY, FakeDiscord, FakeGuild
+from tests.fake_discord import discord_py_on_fake, rest_client, DEFAULT_BOT_PERMISSIONS, MENTION_EVERYONE, MSG_REPLY, FakeDiscord, FakeGuild
 from tests.notify.samples import ALERT, OFFICIAL_MAJOR, RECOVERY, STARTED, UPDATE
 from tests.notify.test_delivery import persist, subscribe, worker_for
 from tests.test_fake_discord import ProbeClient, running
@@ -33,12 +32,8 @@ NOW = ALERT.at + timedelta(minutes=1)
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as f:
-        configure_api_base(f.api_base)
-        try:
-            yield f
-        finally:
-            reset_discord_endpoints()
+    async with discord_py_on_fake() as f:
+        yield f
 
 
 @pytest.fixture
@@ -51,13 +46,8 @@ def guild(fake: FakeDiscord) -> FakeGuild:
 
 @pytest.fixture
 async def client(fake: FakeDiscord) -> AsyncIterator[discord.Client]:
-    """discord.py logged in over REST only: all the worker needs (no gateway, no cache)."""
-    c = discord.Client(intents=discord.Intents.none())
-    await c.login(fake.token)
-    try:
+    async with rest_client(fake) as c:
         yield c
-    finally:
-        await c.close()
 
 
 @pytest.fixture(scope="module")

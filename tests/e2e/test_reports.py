@@ -19,11 +19,11 @@ from discord.http import Route
 from bot.catalog import load_catalog
 from bot.crowd_service import CrowdService
 from bot.db.models import CrowdBucket, CrowdReport, GuildSettings
-from bot.discord_api import adopt_gateway_url, configure_api_base, reset_discord_endpoints
+from bot.discord_api import adopt_gateway_url
 from bot.i18n import translations
 from bot.tree import OutageTree
 from tests.conftest import TestDB
-from tests.fake_discord import FakeDiscord, FakeGuild
+from tests.fake_discord import discord_py_on_fake, FakeDiscord, FakeGuild
 
 SAFETY_TIMEOUT = 5.0  # a safety net against hangs, never a timing assertion
 EPHEMERAL = 64
@@ -99,13 +99,8 @@ async def ephemeral_reply(inter: Any) -> dict[str, Any]:
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as f:
-        f.add_guild("Outage Watchers", channels=("general",))
-        configure_api_base(f.api_base)
-        try:
-            yield f
-        finally:
-            reset_discord_endpoints()
+    async with discord_py_on_fake(("Outage Watchers", ("general",))) as f:
+        yield f
     assert Route.BASE == "https://discord.com/api/v10"
     assert str(DiscordWebSocket.DEFAULT_GATEWAY) == "wss://gateway.discord.gg/"
 

@@ -20,11 +20,10 @@ from bot.catalog import Catalog, load_catalog
 from bot.db.models import AlertMessage, Delivery, Incident, IncidentEventRecord, Subscription
 from bot.detect.model import IncidentEvent
 from bot.detect.serialize import event_to_dict
-from bot.discord_api import configure_api_base, reset_discord_endpoints
 from bot.notify import delivery as delivery_mod
 from bot.notify.delivery import DeliveryWorker, Pacer
 from bot.notify.outbox import create_deliveries
-from tests.fake_discord import FakeDiscord, FakeGuild
+from tests.fake_discord import discord_py_on_fake, rest_client, FakeDiscord, FakeGuild
 from tests.notify.samples import ALERT, RECOVERY, UPDATE
 
 NOW = ALERT.at + timedelta(minutes=1)
@@ -79,12 +78,8 @@ def worker_for(client: discord.Client, catalog: Catalog, **kw: Any) -> tuple[Del
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeDiscord]:
-    async with FakeDiscord() as f:
-        configure_api_base(f.api_base)
-        try:
-            yield f
-        finally:
-            reset_discord_endpoints()
+    async with discord_py_on_fake() as f:
+        yield f
 
 
 @pytest.fixture
@@ -94,13 +89,8 @@ def guild(fake: FakeDiscord) -> FakeGuild:
 
 @pytest.fixture
 async def client(fake: FakeDiscord) -> AsyncIterator[discord.Client]:
-    """The real discord.py client, logged in over REST only (no gateway, no cache needed)."""
-    c = discord.Client(intents=discord.Intents.none())
-    await c.login(fake.token)
-    try:
+    async with rest_client(fake) as c:
         yield c
-    finally:
-        await c.close()
 
 
 @pytest.fixture(scope="module")
