@@ -80,7 +80,7 @@ async def check(
         answer = await status.live(target, now or datetime.now(timezone.utc))
     except UserError as exc:
         t = translations(lang or exc.lang or "en", tz)
-        print(f"error: {t.gettext(exc.msgid, **exc.kwargs)}", file=err)
+        print(f"error: {t.message(exc.msgid, **exc.kwargs)}", file=err)
         return EXIT_USAGE
     t = translations(lang or target.lang or "en", tz)
     message = render_verdict(answer.verdict, target.names, t=t, now=answer.verdict.at)

@@ -20,16 +20,32 @@ Formatting rules:
 * Digits: ``digits="arab"`` gives Eastern Arabic digits (٠١٢٣٤٥٦٧٨٩) and separators in Arabic
   output — babel's ``numbering_system`` only changes the separators, so digits are mapped
   here. English output always uses Western digits (an Arabic-script convention only).
-* Direction: in Arabic output every interpolated value holding Latin letters or digits is
-  wrapped in first-strong isolates (U+2068 … U+2069); in English output, values holding
-  Arabic letters are. Values that are themselves this translator's output (``Text``:
-  results of ``gettext``/``ngettext``/``duration``/``list``) are already correct and are not
-  wrapped again; numbers and times are.
+* Direction — why: Discord's markup sets no ``dir``, so every paragraph of a message or embed
+  is laid out left-to-right, while a reader may also meet our text in a right-to-left or a
+  first-strong (``dir=auto``) layout. The rule that makes an Arabic line read the same in all
+  three lives here and only here:
+
+  1. every interpolated value holding Latin letters or Western digits is wrapped in
+     first-strong isolates (U+2068 … U+2069) — in English output, values holding Arabic
+     letters are; Eastern Arabic numbers (``٦٣٪``, ``١٬٢٤٠``) are already right-to-left-friendly
+     and stay bare, so ``٪`` sits where Arabic readers expect it;
+  2. Latin written literally in an Arabic translation (``HTTP``, ``DNS``, ``Asia/Riyadh``) is
+     isolated the same way when the catalog is loaded, so translators write plain text;
+  3. every finished Arabic line starts and ends with a RIGHT-TO-LEFT MARK (``orient``,
+     applied by ``RenderedMessage`` and the command-reply path): in a left-to-right paragraph
+     the marks make the whole line one right-to-left run, in a first-strong paragraph the
+     first mark makes it right-to-left, and where a client drops the isolates the marks
+     still hold a line of Arabic words and numbers in order.
+
+  Values that are themselves this translator's output (``Text``: results of
+  ``gettext``/``ngettext``/``duration``/``list``) are already correct and are not wrapped
+  again; numbers and times are.
 """
 
 from __future__ import annotations
 
 import gettext as _stdlib_gettext
+import re
 import string
 import unicodedata
 from dataclasses import dataclass
@@ -65,9 +81,10 @@ DOMAIN = "bot"
 
 FSI = "\u2068"  # FIRST STRONG ISOLATE
 PDI = "\u2069"  # POP DIRECTIONAL ISOLATE
+RLM = "\u200f"  # RIGHT-TO-LEFT MARK
 _ARAB_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 _BIDI_CONTROLS = dict.fromkeys(map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
-_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "GMT", "Etc/GMT", "Etc/Zulu", "Zulu", "Universal"})
+UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "GMT", "Etc/GMT", "Etc/Zulu", "Zulu", "Universal"})
 
 #: bilingual strings (slash-command and option descriptions, choice names) may not exceed this
 BILINGUAL_MAX = 100
@@ -126,9 +143,44 @@ def strip_bidi_controls(text: str) -> str:
 
 
 def has_ltr_or_digits(text: str) -> bool:
-    """True when ``text`` holds Latin (or other left-to-right) letters or any digits: such a
-    value needs isolating inside Arabic text."""
-    return any(unicodedata.bidirectional(ch) in ("L", "EN", "AN") for ch in text)
+    """True when ``text`` holds Latin (or other left-to-right) letters or Western digits: such
+    a value needs isolating inside Arabic text. Eastern Arabic digits (bidi class AN) read
+    right inside Arabic without help."""
+    return any(unicodedata.bidirectional(ch) in ("L", "EN") for ch in text)
+
+
+def orient(text: str, rtl: bool) -> str:
+    """``text`` with every non-blank line held right-to-left when ``rtl``: a RIGHT-TO-LEFT MARK
+    at both ends (idempotent). Left-to-right text is returned unchanged.
+
+    Why both ends: in a left-to-right paragraph (Discord's) a line that starts with a number or
+    ends with a full stop would otherwise put them on the wrong side; the marks make every
+    neutral and number between them part of one right-to-left run."""
+    if not rtl:
+        return text
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        core = line.strip(RLM)
+        if core.strip():
+            lines[i] = f"{RLM}{core}{RLM}"
+    return "\n".join(lines)
+
+
+#: a literal Latin token inside an Arabic translation: words of letters or Western digits, with
+#: the punctuation that belongs to tokens such as ``Asia/Riyadh`` or ``TLS-1.3`` (not ending in
+#: it), several words kept together (``Send Messages``) so they read left to right as one
+_LATIN_WORD = r"[A-Za-z0-9](?:[A-Za-z0-9/_.:@+\-]*[A-Za-z0-9])?"
+_LATIN_TOKEN = re.compile(rf"{_LATIN_WORD}(?: {_LATIN_WORD})*")
+_PLACEHOLDER = re.compile(r"(\{[^{}]*\})")
+
+
+def isolate_literal_latin(template: str) -> str:
+    """An RTL translation with each literal Latin token isolated, placeholders untouched (the
+    values that fill them are isolated by the translator)."""
+    parts = _PLACEHOLDER.split(template)
+    for i in range(0, len(parts), 2):  # even parts are text between placeholders
+        parts[i] = _LATIN_TOKEN.sub(lambda m: isolate(m.group(0)), parts[i])
+    return "".join(parts)
 
 
 def _has_rtl(text: str) -> bool:
@@ -165,6 +217,8 @@ def load_catalog(lang: str, locales_dir: Path = LOCALES_DIR) -> Catalog:
     # ``plural_expr`` comes from the file's header when it has one (which ours always do).
     expr = po.plural_expr
     plural = parse_plural_forms(expr)
+    # Latin typed literally into a right-to-left translation is isolated once, here
+    prepare = isolate_literal_latin if is_rtl(lang) else str
     singular: dict[str, str] = {}
     plurals: dict[str, tuple[str, ...]] = {}
     for message in po:
@@ -173,9 +227,9 @@ def load_catalog(lang: str, locales_dir: Path = LOCALES_DIR) -> Catalog:
         if isinstance(message.id, (list, tuple)):
             forms = tuple(message.string or ())
             if len(forms) == po.num_plurals and all(forms):
-                plurals[message.id[0]] = forms
+                plurals[message.id[0]] = tuple(map(prepare, forms))
         elif message.string:
-            singular[message.id] = message.string
+            singular[message.id] = prepare(message.string)
     return Catalog(lang, po.num_plurals, expr, plural, singular, plurals)
 
 
@@ -208,7 +262,7 @@ class Translator:
         self.digits: Digits = digits
         self.locale = Locale.parse(lang)
         self.catalog = load_catalog(lang, Path(locales_dir))
-        self.rtl = self.locale.character_order == "right-to-left"
+        self.rtl = is_rtl(lang)
         self._arab_digits = self.rtl and digits == "arab"
         self._numbering = "arab" if self._arab_digits else "latn"
 
@@ -233,6 +287,14 @@ class Translator:
         kw.setdefault("n", n)
         return self._format(template, kw)
 
+    def message(self, msgid: str | tuple[str, str], **kw: Any) -> Text:
+        """``gettext`` for a msgid, ``ngettext`` for a ``Nn_`` pair (its count in ``kw["n"]``):
+        for messages carried around as values, such as a ``UserError``'s."""
+        if isinstance(msgid, tuple):
+            n = kw.pop("n")
+            return self.ngettext(msgid[0], msgid[1], n, **kw)
+        return self.gettext(msgid, **kw)
+
     def _format(self, template: str, kw: Mapping[str, Any]) -> Text:
         if not kw:
             return Text(template)
@@ -248,6 +310,11 @@ class Translator:
         else:
             value = str(value)
         return self.bidi(value)
+
+    def orient(self, text: str) -> str:
+        """``text`` laid out for this locale's direction, line by line (see ``orient``): the
+        last step before any text of ours leaves the rendering layer."""
+        return orient(text, self.rtl)
 
     def bidi(self, value: str) -> str:
         """``value`` isolated when its direction can disturb this locale's text."""
@@ -303,7 +370,7 @@ class Translator:
 
     def zone(self) -> Text:
         """The time zone as readers know it: ``Saudi Arabia Time`` / ``توقيت مصر`` / ``UTC``."""
-        if self.tz_name in _UTC_NAMES:
+        if self.tz_name in UTC_NAMES:
             return self.gettext("UTC")
         return Text(babel_dates.get_timezone_location(self.tz, locale=self.locale))
 
@@ -322,6 +389,15 @@ class Translator:
         hours_total = minutes // 60
         days, hours = divmod(hours_total, 24)
         return self._pair(self._days(days), self._hours(hours) if hours else None)
+
+    def span(self, start: _datetime, end: _datetime) -> Text:
+        """How long from ``start`` to ``end`` as the clock times shown beside it read: both are
+        cut to the minute first (as ``time`` shows them), so "from 8:05 to 8:08" always says
+        3 minutes, never a rounded 4."""
+        def minute(dt: _datetime) -> _datetime:
+            return self._local(dt).replace(second=0, microsecond=0)
+
+        return self.duration(minute(end) - minute(start))
 
     def _pair(self, larger: Text, smaller: Text | None) -> Text:
         if smaller is None:
@@ -346,6 +422,12 @@ class Translator:
         if not values:
             return Text("")
         return Text(babel_lists.format_list(values, locale=self.locale))
+
+
+@lru_cache(maxsize=None)
+def is_rtl(lang: str) -> bool:
+    """Whether ``lang`` is written right to left (babel's ``character_order``)."""
+    return Locale.parse(lang).character_order == "right-to-left"
 
 
 @lru_cache(maxsize=256)

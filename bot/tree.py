@@ -19,7 +19,7 @@ from discord import app_commands
 
 from bot import discord_render
 from bot import metrics
-from bot.i18n import Translator, translations
+from bot.i18n import Translator, is_rtl, orient, translations
 from bot.notify.render import RenderedMessage
 from bot.services import replies
 from bot.services.errors import UserError
@@ -37,7 +37,7 @@ class UserFacingError(app_commands.AppCommandError, UserError):
     """A user's mistake, raised anywhere in a command (or a check) and answered ephemerally in
     the guild's language: ``UserFacingError(N_("... {name} ..."), name=value)``."""
 
-    def __init__(self, msgid: str, **kwargs: Any) -> None:
+    def __init__(self, msgid: str | tuple[str, str], **kwargs: Any) -> None:
         UserError.__init__(self, msgid, **kwargs)
 
 
@@ -84,7 +84,7 @@ class OutageTree(app_commands.CommandTree):
             msgid, kwargs, lang = replies.GENERIC_ERROR, {}, None
         t = await self._translator(interaction, lang)
         try:
-            await answer(interaction, t.gettext(msgid, **kwargs), ephemeral=True)
+            await answer(interaction, t.message(msgid, **kwargs), lang=t.lang, ephemeral=True)
         except discord.HTTPException as exc:  # the interaction expired or was answered elsewhere
             log.warning("could not send the error reply for %s: %s", _command_name(interaction), exc)
 
@@ -119,12 +119,15 @@ def options_of(interaction: discord.Interaction) -> dict[str, Any]:
 # --- answering -------------------------------------------------------------------------------
 
 
-def send_kwargs(content: str | None = None, messages: Sequence[RenderedMessage] = ()) -> dict[str, Any]:
-    """Keyword arguments for send/edit: the text, the embeds (``bot.discord_render``), and no
-    pings at all (a command reply never mentions anyone)."""
+def send_kwargs(content: str | None = None, messages: Sequence[RenderedMessage] = (), *, lang: str | None = None) -> dict[str, Any]:
+    """Keyword arguments for send/edit: the text laid out for its language's direction
+    (``lang`` is required with ``content``; embeds orient themselves), the embeds
+    (``bot.discord_render``), and no pings at all (a command reply never mentions anyone)."""
     kwargs: dict[str, Any] = {"allowed_mentions": discord_render.allowed_mentions(None)}
     if content is not None:
-        kwargs["content"] = content
+        if lang is None:
+            raise TypeError("a text reply needs its language (lang=t.lang) to be laid out right")
+        kwargs["content"] = orient(content, is_rtl(lang))
     if messages:
         kwargs["embeds"] = discord_render.embeds(messages)
     return kwargs
@@ -135,12 +138,13 @@ async def answer(
     content: str | None = None,
     *,
     messages: Sequence[RenderedMessage] = (),
+    lang: str | None = None,
     ephemeral: bool = False,
     view: discord.ui.View | None = None,
 ) -> None:
     """Answer an interaction whatever state it is in: the first answer, the answer that
-    replaces a "thinking…" defer, or a follow-up."""
-    kwargs = send_kwargs(content, messages)
+    replaces a "thinking…" defer, or a follow-up. ``content`` is a finished reply in ``lang``."""
+    kwargs = send_kwargs(content, messages, lang=lang)
     if view is not None:
         kwargs["view"] = view
     response = interaction.response

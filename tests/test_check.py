@@ -92,7 +92,7 @@ def test_the_cli_entry_point_exits_2_for_an_unknown_service() -> None:
     )
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.strip().splitlines() == [
-        "error: I don't know a service called no-such-service. Pick one from the suggestions, or type a web address."
+        "error: We don't know a service called no-such-service. Pick one from the suggestions, or type a web address."
     ]
 
 

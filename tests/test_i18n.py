@@ -30,27 +30,30 @@ def bare(text: str) -> str:
 
 # --- plurals -------------------------------------------------------------------------------------
 
-# Hand-checked Arabic for the six forms (issue 6 point 3).
+# Hand-checked Arabic for the six forms (issue 6 point 3). Eastern Arabic digits read right
+# inside Arabic without isolates (bidi class AN), so none are added around them.
 REPORTS_AR = {
     0: "لا توجد بلاغات",
     1: "بلاغ واحد",
     2: "بلاغان",
-    3: "⁨٣⁩ بلاغات",
-    10: "⁨١٠⁩ بلاغات",
-    11: "⁨١١⁩ بلاغًا",
-    99: "⁨٩٩⁩ بلاغًا",
-    100: "⁨١٠٠⁩ بلاغ",
-    101: "⁨١٠١⁩ بلاغ",
-    102: "⁨١٠٢⁩ بلاغ",
-    1240: "⁨١٬٢٤٠⁩ بلاغًا",
-    25800: "⁨٢٥٬٨٠٠⁩ بلاغ",
+    3: "٣ بلاغات",
+    10: "١٠ بلاغات",
+    11: "١١ بلاغًا",
+    99: "٩٩ بلاغًا",
+    100: "١٠٠ بلاغ",
+    101: "١٠١ بلاغ",
+    102: "١٠٢ بلاغ",
+    1240: "١٬٢٤٠ بلاغًا",
+    25800: "٢٥٬٨٠٠ بلاغ",
 }
+REPORTS = ("{n} report in {window}", "{n} reports in {window}")
 
 
 @pytest.mark.parametrize("n, expected", sorted(REPORTS_AR.items()))
 def test_arabic_report_plurals_with_eastern_digits(n: int, expected: str) -> None:
     t = translations("ar", digits="arab")
-    assert t.ngettext("{n} report", "{n} reports", n) == expected
+    window = t.duration(timedelta(minutes=15))
+    assert t.ngettext(*REPORTS, n, window=window) == f"{expected} خلال ١٥ دقيقة"
 
 
 @pytest.mark.parametrize(
@@ -58,7 +61,8 @@ def test_arabic_report_plurals_with_eastern_digits(n: int, expected: str) -> Non
     [(0, "لا توجد بلاغات"), (2, "بلاغان"), (3, "⁨3⁩ بلاغات"), (11, "⁨11⁩ بلاغًا"), (100, "⁨100⁩ بلاغ"), (1240, "⁨1,240⁩ بلاغًا")],
 )
 def test_arabic_report_plurals_with_western_digits(n: int, expected: str) -> None:
-    assert translations("ar", digits="latn").ngettext("{n} report", "{n} reports", n) == expected
+    t = translations("ar", digits="latn")
+    assert t.ngettext(*REPORTS, n, window=t.duration(timedelta(minutes=15))) == f"{expected} خلال ⁨15⁩ دقيقة"
 
 
 def test_english_plurals() -> None:
@@ -132,8 +136,9 @@ def test_english_keeps_western_digits_even_when_guild_chose_arab() -> None:
 
 
 def test_numbers_in_placeholders_are_formatted_and_isolated() -> None:
-    t = translations("ar", digits="arab")
-    assert t.gettext("(usually {usual})", usual=1200) == "(المعتاد ⁨١٬٢٠٠⁩)"
+    # Eastern Arabic digits need no isolate inside Arabic; Western ones get one
+    assert translations("ar", digits="arab").gettext("(usually {usual})", usual=1200) == "(المعدّل المعتاد ١٬٢٠٠)"
+    assert translations("ar", digits="latn").gettext("(usually {usual})", usual=1200) == "(المعدّل المعتاد ⁨1,200⁩)"
     assert translations("en").gettext("(usually {usual})", usual=1200) == "(usually 1,200)"
 
 
@@ -194,9 +199,22 @@ def test_durations(delta: timedelta, english: str, arabic: str) -> None:
 
 
 def test_duration_numbers_are_isolated_in_arabic() -> None:
-    text = translations("ar", digits="arab").duration(timedelta(hours=3, minutes=12))
-    assert text == "⁨٣⁩ ساعات و⁨١٢⁩ دقيقة"
+    text = translations("ar", digits="latn").duration(timedelta(hours=3, minutes=12))
+    assert text == "⁨3⁩ ساعات و⁨12⁩ دقيقة"
     assert isinstance(text, Text)
+    assert translations("ar", digits="arab").duration(timedelta(hours=3, minutes=12)) == "٣ ساعات و١٢ دقيقة"
+
+
+def test_a_span_agrees_with_the_clock_times_shown_beside_it() -> None:
+    """8:05:10 → 8:08:50 is shown "from 8:05 PM to 8:08 PM": the rounded duration said 4 minutes,
+    the clock beside it says 3."""
+    t = translations("en")
+    start = datetime(2025, 3, 5, 20, 5, 10, tzinfo=timezone.utc)
+    end = datetime(2025, 3, 5, 20, 8, 50, tzinfo=timezone.utc)
+    assert t.duration(end - start) == "4 minutes"
+    assert t.span(start, end) == "3 minutes"
+    assert t.span(start, start + timedelta(seconds=20)) == "less than a minute"
+    assert t.span(start, start + timedelta(hours=4, minutes=8, seconds=55)) == "4 hours 9 minutes"
 
 
 # --- lists and isolation -------------------------------------------------------------------------
@@ -232,7 +250,10 @@ def test_translator_output_is_not_isolated_again() -> None:
     t = translations("ar", digits="arab")
     window = t.duration(timedelta(minutes=15))
     text = t.ngettext("{n} report in the last {window}", "{n} reports in the last {window}", 3, window=window)
-    assert text == "⁨٣⁩ بلاغات خلال آخر ⁨١٥⁩ دقيقة"
+    assert text == "٣ بلاغات خلال آخر ١٥ دقيقة"
+    latin = translations("ar", digits="latn")
+    text = latin.ngettext("{n} report in the last {window}", "{n} reports in the last {window}", 3, window=latin.duration(timedelta(minutes=15)))
+    assert text == "⁨3⁩ بلاغات خلال آخر ⁨15⁩ دقيقة"  # the duration's own isolate not wrapped again
 
 
 def test_positional_placeholders_are_refused() -> None:

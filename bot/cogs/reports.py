@@ -166,7 +166,7 @@ class Reports(commands.Cog, name=COG_NAME):
         t = await self._translator(interaction, lang)
         service = self.crowd.catalog.get(service_id)
         name = service.display_name(t.lang) if service is not None else service_id
-        await answer(interaction, report_reply(t, name, result, counts, self.crowd.config.rate_window), ephemeral=True)
+        await answer(interaction, report_reply(t, name, result, counts, self.crowd.config.rate_window), lang=t.lang, ephemeral=True)
         if result.counted:
             self._nudge_monitor(service_id, now)
 
@@ -174,13 +174,13 @@ class Reports(commands.Cog, name=COG_NAME):
         prefs = await self.guilds.get(interaction.guild_id)
         return prefs.translator(lang)
 
-    async def _answer_error(self, interaction: discord.Interaction, msgid: str, kwargs: dict[str, Any], lang: str | None) -> None:
+    async def _answer_error(self, interaction: discord.Interaction, msgid: str | tuple[str, str], kwargs: dict[str, Any], lang: str | None) -> None:
         try:
             t = await self._translator(interaction, lang)
         except Exception:  # noqa: BLE001 - the database may be what failed
             t = translations(lang or "en")
         try:
-            await answer(interaction, t.gettext(msgid, **kwargs), ephemeral=True)
+            await answer(interaction, t.message(msgid, **kwargs), lang=t.lang, ephemeral=True)
         except discord.HTTPException as exc:
             log.warning("could not answer a report click: %s", exc)
 

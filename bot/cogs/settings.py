@@ -59,7 +59,8 @@ class SettingsCog(commands.Cog):
         else:
             prefs = await guilds.get(guild.id)
         # answered in the (new) language of the guild
-        await answer(interaction, replies.settings_summary(prefs.translator(), prefs, changed=changing), ephemeral=True)
+        t = prefs.translator()
+        await answer(interaction, replies.settings_summary(t, prefs, changed=changing), lang=t.lang, ephemeral=True)
 
     @settings.autocomplete("timezone")
     async def _timezone(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

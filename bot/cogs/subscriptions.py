@@ -22,7 +22,7 @@ from bot.tree import UserFacingError, answer, require_guild, require_manage_guil
 if TYPE_CHECKING:
     from bot.app import OutageBot, Runtime
 
-ERR_EVERYONE_ROLE = N_("Pick a role other than @everyone: alerts never ping everyone.")
+ERR_EVERYONE_ROLE = N_("Pick a role other than {everyone}: alerts never mention everyone.")
 
 LANGUAGE_CHOICES = [app_commands.Choice(name=ui(CHOICE_NAMES["language"], v), value=v) for v in LANGUAGES]
 SEVERITY_CHOICES = [app_commands.Choice(name=ui(CHOICE_NAMES["min_severity"], v), value=v) for v in SEVERITIES]
@@ -81,10 +81,10 @@ class SubscriptionsCog(commands.Cog):
         if not isinstance(target, discord.abc.GuildChannel) or not isinstance(target, discord.abc.Messageable):
             raise UserFacingError(replies.ERR_BAD_CHANNEL)
         if role is not None and role.is_default():
-            raise UserFacingError(ERR_EVERYONE_ROLE)
+            raise UserFacingError(ERR_EVERYONE_ROLE, everyone="@everyone")
         missing = missing_permissions(interaction, target)
         if missing:
-            await answer(interaction, replies.cannot_post(t, target.id, missing), ephemeral=True)
+            await answer(interaction, replies.cannot_post(t, target.id, missing), lang=t.lang, ephemeral=True)
             return
         sub, created = await rt.subscriptions.subscribe(
             guild.id,
@@ -95,7 +95,7 @@ class SubscriptionsCog(commands.Cog):
             min_severity=min_severity.value if min_severity else SEVERITIES[0],
             created_by=interaction.user.id,
         )
-        await answer(interaction, replies.subscribed(t, sub, created=created, name_of=self._names), ephemeral=True)
+        await answer(interaction, replies.subscribed(t, sub, created=created, name_of=self._names), lang=t.lang, ephemeral=True)
 
     @subscribe.autocomplete("service")
     async def _subscribe_service(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -120,7 +120,7 @@ class SubscriptionsCog(commands.Cog):
         channel_id = channel.id if channel is not None else interaction.channel_id
         assert channel_id is not None
         removed = await rt.subscriptions.unsubscribe(guild.id, channel_id, service)
-        await answer(interaction, replies.unsubscribed(t, channel_id, removed, name_of=self._names), ephemeral=True)
+        await answer(interaction, replies.unsubscribed(t, channel_id, removed, name_of=self._names), lang=t.lang, ephemeral=True)
 
     @unsubscribe.autocomplete("service")
     async def _unsubscribe_service(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

@@ -31,13 +31,13 @@ Wording rules that depend on the evidence:
 
 * An incident that was worse and now rests on user reports alone (confidence UNCONFIRMED,
   peak or previous status more severe) is "X is having problems — our checks pass now; user
-  reports are still above usual", not "possible problems … not confirmed" (``_eased``).
-* A latency that rounds to 0 ms reads "under 1 ms".
-* The share of a problem ("63% can't log in") is shown only while reports are above usual
+  reports are still above normal", not "possible problems … not confirmed" (``_eased``).
+* A latency that rounds to 0 ms reads "under a millisecond".
+* The share of a problem ("63% of reporters can't log in") is shown only while reports are above normal
   (the crowd signal above NONE): a share of the everyday background means nothing.
 * The recovery notice shows the peak of user reports only when it stood out: at least 5 and
   twice the usual (``_peak_worth_telling``).
-* The resolved alert says "was disrupted", "was partly down" or "was down" by the incident's
+* The resolved alert says "was disrupted", "was partially down" or "was down" by the incident's
   peak status (``extra["peak_status"]`` of the RESOLVED event).
 
 Everything from outside (titles, update bodies) goes through ``bot.notify.text.clean``:
@@ -54,7 +54,7 @@ from urllib.parse import urlsplit
 
 from bot.detect.crowd import CrowdConfig
 from bot.detect.model import Confidence, CrowdLevel, CrowdSignal, EventKind, Evidence, IncidentEvent, Verdict
-from bot.i18n import N_, Text, Translator, translations
+from bot.i18n import N_, RLM, Nn_, Text, Translator, is_rtl, orient, translations
 from bot.notify import text as tx
 from bot.sources.base import SourceRole
 from bot.status import Status
@@ -82,15 +82,15 @@ PROBLEM_LABELS: dict[str, str] = {
     "other": N_("Something else"),
 }
 
-#: what a share of reporters is struggling with: "63% can't log in"
+#: what a share of reporters is struggling with: "63% of reporters can't log in"
 PROBLEM_SHARES: dict[str, str] = {
-    "login": N_("{share} can't log in"),
-    "app": N_("{share} have problems with the app"),
-    "website": N_("{share} have problems with the website"),
-    "messages": N_("{share} have problems with messages or notifications"),
-    "posting": N_("{share} can't post or upload"),
-    "connection": N_("{share} can't connect"),
-    "other": N_("{share} report other problems"),
+    "login": N_("{share} of reporters can't log in"),
+    "app": N_("{share} of reporters have problems with the app"),
+    "website": N_("{share} of reporters have problems with the website"),
+    "messages": N_("{share} of reporters have problems with messages or notifications"),
+    "posting": N_("{share} of reporters can't post or upload"),
+    "connection": N_("{share} of reporters can't connect"),
+    "other": N_("{share} of reporters report other problems"),
 }
 
 #: Discord's command UI. Descriptions and choice names go through ``bot.i18n.bilingual``
@@ -112,7 +112,7 @@ OPTION_DESCRIPTIONS: dict[str, str] = {
     "channel": N_("Channel for the alerts (default: this one)"),
     "language": N_("Language of the alerts"),
     "role": N_("Role to mention in alerts"),
-    "min_severity": N_("Alert only from this severity up"),
+    "min_severity": N_("Alert only at this severity or worse"),
     "problem": N_("What is not working"),
     "timezone": N_("Time zone, e.g. Asia/Riyadh"),
     "digits": N_("How numbers are written"),
@@ -124,7 +124,7 @@ CHOICE_NAMES: dict[str, dict[str, str]] = {
         "partial_outage": N_("Partial outage or worse"),
         "major_outage": N_("Major outage only"),
     },
-    "digits": {"latn": N_("Western digits 0123"), "arab": N_("Eastern Arabic digits ٠١٢٣")},
+    "digits": {"latn": N_("Western digits"), "arab": N_("Eastern Arabic digits")},
     "problem": PROBLEM_LABELS,
 }
 #: the button under an ``/isitdown`` answer that files a crowd report
@@ -185,6 +185,16 @@ class RenderedMessage:
     url: str | None = None
     lang: str = "en"
 
+    def __post_init__(self) -> None:
+        """Every line of a right-to-left message is oriented here, the one place all embeds
+        pass through (see ``bot.i18n`` on direction)."""
+        if is_rtl(self.lang):
+            set_ = object.__setattr__
+            set_(self, "title", orient(self.title, True))
+            set_(self, "description", orient(self.description, True))
+            set_(self, "footer", orient(self.footer, True))
+            set_(self, "fields", tuple((orient(n, True), orient(v, True)) for n, v in self.fields))
+
     def size(self) -> int:
         """Characters as Discord counts them towards the 6,000 limit."""
         parts = [self.title, self.description, self.footer, *(s for f in self.fields for s in f)]
@@ -216,14 +226,13 @@ class RenderedMessage:
     def fit(self, total: int = tx.TOTAL_MAX) -> "RenderedMessage":
         """This message within Discord's limits: each part trimmed, then the description and
         the last fields shortened until the whole fits ``total``."""
-        fields = tuple(
-            (tx.trim(n, tx.FIELD_NAME_MAX), tx.trim(v, tx.FIELD_VALUE_MAX)) for n, v in self.fields[: tx.FIELDS_MAX]
-        )
+        cut = self._trim
+        fields = tuple((cut(n, tx.FIELD_NAME_MAX), cut(v, tx.FIELD_VALUE_MAX)) for n, v in self.fields[: tx.FIELDS_MAX])
         msg = replace(
             self,
-            title=tx.trim(self.title, tx.TITLE_MAX),
-            description=tx.trim(self.description, tx.DESCRIPTION_MAX),
-            footer=tx.trim(self.footer, tx.FOOTER_MAX),
+            title=cut(self.title, tx.TITLE_MAX),
+            description=cut(self.description, tx.DESCRIPTION_MAX),
+            footer=cut(self.footer, tx.FOOTER_MAX),
             fields=fields,
         )
         while msg.size() > total:
@@ -231,15 +240,28 @@ class RenderedMessage:
             longest = max(range(len(msg.fields)), key=lambda i: tx.utf16_len(msg.fields[i][1]), default=None)
             if longest is not None and tx.utf16_len(msg.fields[longest][1]) > 64:
                 name, value = msg.fields[longest]
-                value = tx.trim(value, max(64, tx.utf16_len(value) - excess))
+                value = cut(value, max(64, tx.utf16_len(value) - excess))
                 msg = replace(msg, fields=msg.fields[:longest] + ((name, value),) + msg.fields[longest + 1 :])
             elif tx.utf16_len(msg.description) > 64:
-                msg = replace(msg, description=tx.trim(msg.description, max(64, tx.utf16_len(msg.description) - excess)))
+                msg = replace(msg, description=cut(msg.description, max(64, tx.utf16_len(msg.description) - excess)))
             elif msg.fields:
                 msg = replace(msg, fields=msg.fields[:-1])
             else:
-                msg = replace(msg, footer="", description=tx.trim(msg.description, max(1, tx.utf16_len(msg.description) - excess)))
+                msg = replace(msg, footer="", description=cut(msg.description, max(1, tx.utf16_len(msg.description) - excess)))
         return msg
+
+    def _trim(self, text: str, limit: int) -> str:
+        """``text`` trimmed so that, oriented again for this message's direction, it still fits
+        ``limit`` (the direction marks count towards Discord's limits too)."""
+        rtl = is_rtl(self.lang)
+        plain = text.replace(RLM, "") if rtl else text
+        budget = limit
+        while True:
+            cut = tx.trim(plain, budget)
+            over = tx.utf16_len(orient(cut, rtl)) - limit
+            if over <= 0 or budget <= 1:
+                return cut
+            budget -= over
 
 
 def as_text(messages: Sequence[RenderedMessage]) -> str:
@@ -281,7 +303,8 @@ def _at(t: Translator, dt: datetime, now: datetime) -> Text:
     return t.gettext("on {date} at {time}", date=t.date(dt), time=t.time(dt))
 
 
-def _since(t: Translator, dt: datetime, now: datetime) -> Text:
+def since_phrase(t: Translator, dt: datetime, now: datetime) -> Text:
+    """"since 3:51 PM" (today) or "since Mar 5 at 3:51 PM"."""
     if t.when(dt, now) == t.time(dt):
         return t.gettext("since {time}", time=t.time(dt))
     return t.gettext("since {date} at {time}", date=t.date(dt), time=t.time(dt))
@@ -304,7 +327,7 @@ def _link_line(t: Translator, url: str) -> str:
 
 
 def _footer(t: Translator) -> Text:
-    return t.gettext("Times in {zone}", zone=t.zone())
+    return t.gettext("All times: {zone}", zone=t.zone())
 
 
 def _color(status: Status) -> int:
@@ -323,7 +346,7 @@ def _title(
     if status is Status.MAJOR_OUTAGE:
         return t.gettext("{service} is down", service=service)
     if status is Status.PARTIAL_OUTAGE:
-        return t.gettext("{service} is partly down", service=service)
+        return t.gettext("{service} is partially down", service=service)
     if status is Status.DEGRADED:
         return t.gettext("{service} is having problems", service=service)
     if status is Status.MAINTENANCE:
@@ -337,12 +360,12 @@ def _state_line(t: Translator, status: Status, since: datetime | None, now: date
     word = status_word(t, status)
     if since is None:
         return Text(f"**{_cap(word)}**")
-    return t.gettext("**{status}** {since}.", status=Text(_cap(word)), since=_since(t, since, now))
+    return t.gettext("**{status}** {since}.", status=Text(_cap(word)), since=since_phrase(t, since, now))
 
 
 def _eased(event: IncidentEvent) -> bool:
     """An incident that was worse (confirmed by the page or our checks) and now rests on user
-    reports alone: its words are "still above usual", not "possible problems"."""
+    reports alone: its words are "still above normal", not "possible problems"."""
     if event.confidence is not Confidence.UNCONFIRMED or not event.status.is_outage:
         return False
     worst = _status_or_none(event.extra.get("peak_status")) or event.previous_status
@@ -366,14 +389,14 @@ def _confidence_line(
     if eased:
         probes = _by_role(evidence, SourceRole.PROBE)
         if probes and all(p.status is Status.OPERATIONAL for p in probes):
-            return t.gettext("Our checks pass now; user reports are still above usual.")
-        return t.gettext("User reports are still above usual.")
+            return t.gettext("Our checks find nothing wrong now, but user reports are still above normal.")
+        return t.gettext("User reports are still above normal.")
     sources = t.list(t.gettext(ROLE_WORDS[r]) for r in roles)
     if confidence is Confidence.CONFIRMED:
         return t.gettext("Confirmed by {sources}.", sources=sources)
     if confidence is Confidence.LIKELY:
-        return t.gettext("Likely: only {sources} show it so far.", sources=sources)
-    return t.gettext("Not confirmed: only {sources} point to it so far.", sources=sources)
+        return t.gettext("Probably real: so far only {sources} see it.", sources=sources)
+    return t.gettext("Not confirmed: so far only {sources} point to it.", sources=sources)
 
 
 # --- evidence fields -----------------------------------------------------------------------------
@@ -395,7 +418,7 @@ def _official_field(
         if unacknowledged_since is not None and now - unacknowledged_since >= timedelta(minutes=1):
             lines.append(
                 t.gettext(
-                    "Says all systems are operational, with no word of this problem for {duration}.",
+                    "Still says all systems are operational: no word of the problem {duration} after we spotted it.",
                     duration=t.duration(now - unacknowledged_since),
                 )
             )
@@ -424,48 +447,68 @@ def _official_field(
     return t.gettext("Official status page"), "\n".join(dict.fromkeys(lines))
 
 
+#: why a probe failed, by the source's error kind: what a reader can act on, never the code
+PROBE_FAILURES: dict[str, str] = {
+    "timeout": N_("No answer (timed out)."),
+    "dns": N_("The domain name does not resolve (DNS)."),
+    "tls": N_("Secure connection failed (TLS certificate or handshake)."),
+    "connection": N_("Connection refused or dropped."),
+    "redirects": N_("Too many redirects."),
+}
+
+
+def _http(code: int) -> str:
+    """A status code as the one left-to-right token readers know ("HTTP 503"), Latin digits
+    in every digit style: it is an identifier, not a quantity."""
+    return f"HTTP {code}"
+
+
+def _ms(t: Translator, ms: float) -> Text:
+    """A latency with its unit ("843 ms"); under half a millisecond reads "under a
+    millisecond", never "0 ms"."""
+    if round(ms) < 1:
+        return t.gettext("under a millisecond")
+    return t.ngettext("{n} ms", "{n} ms", round(ms))
+
+
 def probe_line(t: Translator, e: Evidence) -> Text:
-    """One probe's reading: HTTP code and latency, or why it failed. A latency that rounds to
-    0 ms (a loopback or cached answer) reads "under 1 ms", never "0 ms"."""
+    """One probe's reading in words that say what happened: answered normally, slow, an error
+    status, an error page, a page without its usual content, too many redirects, no answer.
+    Internal error kinds that mean nothing to a reader ("parse", "exception") read as "the
+    check failed"."""
     kind = (e.error_kind or "").lower()
-    ms = round(e.latency_ms) if e.latency_ms is not None else None
-    under = ms is not None and ms < 1
-    if under:
-        ms = 1
-    if kind == "timeout":
-        return t.gettext("No answer (timed out).")
-    if kind == "dns":
-        return t.gettext("The domain name does not resolve (DNS).")
-    if kind == "tls":
-        return t.gettext("Secure connection failed (TLS certificate or handshake).")
-    if kind in ("connection", "refused", "reset"):
-        return t.gettext("Connection refused or dropped.")
+    time = _ms(t, e.latency_ms) if e.latency_ms is not None else None
+    code = e.http_status
+    if kind in PROBE_FAILURES:
+        return t.gettext(PROBE_FAILURES[kind])
     if kind in ("error_page", "forbid_text", "content"):
-        if e.http_status is not None:
-            return t.gettext("Serves an error page (HTTP {code}).", code=e.http_status)
+        if code is not None:
+            return t.gettext("Serves an error page ({http}).", http=_http(code))
         return t.gettext("Serves an error page.")
-    if e.http_status is not None and ms is not None:
-        if e.status.is_outage:
-            if under:
-                return t.gettext("HTTP {code} error in under {ms} ms.", code=e.http_status, ms=ms)
-            return t.gettext("HTTP {code} error in {ms} ms.", code=e.http_status, ms=ms)
-        if under:
-            return t.gettext("Responds normally (HTTP {code} in under {ms} ms).", code=e.http_status, ms=ms)
-        return t.gettext("Responds normally (HTTP {code} in {ms} ms).", code=e.http_status, ms=ms)
-    if e.http_status is not None:
-        if e.status.is_outage:
-            return t.gettext("HTTP {code} error.", code=e.http_status)
-        return t.gettext("Responds normally (HTTP {code}).", code=e.http_status)
-    if e.status.is_outage:
-        if kind:
-            return t.gettext("The check failed ({error}).", error=kind)
-        return t.gettext("The check failed.")
+    if kind == "missing_text":
+        if code is not None:
+            return t.gettext("The page loads ({http}) but without its usual content.", http=_http(code))
+        return t.gettext("The page loads but without its usual content.")
     if e.status is Status.UNKNOWN:
         return t.gettext("Could not check just now.")
-    if ms is not None:
-        if under:
-            return t.gettext("Responds normally in under {ms} ms.", ms=ms)
-        return t.gettext("Responds normally in {ms} ms.", ms=ms)
+    if code is not None and e.status.is_outage and (kind == "http_status" or code >= 400):
+        if e.latency_ms is not None and round(e.latency_ms) >= 1:  # "after under a millisecond" says nothing
+            return t.gettext("{http} error after {time}.", http=_http(code), time=time)
+        return t.gettext("{http} error.", http=_http(code))
+    if e.status is Status.DEGRADED and not kind:  # answering, but slower than its threshold
+        if code is not None and time is not None:
+            return t.gettext("Slow: {http} in {time}.", http=_http(code), time=time)
+        if time is not None:
+            return t.gettext("Slow: answered in {time}.", time=time)
+        return t.gettext("Slow to answer.")
+    if e.status.is_outage:
+        return t.gettext("The check failed.")
+    if code is not None and time is not None:
+        return t.gettext("Responds normally ({http} in {time}).", http=_http(code), time=time)
+    if code is not None:
+        return t.gettext("Responds normally ({http}).", http=_http(code))
+    if time is not None:
+        return t.gettext("Responds normally in {time}.", time=time)
     return t.gettext("Responds normally.")
 
 
@@ -493,17 +536,21 @@ def crowd_line(
     *,
     elevated: bool | None = None,
 ) -> Text:
-    """"1,240 reports in the last 15 minutes (usually 12) · 63% can't log in".
+    """"1,240 reports in the last 15 minutes (usually 12) · 63% of reporters can't log in".
 
     The share of a problem is shown only when the reports are above usual (``elevated``: the
     crowd signal is above NONE; by default, more reports than usual): a share of the everyday
     background says nothing about an outage."""
     if elevated is None:
         elevated = usual is None or reports > usual
-    parts = [t.ngettext("{n} report in the last {window}", "{n} reports in the last {window}", reports, window=t.duration(window))]
+    if reports:
+        count = t.ngettext("{n} report in the last {window}", "{n} reports in the last {window}", reports, window=t.duration(window))
+    else:  # English has no zero form: "No reports", not "0 reports"
+        count = t.gettext("No reports in the last {window}", window=t.duration(window))
+    parts = [count]
     if usual is not None:
         if usual < 0.5:
-            baseline = t.gettext("(usually fewer than {usual})", usual=1)
+            baseline = t.gettext("(usually almost none)")
         else:
             baseline = t.gettext("(usually {usual})", usual=round(usual))
         parts[0] = Text(f"{parts[0]} {baseline}")
@@ -622,7 +669,7 @@ def _change_line(t: Translator, event: IncidentEvent, now: datetime) -> Text | N
     if event.kind is EventKind.DEESCALATED and old:
         return t.gettext("Eased from {old} to {new} {at}.", old=old, new=new, at=at)
     if event.kind in (EventKind.ESCALATED, EventKind.DEESCALATED, EventKind.UPDATED):
-        return t.gettext("Updated {at}.", at=at)
+        return t.gettext("Alert updated {at}.", at=at)
     return None
 
 
@@ -632,11 +679,13 @@ def render_recovery(
     *,
     t: Translator,
     now: datetime,
+    crowd_window: timedelta = DEFAULT_CROWD_WINDOW,
 ) -> RenderedMessage:
-    """The recovery notice (RESOLVED), posted as a reply to the alert."""
+    """The recovery notice (RESOLVED), posted as a reply to the alert. The peak of user
+    reports is a count per ``crowd_window``, and says so."""
     service = _service(names, t)
     resolved_at = event.resolved_at or event.at
-    duration = t.duration(resolved_at - event.started_at)
+    duration = t.span(event.started_at, resolved_at)
     if _was_disruption(event):
         description = t.gettext("{service} is working normally again. The disruption lasted {duration}.", service=service, duration=duration)
     else:
@@ -645,10 +694,14 @@ def render_recovery(
         (t.gettext("When"), t.gettext("From {start} to {end}", start=t.when(event.started_at, now), end=t.when(resolved_at, now)))
     ]
     if _peak_worth_telling(event):
-        value = t.ngettext("{n} report", "{n} reports", event.report_peak)
+        window = t.duration(crowd_window)
+        value = t.ngettext("{n} report in {window}", "{n} reports in {window}", event.report_peak, window=window)
         if event.report_peak_at is not None:
-            value = t.ngettext("{n} report {at}", "{n} reports {at}", event.report_peak, at=_at(t, event.report_peak_at, now))
-        fields.append((t.gettext("Peak of user reports"), value))
+            value = t.ngettext(
+                "{n} report in {window}, {at}", "{n} reports in {window}, {at}",
+                event.report_peak, window=window, at=_at(t, event.report_peak_at, now),
+            )  # fmt: skip
+        fields.append((t.gettext("Peak user reports"), value))
     update = _update_field(t, event.official_update)
     if update:
         fields.append(update)
@@ -705,14 +758,14 @@ def render_resolved_alert(
     if peak is Status.DEGRADED:
         title = t.gettext("Resolved: {service} was disrupted", service=service)
     elif peak is Status.PARTIAL_OUTAGE:
-        title = t.gettext("Resolved: {service} was partly down", service=service)
+        title = t.gettext("Resolved: {service} was partially down", service=service)
     else:
         title = t.gettext("Resolved: {service} was down", service=service)
     return RenderedMessage(
         title=title,
         description=t.gettext(
             "Lasted {duration}, from {start} to {end}.",
-            duration=t.duration(resolved_at - event.started_at),
+            duration=t.span(event.started_at, resolved_at),
             start=t.when(event.started_at, now),
             end=t.when(resolved_at, now),
         ),
@@ -762,7 +815,7 @@ def render_unstable(
 def render_event(event: IncidentEvent, names: ServiceNames, *, t: Translator, now: datetime, **kw: Any) -> RenderedMessage:
     """The message for any incident event (see the module docstring)."""
     if event.kind is EventKind.RESOLVED:
-        return render_recovery(event, names, t=t, now=now)
+        return render_recovery(event, names, t=t, now=now, **kw)
     if event.kind is EventKind.UNSTABLE:
         return render_unstable(event, names, t=t, now=now, **kw)
     return render_alert(event, names, t=t, now=now, **kw)

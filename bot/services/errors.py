@@ -12,7 +12,7 @@ from typing import Any
 class UserError(Exception):
     """Something the user can fix (unknown service, bad time zone, missing permission)."""
 
-    def __init__(self, msgid: str, **kwargs: Any) -> None:
+    def __init__(self, msgid: str | tuple[str, str], **kwargs: Any) -> None:
         super().__init__(msgid)
         self.msgid = msgid
         self.kwargs = kwargs

@@ -46,7 +46,7 @@ COMMON_TIMEZONES: tuple[str, ...] = (
     "UTC",
 )
 
-ERR_TIMEZONE = N_("{zone} is not a time zone I know. Pick one from the list, like Asia/Riyadh.")
+ERR_TIMEZONE = N_("{zone} is not a time zone we know. Pick one from the list, like {example}.")
 ERR_LANGUAGE = N_("The language must be Arabic or English.")
 ERR_DIGITS = N_("Digits must be Western (0123) or Eastern Arabic (٠١٢٣).")
 
@@ -134,7 +134,7 @@ def canonical_timezone(name: str) -> str:
     """``name`` as the IANA database spells it (case and spaces forgiven); raises ``UserError``."""
     found = _zones_by_folded().get(_fold(name))
     if found is None:
-        raise UserError(ERR_TIMEZONE, zone=name.strip()[:64])
+        raise UserError(ERR_TIMEZONE, zone=name.strip()[:64], example="Asia/Riyadh")
     return found
 
 

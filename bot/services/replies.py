@@ -9,23 +9,26 @@ from datetime import datetime
 from typing import Callable, Sequence
 
 from bot.catalog import ALL
-from bot.i18n import N_, Text, Translator
-from bot.notify.render import COLORS, RenderedMessage, ServiceNames, status_word
+from bot.i18n import N_, UTC_NAMES, Text, Translator
+from bot.notify.render import COLORS, RenderedMessage, ServiceNames, since_phrase, status_word
 from bot.services.guilds import GuildPrefs
 from bot.services.status import Overview
 from bot.services.subscriptions import SubscriptionInfo
 from bot.status import Status
 
 #: the generic answer to anything unexpected (the details go to the log)
-GENERIC_ERROR = N_("Something went wrong on my side. It has been logged; please try again in a moment.")
+GENERIC_ERROR = N_("Something went wrong on our side. It has been logged; please try again in a moment.")
 ERR_MANAGE_GUILD = N_("You need the Manage Server permission to change alerts and settings.")
 ERR_GUILD_ONLY = N_("This command works only in a server.")
 ERR_CHECK_FAILED = N_("You can't use this command here.")
-ERR_CANNOT_POST = N_("I can't post alerts in {channel}: I am missing {permissions} there.")
+ERR_CANNOT_POST = N_("We can't post alerts in {channel}: we are missing these permissions there: {permissions}.")
 ERR_BAD_CHANNEL = N_("Pick a text channel for the alerts.")
 
 LANGUAGE_WORDS: dict[str, str] = {"ar": N_("Arabic"), "en": N_("English"), "both": N_("Arabic and English")}
-DIGIT_WORDS: dict[str, str] = {"latn": N_("Western digits 0123"), "arab": N_("Eastern Arabic digits ٠١٢٣")}
+#: a subscription's language inside a sentence (Arabic: «باللغتين العربية والإنجليزية», a dual)
+IN_LANGUAGE_WORDS: dict[str, str] = {"ar": N_("in Arabic"), "en": N_("in English"), "both": N_("in Arabic and English")}
+#: how a guild's digit style shows in its settings: the digits themselves speak
+DIGIT_SAMPLES: dict[str, str] = {"latn": "0123", "arab": "٠١٢٣"}
 #: the channel permissions an alert needs, in Discord's own words
 PERMISSION_WORDS: dict[str, str] = {
     "view_channel": N_("View Channel"),
@@ -42,7 +45,7 @@ def service_label(t: Translator, service_id: str, name_of: NameOf) -> Text:
         return t.gettext("all services")
     names = name_of(service_id)
     if names is None:
-        return Text(service_id)  # a service since removed from the catalog
+        return Text(t.bidi(service_id))  # a service since removed from the catalog
     return Text(t.bidi(names.for_locale(t)))
 
 
@@ -51,13 +54,13 @@ def subscribed(t: Translator, sub: SubscriptionInfo, *, created: bool, name_of: 
     values = dict(
         channel=f"<#{sub.channel_id}>",
         service=service_label(t, sub.service_id, name_of),
-        language=t.gettext(LANGUAGE_WORDS[sub.language]),
+        in_language=t.gettext(IN_LANGUAGE_WORDS[sub.language]),
         severity=status_word(t, Status(sub.min_severity)),
     )
     if created:
-        text = t.gettext("{channel} will now get alerts for {service} in {language}, from {severity} up.", **values)
+        text = t.gettext("{channel} will now get alerts for {service} {in_language}, from {severity} up.", **values)
     else:
-        text = t.gettext("Updated: {channel} gets alerts for {service} in {language}, from {severity} up.", **values)
+        text = t.gettext("Updated: {channel} gets alerts for {service} {in_language}, from {severity} up.", **values)
     if sub.role_id is not None:
         mention = t.gettext("Alerts will mention {role}.", role=f"<@&{sub.role_id}>")
         text = Text(f"{text}\n{mention}")
@@ -77,24 +80,24 @@ def subscription_list(t: Translator, subs: Sequence[SubscriptionInfo], *, name_o
     if not subs:
         return RenderedMessage(
             title=t.gettext("Alert subscriptions"),
-            description=t.gettext("This server has no alert subscriptions yet. Add one with /subscribe."),
+            description=t.gettext("This server has no alert subscriptions yet. Add one with {command}.", command="/subscribe"),
             color=COLORS[Status.UNKNOWN],
             lang=t.lang,
         )
     lines = []
     for sub in subs:
         line = t.gettext(
-            "{channel}: {service} in {language}, from {severity} up",
+            "{channel}: {service} {in_language}, from {severity} up",
             channel=f"<#{sub.channel_id}>",
             service=service_label(t, sub.service_id, name_of),
-            language=t.gettext(LANGUAGE_WORDS.get(sub.language, LANGUAGE_WORDS["en"])),
+            in_language=t.gettext(IN_LANGUAGE_WORDS.get(sub.language, IN_LANGUAGE_WORDS["en"])),
             severity=status_word(t, Status(sub.min_severity)),
         )
         if sub.role_id is not None:
             mention = t.gettext("mentions {role}", role=f"<@&{sub.role_id}>")
             line = Text(f"{line} · {mention}")
         if not sub.enabled:
-            paused = t.gettext("paused: I could not post there")
+            paused = t.gettext("paused: we could not post there")
             line = Text(f"{line} · {paused}")
         lines.append(f"• {line}")
     return RenderedMessage(
@@ -110,8 +113,8 @@ def settings_summary(t: Translator, prefs: GuildPrefs, *, changed: bool) -> Text
     text = t.gettext(
         "Language: {language} · Time zone: {zone} · Digits: {digits}",
         language=t.gettext(LANGUAGE_WORDS[prefs.language]),
-        zone=prefs.timezone,
-        digits=t.gettext(DIGIT_WORDS[prefs.digits]),
+        zone=_zone(t, prefs.timezone),
+        digits=DIGIT_SAMPLES.get(prefs.digits, DIGIT_SAMPLES["latn"]),
     )
     if changed:
         saved = t.gettext("Saved.")
@@ -127,19 +130,22 @@ def cannot_post(t: Translator, channel_id: int, missing: Sequence[str]) -> Text:
     )
 
 
-def _since(t: Translator, since: datetime, now: datetime) -> Text:
-    if t.when(since, now) == t.time(since):
-        return t.gettext("since {time}", time=t.time(since))
-    return t.gettext("since {date} at {time}", date=t.date(since), time=t.time(since))
+def _zone(t: Translator, name: str) -> Text:
+    """The zone as readers know it, with the name to type beside it: "Saudi Arabia Time
+    (Asia/Riyadh)" (a UTC-like zone reads just "UTC")."""
+    known = t.zone()
+    if name in UTC_NAMES:
+        return known
+    return t.gettext("{zone_name} ({zone})", zone_name=known, zone=name)
 
 
 def status_overview(t: Translator, overview: Overview, *, now: datetime) -> RenderedMessage:
     """``/status``: the services that have problems now, or that all is well."""
-    footer = t.gettext("Times in {zone}", zone=t.zone())
+    footer = t.gettext("All times: {zone}", zone=t.zone())
     if overview.known == 0:
         return RenderedMessage(
             title=t.gettext("No readings yet"),
-            description=t.gettext("I have not checked the services yet. Try again in a minute."),
+            description=t.gettext("We have not checked the services yet. Try again in a minute."),
             color=COLORS[Status.UNKNOWN],
             lang=t.lang,
         )
@@ -147,7 +153,7 @@ def status_overview(t: Translator, overview: Overview, *, now: datetime) -> Rend
         return RenderedMessage(
             title=t.gettext("All services are working normally"),
             description=t.ngettext(
-                "No problems with the {n} service we watch.", "No problems with any of the {n} services we watch.",
+                "No problems with the one service we watch.", "No problems with any of the {n} services we watch.",
                 overview.known,
             ),
             color=COLORS[Status.OPERATIONAL],
@@ -159,12 +165,12 @@ def status_overview(t: Translator, overview: Overview, *, now: datetime) -> Rend
         word = status_word(t, verdict.status)
         name = t.bidi(names.for_locale(t))
         if verdict.since is not None:
-            line = t.gettext("**{service}**: {status} {since}", service=name, status=word, since=_since(t, verdict.since, now))
+            line = t.gettext("**{service}**: {status} {since}", service=name, status=word, since=since_phrase(t, verdict.since, now))
         else:
             line = t.gettext("**{service}**: {status}", service=name, status=word)
         lines.append(f"• {line}")
     lines.append("")
-    lines.append(t.gettext("Ask /isitdown for the evidence behind each one."))
+    lines.append(t.gettext("Ask {command} for the evidence behind each one.", command="/isitdown"))
     worst = Status.worst(*(v.status for _, v in overview.troubled))
     return RenderedMessage(
         title=t.ngettext("{n} service has problems", "{n} services have problems", len(overview.troubled)),

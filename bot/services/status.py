@@ -37,9 +37,9 @@ DEFAULT_STALE_AFTER = timedelta(minutes=3)
 LIVE_TIMEOUT = 8.0
 URL_SERVICE_ID = "url"
 
-ERR_UNKNOWN = N_("I don't know a service called {query}. Pick one from the suggestions, or type a web address.")
-ERR_PRIVATE = N_("I only check public websites: {url} points to a private or local address.")
-ERR_BAD_URL = N_("I can't check {url}: use an ordinary public web address starting with https://.")
+ERR_UNKNOWN = N_("We don't know a service called {query}. Pick one from the suggestions, or type a web address.")
+ERR_PRIVATE = N_("We only check public websites: {url} points to a private or local address.")
+ERR_BAD_URL = N_("We can't check {url}: use a public web address starting with {prefix}.")
 
 _ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
 _HOSTLIKE = re.compile(r"^[^\s/]+\.[^\s/]{2,}(/\S*)?$")
@@ -173,7 +173,7 @@ class StatusService:
         log.info("refused /isitdown URL %s: %s", url, error.message)
         if _private_host(url) or (error.kind == "ssrf" and "address" in error.message):
             return UserError(ERR_PRIVATE, url=url[:100], _lang=lang)
-        return UserError(ERR_BAD_URL, url=url[:100], _lang=lang)
+        return UserError(ERR_BAD_URL, url=url[:100], prefix="https://", _lang=lang)
 
     # -- answers --------------------------------------------------------------------------
 

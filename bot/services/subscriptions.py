@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bot.catalog import ALL, Catalog
 from bot.db.models import Subscription
-from bot.i18n import N_
+from bot.i18n import N_, Nn_
 from bot.services.errors import UserError
 from bot.status import Status
 
@@ -21,10 +21,13 @@ MAX_PER_GUILD = 200
 #: typed words that mean "every service"
 ALL_WORDS = (ALL, "الكل", "كل الخدمات")
 
-ERR_UNKNOWN_SERVICE = N_("I don't know a service called {query}. Pick one from the suggestions.")
+ERR_UNKNOWN_SERVICE = N_("We don't know a service called {query}. Pick one from the suggestions.")
 ERR_LANGUAGE = N_("The alert language must be Arabic, English or both.")
 ERR_SEVERITY = N_("The minimum severity must be disruption, partial outage or major outage.")
-ERR_TOO_MANY = N_("This server already has {n} subscriptions, the most I keep. Remove some with /unsubscribe first.")
+ERR_TOO_MANY = Nn_(
+    "This server already has {n} subscription, the maximum. Remove one with {command} first.",
+    "This server already has {n} subscriptions, the maximum. Remove some with {command} first.",
+)
 ERR_NOT_SUBSCRIBED = N_("{channel} is not subscribed to {service}.")  # service: as the user typed it
 
 
@@ -87,7 +90,7 @@ class SubscriptionService:
         if row is None:
             count = await Subscription.filter(guild_id=guild_id).count()
             if count >= MAX_PER_GUILD:
-                raise UserError(ERR_TOO_MANY, n=count)
+                raise UserError(ERR_TOO_MANY, n=count, command="/unsubscribe")
             row = await Subscription.create(
                 guild_id=guild_id, channel_id=channel_id, service_id=service_id, language=language,
                 role_id=role_id, min_severity=min_severity, created_by=created_by,

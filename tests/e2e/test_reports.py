@@ -158,7 +158,7 @@ async def test_report_answers_in_the_guilds_language(fake: FakeDiscord, guild: F
     inter = await fake.invoke_command(guild.id, cid, "report", {"service": "github", "problem": "website"}, user_id=young)
     content = (await inter.wait_original(timeout=SAFETY_TIMEOUT))["content"]
     t = translations("ar", digits="arab")
-    assert content.startswith(t.gettext("Thanks! Your report about {service} was counted.", service="جيت هب"))
+    assert content.startswith(t.orient(t.gettext("Thanks! Your report about {service} was counted.", service="غيت هاب")))
     assert "بلاغ واحد" in content and "٣٠" in content  # "one report in the last 30 minutes"
     assert not any(ch in content for ch in "0123456789")  # the guild chose Eastern Arabic digits
     assert (await CrowdReport.get()).weight == 0.5  # a day-old account weighs half
@@ -169,12 +169,11 @@ async def test_unknown_service_gets_a_clear_localized_error(fake: FakeDiscord, g
     inter = await fake.invoke_command(guild.id, cid, "report", {"service": "myspace"})
     original = await inter.wait_original(timeout=SAFETY_TIMEOUT)
     assert original["flags"] & EPHEMERAL
-    assert original["content"] == "I don't know a service called myspace. Pick one from the suggestions."
+    assert original["content"] == "We don't know a service called myspace. Pick one from the suggestions."
     arabic = await fake.invoke_command(guild.id, cid, "report", {"service": "ماي سبيس"})
     text = (await arabic.wait_original(timeout=SAFETY_TIMEOUT))["content"]
-    assert text == translations("ar").gettext(
-        "I don't know a service called {query}. Pick one from the suggestions.", query="ماي سبيس"
-    )
+    ar = translations("ar")
+    assert text == ar.orient(ar.gettext("We don't know a service called {query}. Pick one from the suggestions.", query="ماي سبيس"))
     assert await CrowdReport.all().count() == 0
 
 
@@ -234,5 +233,5 @@ async def test_a_button_for_a_service_that_left_the_catalog_explains_itself(
     sent = await channel.send("old answer", view=report_view("myspace", translations("en")))
     inter = await fake.click(sent.id, "report:myspace", user_id=snowflake(OLD_ACCOUNT, 5))
     original = await ephemeral_reply(inter)
-    assert original["content"] == "I don't know a service called myspace. Pick one from the suggestions."
+    assert original["content"] == "We don't know a service called myspace. Pick one from the suggestions."
     assert await CrowdReport.all().count() == 0

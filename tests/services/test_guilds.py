@@ -65,7 +65,7 @@ def test_canonical_timezone() -> None:
     assert canonical_timezone("UTC") == "UTC"
     with pytest.raises(UserError) as caught:
         canonical_timezone("Nowhere/Special")
-    assert caught.value.kwargs == {"zone": "Nowhere/Special"}
+    assert caught.value.kwargs == {"zone": "Nowhere/Special", "example": "Asia/Riyadh"}
 
 
 def test_suggest_timezones() -> None:

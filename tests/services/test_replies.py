@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from bot.detect.model import Confidence, Verdict
-from bot.i18n import isolate, translations
-from bot.notify.render import COLORS, ServiceNames
+from bot.crowd_service import RecordResult, ReportCounts, report_reply
+from bot.i18n import Translator, isolate, translations
+from bot.notify.render import COLORS, RenderedMessage, ServiceNames
 from bot.services import replies
 from bot.services.guilds import GuildPrefs
 from bot.services.status import Overview
@@ -14,7 +15,7 @@ from bot.services.subscriptions import SubscriptionInfo
 from bot.status import Status
 
 NOW = datetime(2025, 3, 5, 12, 51, tzinfo=timezone.utc)
-NAMES = {"github": ServiceNames("github", "GitHub", "جيت هب"), "x": ServiceNames("x", "X (Twitter)", "إكس")}
+NAMES = {"github": ServiceNames("github", "GitHub", "غيت هاب"), "x": ServiceNames("x", "X (Twitter)", "إكس")}
 EN, AR = translations("en"), translations("ar")
 
 
@@ -38,7 +39,9 @@ def test_subscribed_confirmation() -> None:
         "Alerts will mention <@&9>.",
     ]
     arabic = replies.subscribed(AR, sub(language="ar"), created=True, name_of=name_of)
-    assert "جيت هب" in arabic and "العربية" in arabic and isolate("<#42>") in arabic
+    assert "غيت هاب" in arabic and "باللغة العربية" in arabic and isolate("<#42>") in arabic
+    both = replies.subscribed(AR, sub(language="both"), created=True, name_of=name_of)
+    assert "باللغتين العربية والإنجليزية" in both  # two languages take the dual
 
 
 def test_unknown_service_ids_are_shown_as_is() -> None:
@@ -62,7 +65,7 @@ def test_subscription_list() -> None:
     assert lines[0] == "• <#42>: GitHub in English, from disruption up"
     assert lines[1].startswith("• <#43>: X (Twitter) in Arabic") and "<@&7>" in lines[1] and "paused" in lines[1]
     one = replies.subscription_list(AR, [sub()], name_of=name_of)
-    assert one.title == "اشتراك تنبيهات واحد"
+    assert one.title == "\u200fاشتراك واحد في التنبيهات\u200f"  # an Arabic line held right-to-left
 
 
 def test_settings_summary() -> None:
@@ -70,15 +73,19 @@ def test_settings_summary() -> None:
     text = replies.settings_summary(prefs.translator(), prefs, changed=True)
     assert text.splitlines()[0] == "تم الحفظ."
     assert "العربية" in text and isolate("Asia/Riyadh") in text and "٠١٢٣" in text
+    assert "توقيت المملكة العربية السعودية" in text  # the zone as readers know it, beside the name to type
     plain = replies.settings_summary(EN, GuildPrefs(), changed=False)
-    assert plain == "Language: English · Time zone: UTC · Digits: Western digits 0123"
+    assert plain == "Language: English · Time zone: UTC · Digits: 0123"
+    riyadh = replies.settings_summary(translations("en", "Asia/Riyadh"), GuildPrefs("en", "Asia/Riyadh"), changed=False)
+    assert "Time zone: Saudi Arabia Time (Asia/Riyadh)" in riyadh
 
 
 def test_cannot_post_names_the_missing_permissions() -> None:
     assert replies.cannot_post(EN, 5, ["send_messages", "embed_links"]) == (
-        "I can't post alerts in <#5>: I am missing Send Messages and Embed Links there."
+        "We can't post alerts in <#5>: we are missing these permissions there: Send Messages and Embed Links."
     )
-    assert "إرسال الرسائل" in replies.cannot_post(AR, 5, ["send_messages"])
+    # Discord has no Arabic interface: the Arabic names carry Discord's own in brackets
+    assert f"إرسال الرسائل ({isolate('Send Messages')})" in replies.cannot_post(AR, 5, ["send_messages"])
 
 
 def test_status_overview_states() -> None:
@@ -98,4 +105,37 @@ def test_status_overview_states() -> None:
     assert lines[0] == f"• **X (Twitter)**: major outage since {EN.time(NOW - timedelta(minutes=20))}" and "12:31" in lines[0]
     assert lines[1] == "• **GitHub**: disruption"
     ar = replies.status_overview(translations("ar", "Asia/Riyadh", "arab"), Overview(troubled[:1], 62, 62), now=NOW)
-    assert ar.title == "خدمة واحدة بها مشكلات" and "إكس" in ar.description and "٣:٣١" in ar.description
+    assert ar.title == "‏خدمة واحدة تواجه مشكلات‏" and "إكس" in ar.description and "٣:٣١" in ar.description
+    assert "/isitdown" in msg.description and "{command}" not in msg.description
+
+
+def every_reply(t: Translator) -> tuple[list[str], list[RenderedMessage]]:
+    """Every command answer ``replies`` can give in ``t``'s language, with Latin and Arabic
+    names, roles, paused channels and times (for the layout test in tests/notify)."""
+    subs = [sub(), sub("x", channel_id=43, language="ar", role_id=7, enabled=False), sub("all", language="both", min_severity="major_outage")]
+    troubled = (
+        (NAMES["x"], Verdict("x", Status.MAJOR_OUTAGE, Confidence.CONFIRMED, NOW, since=NOW - timedelta(minutes=20))),
+        (NAMES["github"], Verdict("github", Status.DEGRADED, Confidence.LIKELY, NOW, since=NOW - timedelta(days=2))),
+        (ServiceNames("npm", "npm"), Verdict("npm", Status.PARTIAL_OUTAGE, Confidence.LIKELY, NOW)),
+    )
+    texts: list[str] = []
+    for s_ in subs:
+        for created in (True, False):
+            texts.append(replies.subscribed(t, s_, created=created, name_of=name_of))
+    texts.append(replies.unsubscribed(t, 42, ["github", "x", "all", "gone"], name_of=name_of))
+    for prefs in (GuildPrefs(), GuildPrefs("ar", "Asia/Riyadh", "arab"), GuildPrefs("en", "America/New_York")):
+        texts.append(replies.settings_summary(t, prefs, changed=True))
+    texts.append(replies.cannot_post(t, 5, ["view_channel", "send_messages", "embed_links"]))
+    for counted in (True, False):
+        result = RecordResult(counted, "x", "login", 1.0, NOW)
+        for counts in (ReportCounts(0, 0.2), ReportCounts(1240, 12.4)):
+            texts.append(report_reply(t, NAMES["x"].for_locale(t), result, counts))
+    messages = [
+        replies.subscription_list(t, [], name_of=name_of),
+        replies.subscription_list(t, subs, name_of=name_of),
+        replies.status_overview(t, Overview((), 0, 62), now=NOW),
+        replies.status_overview(t, Overview((), 62, 62), now=NOW),
+        replies.status_overview(t, Overview((), 1, 1), now=NOW),
+        replies.status_overview(t, Overview(troubled, 62, 62), now=NOW),
+    ]
+    return texts, messages

@@ -74,7 +74,7 @@ def test_target_resolves_services_in_both_scripts(catalog: Catalog) -> None:
     status = service_for(catalog)
     t = status.target("gh")
     assert t.service is not None and t.service.id == "github" and t.lang is None and t.url is None
-    assert t.names.name == "GitHub" and t.names.name_ar == "جيت هب" and t.names.status_url == "https://www.githubstatus.com"
+    assert t.names.name == "GitHub" and t.names.name_ar == "غيت هاب" and t.names.status_url == "https://www.githubstatus.com"
     t = status.target("واتساب")
     assert t.service is not None and t.service.id == "whatsapp" and t.lang == "ar"
 

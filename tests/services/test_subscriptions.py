@@ -72,7 +72,7 @@ async def test_a_guild_has_a_cap(db: Any, service: SubscriptionService, monkeypa
     await service.subscribe(GUILD, ALERTS, "github", language="ar")  # changing one is fine
     with pytest.raises(UserError) as caught:
         await service.subscribe(GUILD, GENERAL, "x", language="en")
-    assert caught.value.msgid == ERR_TOO_MANY and caught.value.kwargs == {"n": 2}
+    assert caught.value.msgid == ERR_TOO_MANY and caught.value.kwargs == {"n": 2, "command": "/unsubscribe"}
     await service.subscribe(GUILD + 1, GENERAL + 1, "x", language="en")  # another guild is not affected
 
 

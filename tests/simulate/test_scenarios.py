@@ -16,7 +16,10 @@ import pytest
 
 from bot.detect.incident import IncidentConfig
 from bot.detect.model import Confidence, EventKind
+from bot.catalog import load_catalog
 from bot.i18n import translations
+from bot.notify.render import render_event, render_for, render_resolved_alert
+from bot.services.status import names_of
 from bot.net import HttpClient
 from bot.sources.base import PollContext, SourceSpec
 from bot.sources.http import HttpKind
@@ -27,6 +30,7 @@ from bot.simulate.loopback import ERROR_PAGE_TEXT, start_servers
 from bot.simulate.runner import SimulationResult, run
 from bot.simulate.scenarios import ScenarioWorld, window_count
 from bot.status import Status
+from tests.bidi import lines_of, misreadings
 
 AR = translations("ar", "UTC", "latn")
 EN = translations("en", "UTC", "latn")
@@ -35,7 +39,21 @@ EN = translations("en", "UTC", "latn")
 async def _play(name: str, show: str = "both") -> tuple[SimulationResult, str]:
     out = io.StringIO()
     result = await run(scenarios.get(name), show=show, speed=0, out=out)
+    _assert_arabic_reads_in_every_layout(result)
     return result, out.getvalue()
+
+
+def _assert_arabic_reads_in_every_layout(result: SimulationResult) -> None:
+    """Every Arabic message the scenario posted, and each event rendered again with Eastern
+    Arabic digits, reads the same laid out left-to-right, right-to-left and first-strong
+    (issue 11: the scenarios run here anyway, so their layout is checked here)."""
+    messages = [m for r in result.received for m in r.messages if m.lang == "ar"]
+    names = names_of(load_catalog().get(result.scenario.service_id))  # type: ignore[arg-type]
+    for r in result.received:
+        render = render_resolved_alert if r.action == "edit-resolved" else render_event
+        messages += render_for("ar", render, r.event, names, tz="Asia/Riyadh", digits="arab", now=r.at)
+    problems = misreadings(line for m in messages for _, line in lines_of(m))
+    assert not problems, "\n".join(problems)
 
 
 def _languages(result: SimulationResult) -> dict[str, set[tuple[str, ...]]]:
@@ -76,9 +94,10 @@ async def test_x_outage_tells_the_story_in_both_languages() -> None:
     for phrase in (
         "X (Twitter) is down",
         "Says all systems are operational",  # not acknowledged by the official status page
+        "Still says all systems are operational: no word of the problem",
         "Serves an error page (HTTP 200)",
         "X (Twitter) is back",
-        f"25,800 reports at {EN.time(resolved.report_peak_at)}",  # 12:51 PM (babel's narrow space)
+        f"25,800 reports in 15 minutes, at {EN.time(resolved.report_peak_at)}",  # 12:51 PM (babel's narrow space)
     ):
         assert phrase in text, phrase
     assert "The outage lasted 4 hours" in text
@@ -87,8 +106,11 @@ async def test_x_outage_tells_the_story_in_both_languages() -> None:
         AR.gettext("{service} is down", service="إكس"),
         AR.gettext("Says all systems are operational."),
         AR.gettext("{service} is back", service="إكس"),
-        AR.gettext("Serves an error page (HTTP {code}).", code=200),
-        AR.ngettext("{n} report {at}", "{n} reports {at}", 25_800, at=AR.gettext("at {time}", time=AR.time(resolved.report_peak_at))),
+        AR.gettext("Serves an error page ({http}).", http="HTTP 200"),
+        AR.ngettext(
+            "{n} report in {window}, {at}", "{n} reports in {window}, {at}", 25_800,
+            window=AR.duration(timedelta(minutes=15)), at=AR.gettext("at {time}", time=AR.time(resolved.report_peak_at)),
+        ),  # fmt: skip
     ):
         assert phrase in text, phrase
     assert "reports are under 650" in text
@@ -110,11 +132,11 @@ async def test_official_incident_follows_the_status_page() -> None:
     assert any(e.kind is EventKind.UPDATED and e.official_update and e.official_update.startswith("A fix has been deployed") for e in result.events)
     assert result.events[-1].report_peak == 420
     _assert_channels_agree(result)
-    for phrase in ("GitHub is having problems", "GitHub is partly down", "GitHub is back", "Incident with Git Operations", "A fix has been deployed"):
+    for phrase in ("GitHub is having problems", "GitHub is partially down", "GitHub is back", "Incident with Git Operations", "A fix has been deployed"):
         assert phrase in text, phrase
     for phrase in (
-        AR.gettext("{service} is partly down", service="جيت هب"),
-        AR.gettext("{service} is back", service="جيت هب"),
+        AR.gettext("{service} is partially down", service="غيت هاب"),
+        AR.gettext("{service} is back", service="غيت هاب"),
         AR.gettext("Latest official update"),
     ):
         assert phrase in text, phrase
