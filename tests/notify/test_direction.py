@@ -10,6 +10,7 @@ scenario posts, in both digit styles), where they already run.
 from __future__ import annotations
 
 import string
+from pathlib import Path
 from dataclasses import replace
 from datetime import timedelta
 
@@ -17,7 +18,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from bot.i18n import FSI, PDI, RLM, Translator, bilingual, load_catalog, translations
-from bot.notify import render as render_module
+from bot.notify.render import message as message_module
 from bot.notify.render import CHOICE_NAMES, COMMAND_DESCRIPTIONS, OPTION_DESCRIPTIONS, render_for, render_event
 from bot.notify.render import render_recovery, render_resolved_alert
 from bot.tree import send_kwargs
@@ -26,7 +27,7 @@ from tests.notify import samples as s
 from tests.notify.test_render import EVENTS, VARIANTS, all_arabic_renderings
 from tests.services.test_replies import every_reply
 
-ROOT_POT = render_module.__file__.rsplit("/bot/", 1)[0] + "/locales/bot.pot"
+ROOT_POT = Path(__file__).resolve().parents[2] / "locales" / "bot.pot"
 DIGITS = ["latn", "arab"]
 
 
@@ -72,7 +73,7 @@ def test_the_layout_check_catches_what_the_issue_saw() -> None:
 @pytest.mark.parametrize("digits", DIGITS)
 def test_without_the_direction_rule_arabic_messages_misread(digits: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Remove the one place that orients lines and this suite fails: the check is not vacuous."""
-    monkeypatch.setattr(render_module, "orient", lambda text, rtl: text)
+    monkeypatch.setattr(message_module, "orient", lambda text, rtl: text)
     t = translations("ar", tz="Asia/Riyadh", digits=digits)
     lines = [line for m in all_arabic_renderings(t) for _, line in lines_of(m)]
     assert len(misreadings(lines)) > len(lines) // 5

@@ -1,0 +1,227 @@
+"""The evidence fields of an alert or answer: what the official status page says, what our
+probes saw, what users report, and the latest official update (pure).
+
+* A probe line says what happened — answered, slow, an error status, an error page, a page
+  without its usual content, too many redirects, no answer — never "HTTP 200 error" and never
+  an internal error kind; a latency that rounds to 0 ms reads "under a millisecond".
+* The share of a problem ("63% of reporters can't log in") is shown only while reports are
+  above normal (the crowd signal above NONE): a share of the everyday background means nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Sequence
+
+from bot.detect.model import CrowdLevel, CrowdSignal, Evidence
+from bot.i18n import Text, Translator
+from bot.notify import text as tx
+from bot.notify.render.message import ServiceNames
+from bot.notify.render.phrases import (
+    DEFAULT_CROWD_WINDOW,
+    OFFICIAL_TITLE_BUDGET,
+    OFFICIAL_UPDATE_BUDGET,
+    by_role,
+    capitalized,
+    link_line,
+    quote,
+    safe_link,
+)
+from bot.notify.render.words import PROBE_FAILURES, PROBLEM_SHARES, status_word
+from bot.sources.base import SourceRole
+from bot.status import Status
+
+def official_field(
+    t: Translator,
+    evidence: Sequence[Evidence],
+    *,
+    unacknowledged: bool,
+    unacknowledged_since: datetime | None,
+    now: datetime,
+    fallback_url: str | None,
+) -> tuple[str, str] | None:
+    official = by_role(evidence, SourceRole.OFFICIAL)
+    url = safe_link(next((e.official_url for e in official if e.official_url), None) or fallback_url)
+    lines: list[str] = []
+    if unacknowledged:
+        if unacknowledged_since is not None and now - unacknowledged_since >= timedelta(minutes=1):
+            lines.append(
+                t.gettext(
+                    "Still says all systems are operational: no word of the problem {duration} after we spotted it.",
+                    duration=t.duration(now - unacknowledged_since),
+                )
+            )
+        else:
+            lines.append(t.gettext("Says all systems are operational."))
+    else:
+        for e in official:
+            if e.status is Status.UNKNOWN:
+                lines.append(t.gettext("Could not be read just now."))
+            elif e.status is Status.OPERATIONAL:
+                lines.append(t.gettext("All systems operational."))
+            elif e.official_title:
+                lines.append(
+                    t.gettext(
+                        "{status}: {title}",
+                        status=Text(capitalized(status_word(t, e.status))),
+                        title=quote(t, tx.clean_line(e.official_title), OFFICIAL_TITLE_BUDGET),
+                    )
+                )
+            else:
+                lines.append(capitalized(status_word(t, e.status)))
+    if not lines and url is None:
+        return None
+    if url is not None:
+        lines.append(link_line(t, url))
+    return t.gettext("Official status page"), "\n".join(dict.fromkeys(lines))
+
+
+def _http(code: int) -> str:
+    """A status code as the one left-to-right token readers know ("HTTP 503"), Latin digits
+    in every digit style: it is an identifier, not a quantity."""
+    return f"HTTP {code}"
+
+
+def _ms(t: Translator, ms: float) -> Text:
+    """A latency with its unit ("843 ms"); under half a millisecond reads "under a
+    millisecond", never "0 ms"."""
+    if round(ms) < 1:
+        return t.gettext("under a millisecond")
+    return t.ngettext("{n} ms", "{n} ms", round(ms))
+
+
+def probe_line(t: Translator, e: Evidence) -> Text:
+    """One probe's reading in words that say what happened: answered normally, slow, an error
+    status, an error page, a page without its usual content, too many redirects, no answer.
+    Internal error kinds that mean nothing to a reader ("parse", "exception") read as "the
+    check failed"."""
+    kind = (e.error_kind or "").lower()
+    time = _ms(t, e.latency_ms) if e.latency_ms is not None else None
+    code = e.http_status
+    if kind in PROBE_FAILURES:
+        return t.gettext(PROBE_FAILURES[kind])
+    if kind in ("error_page", "forbid_text", "content"):
+        if code is not None:
+            return t.gettext("Serves an error page ({http}).", http=_http(code))
+        return t.gettext("Serves an error page.")
+    if kind == "missing_text":
+        if code is not None:
+            return t.gettext("The page loads ({http}) but without its usual content.", http=_http(code))
+        return t.gettext("The page loads but without its usual content.")
+    if e.status is Status.UNKNOWN:
+        return t.gettext("Could not check just now.")
+    if code is not None and e.status.is_outage and (kind == "http_status" or code >= 400):
+        if e.latency_ms is not None and round(e.latency_ms) >= 1:  # "after under a millisecond" says nothing
+            return t.gettext("{http} error after {time}.", http=_http(code), time=time)
+        return t.gettext("{http} error.", http=_http(code))
+    if e.status is Status.DEGRADED and not kind:  # answering, but slower than its threshold
+        if code is not None and time is not None:
+            return t.gettext("Slow: {http} in {time}.", http=_http(code), time=time)
+        if time is not None:
+            return t.gettext("Slow: answered in {time}.", time=time)
+        return t.gettext("Slow to answer.")
+    if e.status.is_outage:
+        return t.gettext("The check failed.")
+    if code is not None and time is not None:
+        return t.gettext("Responds normally ({http} in {time}).", http=_http(code), time=time)
+    if code is not None:
+        return t.gettext("Responds normally ({http}).", http=_http(code))
+    if time is not None:
+        return t.gettext("Responds normally in {time}.", time=time)
+    return t.gettext("Responds normally.")
+
+
+def probe_field(t: Translator, evidence: Sequence[Evidence]) -> tuple[str, str] | None:
+    probes = by_role(evidence, SourceRole.PROBE)
+    if not probes:
+        return None
+    lines = []
+    for p in probes:
+        line = probe_line(t, p)
+        if len(probes) > 1 and p.source_kind != "http":  # HTTP lines name HTTP already
+            line = t.gettext("{kind}: {result}", kind=p.source_kind.upper(), result=line)
+        lines.append(line)
+    value = "\n".join(lines)
+    return t.gettext("Our checks"), value
+
+
+def crowd_line(
+    t: Translator,
+    reports: int,
+    usual: float | None,
+    window: timedelta,
+    top_problem: str | None = None,
+    top_problem_share: float | None = None,
+    *,
+    elevated: bool | None = None,
+) -> Text:
+    """"1,240 reports in the last 15 minutes (usually 12) · 63% of reporters can't log in".
+
+    The share of a problem is shown only when the reports are above usual (``elevated``: the
+    crowd signal is above NONE; by default, more reports than usual): a share of the everyday
+    background says nothing about an outage."""
+    if elevated is None:
+        elevated = usual is None or reports > usual
+    if reports:
+        count = t.ngettext("{n} report in the last {window}", "{n} reports in the last {window}", reports, window=t.duration(window))
+    else:  # English has no zero form: "No reports", not "0 reports"
+        count = t.gettext("No reports in the last {window}", window=t.duration(window))
+    parts = [count]
+    if usual is not None:
+        if usual < 0.5:
+            baseline = t.gettext("(usually almost none)")
+        else:
+            baseline = t.gettext("(usually {usual})", usual=round(usual))
+        parts[0] = Text(f"{parts[0]} {baseline}")
+    if elevated and reports and top_problem and top_problem_share:
+        template = PROBLEM_SHARES.get(top_problem, PROBLEM_SHARES["other"])
+        parts.append(t.gettext(template, share=t.percent(top_problem_share)))
+    return Text(" · ".join(parts))
+
+
+def crowd_field(t: Translator, evidence: Sequence[Evidence], window: timedelta, crowd: CrowdSignal | None = None) -> tuple[str, str] | None:
+    if crowd is not None:
+        value = crowd_line(
+            t, crowd.recent, crowd.usual, crowd.window, crowd.top_problem, crowd.top_problem_share,
+            elevated=crowd.level is not CrowdLevel.NONE,
+        )  # fmt: skip
+        return t.gettext("User reports"), value
+    for e in by_role(evidence, SourceRole.CROWD):
+        if e.reports is not None:
+            value = crowd_line(
+                t, e.reports, e.usual, window, e.top_problem, e.top_problem_share, elevated=e.status.is_outage
+            )
+            return t.gettext("User reports"), value
+    return None
+
+
+def update_field(t: Translator, update: str | None) -> tuple[str, str] | None:
+    if not update or not update.strip():
+        return None
+    return t.gettext("Latest official update"), quote(t, update, OFFICIAL_UPDATE_BUDGET)
+
+
+def evidence_fields(
+    t: Translator,
+    evidence: Sequence[Evidence],
+    names: ServiceNames,
+    *,
+    now: datetime,
+    unacknowledged: bool = False,
+    unacknowledged_since: datetime | None = None,
+    crowd_window: timedelta = DEFAULT_CROWD_WINDOW,
+    crowd: CrowdSignal | None = None,
+) -> list[tuple[str, str]]:
+    found = [
+        official_field(
+            t,
+            evidence,
+            unacknowledged=unacknowledged,
+            unacknowledged_since=unacknowledged_since,
+            now=now,
+            fallback_url=names.status_url,
+        ),
+        probe_field(t, evidence),
+        crowd_field(t, evidence, crowd_window, crowd),
+    ]
+    return [f for f in found if f is not None]
