@@ -44,8 +44,8 @@ from bot.db.models import Delivery, Incident, IncidentEventRecord, Subscription 
 from bot.db.setup import close_db, init_db  # noqa: E402
 from bot.detect.model import Confidence, EventKind, Evidence, IncidentEvent  # noqa: E402
 from bot.detect.serialize import event_to_dict  # noqa: E402
-from bot.discord_api import configure_api_base, reset_discord_endpoints  # noqa: E402
-from bot.notify.delivery import DeliveryWorker  # noqa: E402
+from bot.discord.api_base import configure_api_base, reset_discord_endpoints  # noqa: E402
+from bot.discord.delivery import DeliveryWorker  # noqa: E402
 from bot.notify.outbox import create_deliveries  # noqa: E402
 from bot.sources.base import SourceRole  # noqa: E402
 from bot.status import Status  # noqa: E402

@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 
-from bot.net import HttpClient  # noqa: E402
+from bot.net.client import HttpClient  # noqa: E402
 from bot.sources.base import Observation, PollContext, SourceSpec, registry  # noqa: E402
 from bot.status import Status  # noqa: E402
 

@@ -16,10 +16,10 @@ from bot import __version__
 
 #: subcommand → (module, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "run": ("bot.run", "connect to Discord and run the bot (needs DISCORD_TOKEN)"),
+    "run": ("bot.cli.run", "connect to Discord and run the bot (needs DISCORD_TOKEN)"),
     "simulate": ("bot.simulate.cli", "replay a bundled outage through the real pipeline and print the alerts (no token)"),
-    "check": ("bot.check", "the /isitdown answer for a service or URL, in the terminal"),
-    "inspect": ("bot.inspect", "read one source once and print the observation as JSON"),
+    "check": ("bot.cli.check", "the /isitdown answer for a service or URL, in the terminal"),
+    "inspect": ("bot.cli.inspect", "read one source once and print the observation as JSON"),
     "db": ("bot.db.cli", "database maintenance: db upgrade applies pending migrations"),
 }
 EXIT_USAGE = 2

@@ -1726,7 +1726,7 @@ class FakeDiscord:
 async def discord_py_on_fake(*guilds: tuple[str, tuple[str, ...]], **kwargs: Any) -> AsyncIterator[FakeDiscord]:
     """A started fake (with ``guilds`` as ``(name, channels)``) and discord.py's REST base
     pointed at it; discord.py's endpoints are restored afterwards."""
-    from bot.discord_api import configure_api_base, reset_discord_endpoints
+    from bot.discord.api_base import configure_api_base, reset_discord_endpoints
 
     async with FakeDiscord(**kwargs) as fake:
         for name, channels in guilds:

@@ -20,7 +20,7 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.discord_api import (
+from bot.discord.api_base import (
     adopt_gateway_url,
     configure_api_base,
     reset_discord_endpoints,

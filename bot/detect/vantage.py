@@ -16,6 +16,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from bot.sources.base import SourceSpec
+
 
 class VantageChangeKind(str, Enum):
     DEGRADED = "degraded"  # monitoring degraded: most canaries fail
@@ -103,3 +105,14 @@ def assess(
     if previous.blind and not blind:
         return state, VantageChange(VantageChangeKind.RESTORED, now, failing, total, blind_since=previous.since)
     return state, None
+
+
+def canary_spec(target: str) -> SourceSpec:
+    """``https://…`` → http, ``dns://name`` → dns, ``host:port`` → tcp."""
+    if target.startswith(("http://", "https://")):
+        return SourceSpec(kind="http", url=target)
+    if target.startswith("dns://"):
+        return SourceSpec(kind="dns", url=target)
+    if target.startswith("tcp://"):
+        return SourceSpec(kind="tcp", url=target)
+    return SourceSpec(kind="tcp", url=f"tcp://{target}")

@@ -26,7 +26,7 @@ from bot.notify.render import ServiceNames
 from bot.services.errors import UserError
 from bot.sources.base import Fetcher, Observation, PollContext, SourceError, get_kind
 from bot.sources.http import ProbeOptions, probe
-from bot.ssrf import SSRFRefused, check_url, literal_address, vet_address
+from bot.net.ssrf import SSRFRefused, check_url, literal_address, vet_address
 from bot.status import Status
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ _HOSTLIKE = re.compile(r"^[^\s/]+\.[^\s/]{2,}(/\S*)?$")
 
 
 class MonitorView(Protocol):
-    """What the status answer needs from ``bot.monitor.Monitor``."""
+    """What the status answer needs from ``bot.runtime.monitor.Monitor``."""
 
     def verdict(self, service_id: str) -> Verdict | None: ...
 
@@ -59,8 +59,7 @@ async def canaries_blind(fetcher: Fetcher, targets: Sequence[str], now: datetime
 
     Used where no monitor runs (``python -m bot check``): without it, a machine with no
     network would call every service down."""
-    from bot.detect.vantage import VantageState, assess
-    from bot.scheduler import canary_spec
+    from bot.detect.vantage import VantageState, assess, canary_spec
 
     async def one(target: str) -> tuple[str, bool]:
         spec = canary_spec(target)
@@ -78,7 +77,7 @@ async def canaries_blind(fetcher: Fetcher, targets: Sequence[str], now: datetime
 
 
 class CrowdView(Protocol):
-    """What the status answer needs from ``bot.crowd_service.CrowdService``."""
+    """What the status answer needs from ``bot.services.crowd.CrowdService``."""
 
     async def signal(self, service_id: str, now: datetime) -> CrowdSignal | None: ...
 

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import os
 
-from bot.logs import setup_logging
+from bot.ops.logs import setup_logging
 from bot.simulate import scenarios
 from bot.simulate.runner import default_speed, run
 

@@ -1,6 +1,6 @@
 """The simulation's "Discord": a console sink that consumes pending deliveries and prints them.
 
-It plays the delivery worker's part with the same rules (``bot.notify.delivery``): an opener
+It plays the delivery worker's part with the same rules (``bot.discord.delivery``): an opener
 posts a new message that becomes the incident's alert in that channel; escalations,
 de-escalations and updates edit that alert; the recovery is a reply to it, and the alert is
 edited to say it is over. Rendering is the worker's: ``render_for(language, render_event, …)``
@@ -16,7 +16,7 @@ from typing import Callable, TextIO
 
 from tortoise.expressions import Q
 
-from bot import metrics
+from bot.ops import metrics
 from bot.db.models import AlertMessage, Delivery, IncidentEventRecord
 from bot.detect.model import EventKind, IncidentEvent
 from bot.notify.outbox import OPENERS, record_event

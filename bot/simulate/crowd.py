@@ -21,7 +21,7 @@ from typing import Any
 from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
-from bot.crowd_service import CrowdService
+from bot.services.crowd import CrowdService
 from bot.db.models import CrowdBucket, CrowdReport
 from bot.detect.baseline import BUCKET, bucket_start
 from bot.detect.crowd import DISCORD_EPOCH_MS, account_weight

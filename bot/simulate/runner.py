@@ -24,14 +24,14 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.catalog import Catalog, load_catalog, parse_catalog
-from bot.crowd_service import CrowdService
+from bot.services.crowd import CrowdService
 from bot.db.models import GuildSettings, Subscription
 from bot.db.setup import close_db, init_db
 from bot.detect.model import EventKind, IncidentEvent
-from bot.monitor import Monitor
-from bot.net import HttpClient
+from bot.runtime.monitor import Monitor
+from bot.net.client import HttpClient
 from bot.notify.render import ServiceNames
-from bot.scheduler import Scheduler, SchedulerConfig
+from bot.runtime.scheduler import Scheduler, SchedulerConfig
 from bot.simulate.clock import VirtualClock
 from bot.simulate.console import RULE, Channel, ConsoleSink, Received
 from bot.simulate.crowd import ReportInjector, seed_history

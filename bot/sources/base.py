@@ -2,7 +2,7 @@
 
 Pure: dataclasses and a registry only. Parsers are pure functions from a payload (bytes) and
 the time it was fetched to an ``Observation``; fetching lives in each kind's ``poll`` and in
-``bot.net``.
+``bot.net.client``.
 """
 
 from __future__ import annotations
@@ -224,7 +224,7 @@ ParseFn = Callable[..., Observation]
 
 @dataclass(frozen=True, slots=True)
 class FetchResult:
-    """What ``bot.net`` hands a source kind after one HTTP request (never raises)."""
+    """What ``bot.net.client`` hands a source kind after one HTTP request (never raises)."""
 
     url: str
     status: int | None  # HTTP status; None when no response arrived

@@ -21,14 +21,14 @@ from aiohttp import web
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot import metrics
-from bot.app import OutageBot, Runtime
+from bot.ops import metrics
+from bot.discord.client import OutageBot, Runtime
 from bot.catalog import Catalog, load_catalog, parse_catalog
-from bot.crowd_service import CrowdService
+from bot.services.crowd import CrowdService
 from bot.db.models import GuildSettings, Subscription
 from bot.i18n import BILINGUAL_MAX, translations
-from bot.monitor import Monitor
-from bot.net import HttpClient
+from bot.runtime.monitor import Monitor
+from bot.net.client import HttpClient
 from bot.services import replies
 from bot.services.status import ERR_PRIVATE
 from bot.settings import Settings
@@ -439,12 +439,12 @@ async def test_an_unexpected_exception_gets_the_generic_reply_and_a_log_line(
 
     monkeypatch.setattr(bot.runtime.status, "overview", broken)
     alerts = guild.channel_by_name("alerts")
-    with caplog.at_level(logging.ERROR, logger="bot.tree"):
+    with caplog.at_level(logging.ERROR, logger="bot.discord.tree"):
         inter = await fake.invoke_command(guild.id, alerts, "status")
         callback = await inter.wait_response()
     assert is_ephemeral(callback)
     assert data_of(callback)["content"] == translations("en").gettext(replies.GENERIC_ERROR)
-    [record] = [r for r in caplog.records if r.name == "bot.tree"]
+    [record] = [r for r in caplog.records if r.name == "bot.discord.tree"]
     line = record.getMessage()
     assert "/status" in line and f"guild={guild.id}" in line and f"channel={alerts}" in line
     assert record.exc_info is not None and "the overview exploded" in str(record.exc_info[1])

@@ -17,11 +17,11 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.catalog import load_catalog
-from bot.crowd_service import CrowdService
+from bot.services.crowd import CrowdService
 from bot.db.models import CrowdBucket, CrowdReport, GuildSettings
-from bot.discord_api import adopt_gateway_url
+from bot.discord.api_base import adopt_gateway_url
 from bot.i18n import translations
-from bot.tree import OutageTree
+from bot.discord.tree import OutageTree
 from tests.conftest import TestDB
 from tests.fake_discord import discord_py_on_fake, FakeDiscord, FakeGuild
 
@@ -35,7 +35,7 @@ def snowflake(created: datetime, low: int) -> int:
 
 
 class RecordingMonitor:
-    """Stands in for ``bot.monitor.Monitor``: remembers which services were re-fused."""
+    """Stands in for ``bot.runtime.monitor.Monitor``: remembers which services were re-fused."""
 
     def __init__(self) -> None:
         self.refreshed: list[str] = []
@@ -62,7 +62,7 @@ class ReportsBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         await adopt_gateway_url(self.http)
-        await self.load_extension("bot.cogs.reports")
+        await self.load_extension("bot.discord.cogs.reports")
         guild = discord.Object(self.guild_id)
         self.tree.copy_global_to(guild=guild)
         await self.tree.sync(guild=guild)
@@ -194,7 +194,7 @@ async def test_service_autocomplete_keeps_the_typed_script(fake: FakeDiscord, gu
 async def test_the_button_records_a_report_even_after_a_restart(
     db: TestDB, fake: FakeDiscord, guild: FakeGuild, runtime: SimpleNamespace
 ) -> None:
-    from bot.cogs.reports import report_view
+    from bot.discord.cogs.reports import report_view
 
     cid = guild.channel_by_name("general")
     first, second = snowflake(OLD_ACCOUNT, 3), snowflake(OLD_ACCOUNT, 4)
@@ -226,7 +226,7 @@ async def test_the_button_records_a_report_even_after_a_restart(
 async def test_a_button_for_a_service_that_left_the_catalog_explains_itself(
     fake: FakeDiscord, guild: FakeGuild, bot: ReportsBot
 ) -> None:
-    from bot.cogs.reports import report_view
+    from bot.discord.cogs.reports import report_view
 
     channel = bot.get_channel(guild.channel_by_name("general"))
     assert isinstance(channel, discord.TextChannel)

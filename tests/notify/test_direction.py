@@ -21,7 +21,7 @@ from bot.i18n import FSI, PDI, RLM, Translator, bilingual, load_catalog, transla
 from bot.notify.render import message as message_module
 from bot.notify.render import CHOICE_NAMES, COMMAND_DESCRIPTIONS, OPTION_DESCRIPTIONS, render_for, render_event
 from bot.notify.render import render_recovery, render_resolved_alert
-from bot.tree import send_kwargs
+from bot.discord.tree import send_kwargs
 from tests.bidi import drawn, lines_of, misread, misreadings, without_isolates
 from tests.notify import samples as s
 from tests.notify.test_render import EVENTS, VARIANTS, all_arabic_renderings
@@ -106,7 +106,7 @@ def test_every_golden_reads_the_same_in_every_layout(name: str, variant: str) ->
 @pytest.mark.parametrize("digits", DIGITS)
 def test_every_arabic_catalog_message_reads_the_same_once_sent(digits: str) -> None:
     """Every message of the catalog, filled with realistic values and laid out as the reply
-    path sends it (``bot.tree.send_kwargs``), covers the command replies and errors."""
+    path sends it (``bot.discord.tree.send_kwargs``), covers the command replies and errors."""
     t = translations("ar", tz="Asia/Riyadh", digits=digits)
     with open(ROOT_POT, "rb") as fh:
         template = read_po(fh)

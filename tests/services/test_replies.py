@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from bot.detect.model import Confidence, Verdict
-from bot.crowd_service import RecordResult, ReportCounts, report_reply
+from bot.services.crowd import RecordResult, ReportCounts, report_reply
 from bot.i18n import Translator, isolate, translations
 from bot.notify.render import COLORS, RenderedMessage, ServiceNames
 from bot.services import replies

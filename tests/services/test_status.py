@@ -11,7 +11,7 @@ import pytest
 
 from bot.catalog import Catalog, load_catalog, parse_catalog
 from bot.detect.model import Confidence, CrowdLevel, CrowdSignal, Verdict
-from bot.net import HttpClient
+from bot.net.client import HttpClient
 from bot.services.errors import UserError
 from bot.services.status import (
     ERR_BAD_URL,

@@ -20,7 +20,7 @@ from bot.catalog import load_catalog
 from bot.i18n import translations
 from bot.notify.render import render_event, render_for, render_resolved_alert
 from bot.services.status import names_of
-from bot.net import HttpClient
+from bot.net.client import HttpClient
 from bot.sources.base import PollContext, SourceSpec
 from bot.sources.http import HttpKind
 from bot.sources.statuspage import parse as parse_statuspage

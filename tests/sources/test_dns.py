@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timezone
 
-from bot.net import HttpClient
+from bot.net.client import HttpClient
 from bot.sources.base import Observation, PollContext, SourceRole, SourceSpec, get_kind
 from bot.sources.dns import DnsKind
 from bot.status import Status

@@ -9,7 +9,7 @@ from typing import AsyncIterator
 
 import pytest
 
-from bot.net import HttpClient
+from bot.net.client import HttpClient
 from bot.sources.base import FetchResult, Observation, PollContext, SourceError, SourceRole, SourceSpec, get_kind
 from bot.sources.http import HttpKind, ProbeOptions, evaluate, parse_expect_status, probe
 from bot.status import Status

@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 
 import bot.sources._json as json_helpers
-from bot.net import HttpClient
+from bot.net.client import HttpClient
 from bot.sources._json import PayloadError, load_json, with_fetch
 from bot.sources.statuspage import parse
 from bot.status import Status

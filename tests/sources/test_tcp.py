@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from bot.net import HttpClient
+from bot.net.client import HttpClient
 from bot.sources.base import Observation, PollContext, SourceRole, SourceSpec, get_kind
 from bot.sources.tcp import TcpKind, parse_target
 from bot.status import Status

@@ -1,0 +1,292 @@
+"""The Discord bot, and everything ``python -m bot run`` wires together.
+
+Resources are created once in ``run_bot`` and handed in (python-discord/bot style, no
+globals): the database connection, the catalog, one ``HttpClient``, the ``Monitor``, the
+``Scheduler``, the ``CrowdService`` and the ``DeliveryWorker``. Cogs reach them through
+``bot.runtime``.
+
+Order matters:
+
+1. ``init_db`` applies migrations and opens the connections *before* any task is created:
+   tortoise keeps its connection in a context variable that tasks copy when they are created.
+2. ``configure_api_base`` before ``bot.start``; ``adopt_gateway_url`` in ``setup_hook``
+   (``bot/discord_api.py``): REST and gateway go where ``DISCORD_API_BASE`` says.
+3. Monitoring starts at once (an outage while Discord is unreachable still becomes deliveries
+   in the outbox); the delivery worker starts once the gateway is ready.
+4. SIGTERM/SIGINT stop the scheduler and the worker, close the bot, the HTTP client and the
+   database, in that order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Callable, Coroutine
+
+import discord
+from discord.ext import commands
+
+from bot.ops import metrics
+from bot.catalog import Catalog, load_catalog
+from bot.discord.cogs import extensions
+from bot.discord.api_base import adopt_gateway_url, configure_api_base
+from bot.i18n import Translator
+from bot.net.client import HttpClient
+from bot.services.guilds import GuildService
+from bot.services.status import DEFAULT_STALE_AFTER, CrowdView, MonitorView, StatusService
+from bot.services.subscriptions import SubscriptionService
+from bot.settings import Settings
+from bot.sources.base import Fetcher
+from bot.discord.tree import OutageTree
+
+if TYPE_CHECKING:
+    from bot.services.crowd import CrowdService
+    from bot.runtime.monitor import Monitor
+    from bot.discord.delivery import DeliveryWorker
+    from bot.runtime.scheduler import Scheduler
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_TIMEOUT = 10.0
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def intents() -> discord.Intents:
+    """Slash commands need no privileged intent: no message content, members or presences."""
+    wanted = discord.Intents.default()
+    wanted.message_content = False
+    wanted.members = False
+    wanted.presences = False
+    return wanted
+
+
+@dataclass
+class Runtime:
+    """Everything the commands and background tasks share, made once by ``run_bot``."""
+
+    settings: Settings
+    catalog: Catalog
+    fetcher: Fetcher
+    guilds: GuildService
+    subscriptions: SubscriptionService
+    status: StatusService
+    monitor: "Monitor | MonitorView | None" = None
+    crowd: "CrowdService | CrowdView | None" = None
+    scheduler: "Scheduler | None" = None
+    delivery: "DeliveryWorker | None" = None
+    clock: Callable[[], datetime] = utcnow
+    #: replace the command set on Discord at start (tests and production: yes)
+    sync_commands: bool = True
+    background: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        catalog: Catalog,
+        fetcher: Fetcher,
+        *,
+        monitor: "Monitor | MonitorView | None" = None,
+        crowd: "CrowdService | CrowdView | None" = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> "Runtime":
+        """The services over the given resources (the /isitdown data counts as stale after
+        three poll intervals, at least three minutes)."""
+        stale = max(DEFAULT_STALE_AFTER, timedelta(seconds=3 * settings.poll_interval))
+        status = StatusService(
+            catalog, fetcher, monitor=monitor, crowd=crowd, stale_after=stale,
+            allow_private=settings.allow_private_targets,
+        )
+        return cls(
+            settings=settings, catalog=catalog, fetcher=fetcher, guilds=GuildService(),
+            subscriptions=SubscriptionService(catalog), status=status, monitor=monitor, crowd=crowd, clock=clock,
+        )
+
+
+class OutageBot(commands.AutoShardedBot):
+    """The Discord client: slash commands only, no privileged intents.
+
+    ``AutoShardedBot`` asks ``GET /gateway/bot`` for its first connection; ``adopt_gateway_url``
+    makes that answer the default for reconnects too (a plain ``Bot`` would dial Discord's
+    public gateway directly, bypassing ``DISCORD_API_BASE``)."""
+
+    def __init__(self, runtime: Runtime, **kwargs: Any) -> None:
+        kwargs.setdefault("intents", intents())
+        kwargs.setdefault("help_command", None)
+        kwargs.setdefault("allowed_mentions", discord.AllowedMentions.none())
+        super().__init__(command_prefix=commands.when_mentioned, tree_cls=OutageTree, **kwargs)
+        self.runtime = runtime
+        self.connected = asyncio.Event()
+        assert isinstance(self.tree, OutageTree)
+        self.tree.translator_for = self.translator_for
+
+    async def setup_hook(self) -> None:
+        await adopt_gateway_url(self.http)
+        for name in extensions():
+            await self.load_extension(name)
+        if self.runtime.sync_commands:
+            synced = await self.tree.sync()
+            log.info("synced %d slash commands: %s", len(synced), ", ".join(c.name for c in synced))
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s to %d guilds", self.user, len(self.guilds))
+        self.connected.set()
+
+    async def translator_for(self, interaction: discord.Interaction, lang: str | None = None) -> Translator:
+        """The guild's translator (in ``lang`` when the answer's language is fixed otherwise)."""
+        prefs = await self.runtime.guilds.get(interaction.guild_id)
+        return prefs.translator(lang)
+
+
+# --- python -m bot run -----------------------------------------------------------------------
+
+
+async def run_bot(settings: Settings) -> int:
+    """Run the bot until SIGTERM/SIGINT (0) or a fatal error (1; a rejected token: 2)."""
+    from bot.services.crowd import CrowdService
+    from bot.db.setup import close_db, init_db, redact
+    from bot.ops.logs import setup_logging
+    from bot.runtime.monitor import Monitor
+    from bot.discord.delivery import DeliveryWorker
+    from bot.runtime.scheduler import Scheduler, SchedulerConfig
+
+    token = settings.require_token()
+    setup_logging(settings.log_format, secrets=[token], database_url=settings.database_url)
+    log.info("applying migrations to %s", redact(settings.database_url))
+    await init_db(settings.database_url)  # before any task: tortoise's connection is a contextvar
+    fetcher = HttpClient(allow_private=settings.allow_private_targets)
+    bot: OutageBot | None = None
+    scheduler: Scheduler | None = None
+    tasks: list[asyncio.Task[Any]] = []
+    stop = asyncio.Event()
+    try:
+        catalog = load_catalog(settings.services_file)
+        await fetcher.start()
+        crowd = CrowdService(catalog)
+        await crowd.start()
+        monitor = Monitor(crowd_provider=crowd.signal)
+        await monitor.load(utcnow())
+        scheduler = Scheduler(catalog, monitor, fetcher, SchedulerConfig.from_settings(settings))
+        runtime = Runtime.build(settings, catalog, fetcher, monitor=monitor, crowd=crowd)
+        runtime.scheduler = scheduler
+
+        configure_api_base(settings.discord_api_base)
+        bot = OutageBot(runtime)
+        metrics.bind_gateway_latency(lambda: bot.latency)
+        metrics.install_discord_429_counter()
+        delivery = DeliveryWorker(bot, catalog)
+        runtime.delivery = delivery
+
+        async def wake_delivery(_events: list[Any]) -> None:
+            delivery.wake()
+
+        monitor.on_events = wake_delivery
+        _install_signal_handlers(stop)
+
+        def spawn(coro: Coroutine[Any, Any, Any], name: str) -> None:
+            task = asyncio.create_task(_guarded(coro, name), name=name)
+            tasks.append(task)
+
+        spawn(scheduler.run(), "scheduler")
+        spawn(_deliver_when_ready(bot, delivery, stop), "delivery")
+        spawn(crowd.run_upkeep(stop), "crowd-upkeep")
+        if settings.health_port:
+            spawn(_health_server(settings, bot, monitor, stop), "health")
+        runtime.background = tasks
+
+        bot_task = asyncio.create_task(bot.start(token, reconnect=True), name="discord")
+        stopper = asyncio.create_task(stop.wait(), name="stop")
+        done, _ = await asyncio.wait({bot_task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if bot_task in done:
+            stopper.cancel()
+            exc = bot_task.exception()
+            if isinstance(exc, discord.LoginFailure):
+                log.error("Discord rejected DISCORD_TOKEN: check the bot token in the developer portal")
+                return 2
+            if exc is not None:
+                log.error("the Discord client stopped", exc_info=exc)
+                return 1
+            return 0
+        log.info("stopping (signal received)")
+        return 0
+    finally:
+        stop.set()
+        _remove_signal_handlers()
+        await _shutdown(bot, scheduler, tasks)
+        await fetcher.close()
+        await close_db()
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def _install_signal_handlers(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in STOP_SIGNALS:
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows / not main thread
+            loop.add_signal_handler(sig, stop.set)
+
+
+def _remove_signal_handlers() -> None:
+    loop = asyncio.get_running_loop()
+    for sig in STOP_SIGNALS:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(sig)
+
+
+async def _guarded(coro: Coroutine[Any, Any, Any], name: str) -> None:
+    """A background task that logs its failure instead of dying silently."""
+    try:
+        await coro
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("background task %s failed", name)
+
+
+async def _deliver_when_ready(bot: OutageBot, delivery: "DeliveryWorker", stop: asyncio.Event) -> None:
+    """Send pending deliveries (from before a restart first) once the gateway is up."""
+    waiter = asyncio.create_task(bot.connected.wait())
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
+    stopper.cancel()
+    if not stop.is_set():
+        await delivery.run_forever(stop)
+
+
+async def _health_server(settings: Settings, bot: OutageBot, monitor: "Monitor", stop: asyncio.Event) -> None:
+    from bot.ops.health import HealthChecks, start_health_server
+
+    checks = HealthChecks(
+        gateway=lambda: bot.is_ready() and not bot.is_closed(),
+        last_poll=lambda: monitor.last_poll_at,
+        poll_interval=settings.poll_interval,
+        info={"monitor": monitor.health},
+    )
+    assert settings.health_port is not None
+    runner = await start_health_server(settings.health_port, checks)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+async def _shutdown(bot: OutageBot | None, scheduler: "Scheduler | None", tasks: list[asyncio.Task[Any]]) -> None:
+    if scheduler is not None:
+        scheduler.stop()
+    if bot is not None and not bot.is_closed():
+        await bot.close()
+    if tasks:
+        _, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_TIMEOUT)
+        for task in pending:
+            log.warning("background task %s did not stop in time; cancelling it", task.get_name())
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)

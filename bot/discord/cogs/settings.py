@@ -1,0 +1,71 @@
+"""``/settings [language] [timezone] [digits]`` (thin: ``bot.services.guilds`` validates and
+stores). Without options it shows the current settings. Needs Manage Server, checked by
+Discord and again by the bot."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord.cogs import ui
+from bot.i18n import DIGITS, LOCALES
+from bot.notify.render import CHOICE_NAMES, COMMAND_DESCRIPTIONS, OPTION_DESCRIPTIONS
+from bot.services import replies
+from bot.services.guilds import suggest_timezones
+from bot.discord.tree import answer, require_manage_guild
+
+if TYPE_CHECKING:
+    from bot.discord.client import OutageBot, Runtime
+
+LANGUAGE_CHOICES = [app_commands.Choice(name=ui(CHOICE_NAMES["language"], v), value=v) for v in LOCALES]
+DIGIT_CHOICES = [app_commands.Choice(name=ui(CHOICE_NAMES["digits"], v), value=v) for v in DIGITS]
+
+
+class SettingsCog(commands.Cog):
+    """How this server's alerts and answers are written."""
+
+    def __init__(self, runtime: "Runtime") -> None:
+        self.runtime = runtime
+
+    @app_commands.command(name="settings", description=ui(COMMAND_DESCRIPTIONS, "settings"))
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.describe(
+        language=ui(OPTION_DESCRIPTIONS, "language"),
+        timezone=ui(OPTION_DESCRIPTIONS, "timezone"),
+        digits=ui(OPTION_DESCRIPTIONS, "digits"),
+    )
+    @app_commands.choices(language=LANGUAGE_CHOICES, digits=DIGIT_CHOICES)
+    async def settings(
+        self,
+        interaction: discord.Interaction,
+        language: app_commands.Choice[str] | None = None,
+        timezone: app_commands.Range[str, 1, 64] | None = None,
+        digits: app_commands.Choice[str] | None = None,
+    ) -> None:
+        guild = require_manage_guild(interaction)
+        guilds = self.runtime.guilds
+        changing = language is not None or timezone is not None or digits is not None
+        if changing:
+            prefs = await guilds.update(
+                guild.id,
+                language=language.value if language else None,
+                timezone=timezone,
+                digits=digits.value if digits else None,
+            )
+        else:
+            prefs = await guilds.get(guild.id)
+        # answered in the (new) language of the guild
+        t = prefs.translator()
+        await answer(interaction, replies.settings_summary(t, prefs, changed=changing), lang=t.lang, ephemeral=True)
+
+    @settings.autocomplete("timezone")
+    async def _timezone(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=zone, value=zone) for zone in suggest_timezones(current)]
+
+
+async def setup(bot: "OutageBot") -> None:
+    await bot.add_cog(SettingsCog(bot.runtime))

@@ -1,0 +1,61 @@
+"""``/isitdown`` and ``/status`` (thin: ``bot.services.status`` decides, render words it)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord.cogs import service_choices, ui
+from bot.discord.cogs.reports import report_view
+from bot.notify.render import COMMAND_DESCRIPTIONS, OPTION_DESCRIPTIONS, render_verdict
+from bot.services import replies
+from bot.services.status import describe
+from bot.discord.tree import answer
+
+if TYPE_CHECKING:
+    from bot.discord.client import OutageBot, Runtime
+
+log = logging.getLogger(__name__)
+
+
+class StatusCog(commands.Cog):
+    """Is it down? What is down?"""
+
+    def __init__(self, runtime: "Runtime") -> None:
+        self.runtime = runtime
+
+    @app_commands.command(name="isitdown", description=ui(COMMAND_DESCRIPTIONS, "isitdown"))
+    @app_commands.describe(service=ui(OPTION_DESCRIPTIONS, "service_or_url"))
+    async def isitdown(self, interaction: discord.Interaction, service: app_commands.Range[str, 1, 200]) -> None:
+        rt = self.runtime
+        target = rt.status.target(service)
+        prefs = await rt.guilds.get(interaction.guild_id)
+        t = prefs.translator(target.lang)
+        result = await rt.status.current(target, rt.clock())
+        if result is None:
+            await interaction.response.defer(thinking=True)
+            result = await rt.status.live(target, rt.clock())
+        log.info("isitdown %r → %s", service, describe(result))
+        message = render_verdict(result.verdict, target.names, t=t, now=rt.clock(), crowd=result.crowd)
+        # the "down for me too" button: a persistent item the reports cog handles by custom_id
+        view = report_view(target.service.id, t) if target.service is not None else None
+        await answer(interaction, messages=[message], view=view)
+
+    @isitdown.autocomplete("service")
+    async def _isitdown_service(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        return service_choices(self.runtime.catalog, current)
+
+    @app_commands.command(name="status", description=ui(COMMAND_DESCRIPTIONS, "status"))
+    async def status(self, interaction: discord.Interaction) -> None:
+        rt = self.runtime
+        prefs = await rt.guilds.get(interaction.guild_id)
+        message = replies.status_overview(prefs.translator(), rt.status.overview(), now=rt.clock())
+        await answer(interaction, messages=[message])
+
+
+async def setup(bot: "OutageBot") -> None:
+    await bot.add_cog(StatusCog(bot.runtime))

@@ -1,0 +1,533 @@
+"""The delivery worker: sends the outbox's pending deliveries to Discord, exactly once.
+
+Why it works this way:
+
+- **Claim with a lease.** A due pending delivery (``next_attempt_at`` null or past) is claimed
+  by bumping ``attempts`` and pushing ``next_attempt_at`` one lease ahead *before* anything is
+  sent, inside one transaction (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several
+  processes share the outbox). A worker that dies mid-send leaves the row pending; it is
+  claimed again when the lease runs out, and the delivery's nonce (``enforce_nonce``) makes
+  Discord return the first message instead of posting a second one.
+- **One alert per incident per channel.** OPENED (and UNSTABLE when nothing was posted yet) is
+  a new message, recorded as the ``AlertMessage``; ESCALATED, DEESCALATED, UPDATED edit it in
+  place; RESOLVED replies to it with the recovery notice and edits it to say it is over. With no
+  alert in that channel (or a deleted one), a fresh message is posted instead. Deliveries of one
+  incident to one channel go strictly in event order: a later one waits while an earlier one
+  is still pending.
+- **Errors.** discord.py retries 429s itself but gives up after 5 tries, so the outbox owns the
+  retry: a 429 that reaches us reschedules without using up an attempt. 5xx, timeouts and
+  connection errors retry with exponential backoff and jitter, then fail. 403 Missing Access /
+  Missing Permissions and 404 Unknown Channel disable the channel's subscriptions at once and
+  drop their pending deliveries: Discord bans bots that make 10,000 invalid requests in 10
+  minutes, so they are never retried. Other 4xx answers fail at once (retrying cannot help).
+- **Pace, don't collide.** Sends are paced by a token bucket under Discord's global limit
+  (50 requests/s) instead of learning it from 429s; concurrency is bounded by a semaphore;
+  each (event, language, time zone, digits) is rendered once per run.
+
+``python -m bot run`` builds one worker and runs ``run_forever``; the monitor calls ``wake()``
+after writing new deliveries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Awaitable, Callable
+
+import aiohttp
+import discord
+from tortoise.expressions import F, Q
+from tortoise.transactions import in_transaction
+
+from bot.ops import metrics
+from bot.catalog import Catalog
+from bot.db.models import AlertMessage, Delivery, GuildSettings, IncidentEventRecord, Subscription
+from bot.detect.model import EventKind, IncidentEvent
+from bot.detect.serialize import event_from_dict
+from bot.discord.embeds import to_edit_kwargs, to_send_kwargs
+from bot.notify.render import RenderedMessage, ServiceNames, render_event, render_for, render_resolved_alert
+
+log = logging.getLogger(__name__)
+
+PENDING, SENT, FAILED, DROPPED = "pending", "sent", "failed", "dropped"
+
+#: Discord error codes that mean "this channel is gone for us": disable, never retry
+DISABLING_CODES: dict[int, str] = {
+    50001: "missing_access",
+    50013: "missing_permissions",
+    10003: "unknown_channel",
+    10004: "unknown_guild",
+}
+UNKNOWN_MESSAGE = 10008
+#: kinds that edit the incident's alert in place when one exists
+EDIT_KINDS = frozenset({EventKind.OPENED, EventKind.ESCALATED, EventKind.DEESCALATED, EventKind.UPDATED, EventKind.UNSTABLE})
+#: how long to hold off everything after a 429 without Discord's JSON (a Cloudflare ban)
+BAN_PAUSE_S = 60.0
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# --- pacing --------------------------------------------------------------------------------------
+
+
+class Pacer:
+    """A token bucket that hands out evenly spaced send slots (``rate`` per second, ``burst`` at
+    once), so the bot stays under Discord's global limit without provoking 429s. ``None`` turns
+    pacing off. ``pause(s)`` holds every later slot back (after a rate limit reached us)."""
+
+    def __init__(
+        self,
+        rate: float | None,
+        *,
+        burst: int = 1,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        if rate is not None and rate <= 0:
+            raise ValueError("rate must be positive (or None for no pacing)")
+        self.interval = 1.0 / rate if rate else 0.0
+        self.burst = max(1, burst)
+        self._clock = clock
+        self._sleep = sleep
+        self._next = float("-inf")
+        self._paused_until = float("-inf")
+
+    def reserve(self) -> float:
+        """Take the next slot; returns how long to wait for it (0 when it is free now)."""
+        now = self._clock()
+        slot = max(now - (self.burst - 1) * self.interval, self._next, self._paused_until)
+        self._next = slot + self.interval
+        return max(0.0, slot - now)
+
+    async def acquire(self) -> None:
+        delay = self.reserve()
+        if delay > 0:
+            await self._sleep(delay)
+
+    def pause(self, seconds: float) -> None:
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
+
+
+# --- the worker ----------------------------------------------------------------------------------
+
+
+class _Retry(Exception):
+    """Try again at ``delay`` seconds from now; ``counts`` says whether it used up an attempt."""
+
+    def __init__(self, reason: str, delay: float, *, counts: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.delay = delay
+        self.counts = counts
+
+
+@dataclass
+class _Batch:
+    """What one run needs besides the claimed rows, loaded once per run."""
+
+    events: dict[int, IncidentEventRecord]
+    subscriptions: dict[int, Subscription]
+    settings: dict[int, GuildSettings]
+    alerts: dict[tuple[int, int], int]  # (incident id, channel id) -> message id
+    dead_channels: set[int] = field(default_factory=set)
+    decoded: dict[int, IncidentEvent] = field(default_factory=dict)
+    rendered: dict[tuple[Any, ...], list[RenderedMessage]] = field(default_factory=dict)
+
+
+class DeliveryWorker:
+    """Claims due deliveries and sends them (see the module docstring)."""
+
+    def __init__(
+        self,
+        client: discord.Client,
+        catalog: Catalog,
+        *,
+        concurrency: int = 16,
+        rate_per_s: float | None = 48.0,
+        batch_size: int = 200,
+        max_attempts: int = 8,
+        lease: timedelta = timedelta(seconds=60),
+        request_timeout: float = 30.0,
+        backoff_base: float = 5.0,
+        backoff_cap: float = 900.0,
+        poll_interval: float = 5.0,
+        clock: Callable[[], datetime] = _utcnow,
+        rng: random.Random | None = None,
+        pacer: Pacer | None = None,
+    ) -> None:
+        self.client = client
+        self.catalog = catalog
+        self.batch_size = batch_size
+        self.max_attempts = max_attempts
+        self.lease = lease
+        self.request_timeout = request_timeout
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.poll_interval = poll_interval
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.pacer = pacer or Pacer(rate_per_s)
+        self.stats: Counter[str] = Counter()
+        self._semaphore = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+
+    # ------------------------------------------------------------------ loop
+
+    def wake(self) -> None:
+        """New deliveries were written: run now instead of at the next poll."""
+        self._wake.set()
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set; pending deliveries (from before a restart) go first.
+
+        Pipelined: the next deliveries are claimed when half of the current ones are done, so
+        the pace never stalls on a batch's slowest send."""
+        inflight: set[asyncio.Task[None]] = set()
+        low_water = max(1, self.batch_size // 2)
+        try:
+            while not stop.is_set():
+                self._wake.clear()
+                started = 0
+                if len(inflight) < low_water:
+                    try:
+                        started = await self._start(self.clock(), inflight, self.batch_size - len(inflight))
+                        await self._update_pending_gauge()
+                    except Exception:  # never let the loop die; the rows are still in the database
+                        log.exception("delivery run failed")
+                if started and len(inflight) < low_water:
+                    continue  # a small batch: more may be due right away
+                timeout = None if inflight else await self._idle_timeout()
+                wake = asyncio.ensure_future(self._wake.wait())
+                stopped = asyncio.ensure_future(stop.wait())
+                try:
+                    await asyncio.wait({wake, stopped, *inflight}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    wake.cancel()
+                    stopped.cancel()
+        finally:
+            if inflight:  # let started sends finish (a cancelled one is retried after its lease)
+                _, late = await asyncio.wait(inflight, timeout=self.request_timeout)
+                for task in late:
+                    task.cancel()
+
+    async def _start(self, now: datetime, inflight: set[asyncio.Task[None]], limit: int) -> int:
+        """Claim up to ``limit`` due deliveries and start sending them; returns how many."""
+        claimed = await self._claim(now, limit)
+        if claimed:
+            batch = await self._load(claimed)
+            for d in claimed:
+                task = asyncio.create_task(self._process(d, batch, now))
+                inflight.add(task)
+                task.add_done_callback(inflight.discard)
+        return len(claimed)
+
+    async def _idle_timeout(self) -> float:
+        """Sleep until the next retry falls due, at most ``poll_interval`` (rows already due but
+        not claimed wait behind an earlier delivery: polling faster would not help them)."""
+        now = self.clock()
+        try:
+            soonest = await Delivery.filter(state=PENDING, next_attempt_at__gt=now).order_by("next_attempt_at").first()
+        except Exception:  # the database is away: try again at the usual pace
+            log.exception("could not read the outbox")
+            return self.poll_interval
+        if soonest is None or soonest.next_attempt_at is None:
+            return self.poll_interval
+        wait = (soonest.next_attempt_at - now).total_seconds()
+        return min(self.poll_interval, max(0.05, wait))
+
+    async def _update_pending_gauge(self) -> None:
+        metrics.deliveries_pending.set(await Delivery.filter(state=PENDING).count())
+
+    async def run_once(self, now: datetime | None = None) -> int:
+        """Claim the due deliveries (at most ``batch_size``), send them, record the outcome.
+        Returns how many were claimed."""
+        now = now or self.clock()
+        claimed = await self._claim(now, self.batch_size)
+        if not claimed:
+            return 0
+        batch = await self._load(claimed)
+        await asyncio.gather(*(self._process(d, batch, now) for d in claimed))
+        return len(claimed)
+
+    # ------------------------------------------------------------------ claiming
+
+    async def _claim(self, now: datetime, limit: int | None = None) -> list[Delivery]:
+        """Lease the due deliveries (at most ``limit``, default ``batch_size``) that are first in
+        line for their (incident, channel)."""
+        async with in_transaction() as conn:
+            due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+            rows = (
+                await Delivery.filter(due, state=PENDING)
+                .order_by("id")
+                .limit(limit or self.batch_size)
+                .select_for_update(skip_locked=True)
+                .using_db(conn)
+            )
+            if not rows:
+                return []
+            incident_of = dict(
+                await IncidentEventRecord.filter(id__in={r.event_id for r in rows})  # type: ignore[attr-defined]
+                .using_db(conn)
+                .values_list("id", "incident_id")
+            )
+            earlier = await (
+                Delivery.filter(
+                    state=PENDING,
+                    channel_id__in={r.channel_id for r in rows},
+                    event__incident_id__in=set(incident_of.values()),
+                )
+                .using_db(conn)
+                .values_list("channel_id", "event__incident_id", "event_id")
+            )
+            first: dict[tuple[int, int], int] = {}
+            for channel_id, incident_id, event_id in earlier:
+                key = (channel_id, incident_id)
+                first[key] = min(first.get(key, event_id), event_id)
+            heads = [r for r in rows if first.get((r.channel_id, incident_of[r.event_id]), r.event_id) >= r.event_id]  # type: ignore[attr-defined]
+            if not heads:
+                return []
+            lease_end = now + self.lease
+            await Delivery.filter(id__in=[r.id for r in heads]).using_db(conn).update(
+                attempts=F("attempts") + 1, next_attempt_at=lease_end
+            )
+        for r in heads:
+            r.attempts += 1
+            r.next_attempt_at = lease_end
+        return heads
+
+    async def _load(self, claimed: list[Delivery]) -> _Batch:
+        events = {e.id: e for e in await IncidentEventRecord.filter(id__in={d.event_id for d in claimed})}  # type: ignore[attr-defined]
+        subs = {s.id: s for s in await Subscription.filter(id__in={d.subscription_id for d in claimed})}  # type: ignore[attr-defined]
+        settings = {g.guild_id: g for g in await GuildSettings.filter(guild_id__in={s.guild_id for s in subs.values()})}
+        incidents = {e.incident_id for e in events.values()}  # type: ignore[attr-defined]
+        alerts = {
+            (a.incident_id, a.channel_id): a.message_id  # type: ignore[attr-defined]
+            for a in await AlertMessage.filter(incident_id__in=incidents, channel_id__in={d.channel_id for d in claimed})
+        }
+        return _Batch(events, subs, settings, alerts)
+
+    # ------------------------------------------------------------------ one delivery
+
+    async def _process(self, delivery: Delivery, batch: _Batch, now: datetime) -> None:
+        async with self._semaphore:
+            sub = batch.subscriptions.get(delivery.subscription_id)  # type: ignore[attr-defined]
+            if sub is None or not sub.enabled or delivery.channel_id in batch.dead_channels:
+                reason = sub.disabled_reason if sub is not None and sub.disabled_reason else "subscription disabled"
+                await self._finish(delivery, DROPPED, error=reason)
+                return
+            try:
+                await asyncio.wait_for(self._deliver(delivery, sub, batch, now), self.request_timeout * 3)
+            except discord.HTTPException as exc:
+                await self._http_error(delivery, batch, exc, now)
+            except discord.RateLimited as exc:
+                await self._retry(delivery, now, self._rate_limited(exc.retry_after, "rate limited (discord.py gave up)"))
+            except (asyncio.TimeoutError, aiohttp.ClientError, OSError) as exc:
+                await self._retry(delivery, now, _Retry(f"{type(exc).__name__}: {exc}", self._backoff(delivery), counts=True))
+            except Exception as exc:  # a bug or a database hiccup: retry, bounded, and say so loudly
+                log.exception("delivery %s failed unexpectedly", delivery.id)
+                await self._retry(delivery, now, _Retry(f"{type(exc).__name__}: {exc}", self._backoff(delivery), counts=True))
+
+    async def _deliver(self, d: Delivery, sub: Subscription, batch: _Batch, now: datetime) -> None:
+        record = batch.events[d.event_id]  # type: ignore[attr-defined]
+        event = batch.decoded.get(record.id)
+        if event is None:
+            event = batch.decoded[record.id] = event_from_dict(record.payload)
+        incident_id: int = record.incident_id  # type: ignore[attr-defined]
+        alert_id = batch.alerts.get((incident_id, d.channel_id))
+        channel = self.client.get_partial_messageable(d.channel_id)
+
+        if event.kind is EventKind.RESOLVED:
+            if d.message_id is None:  # the reply was not sent by an earlier attempt
+                reply = await self._send(channel, d, self._render(batch, event, d, sub, render_event, now), sub.role_id, reply_to=alert_id)
+                d.message_id = reply
+                await Delivery.filter(id=d.id).update(message_id=reply)
+            if alert_id is not None:
+                resolved = self._render(batch, event, d, sub, render_resolved_alert, now)
+                try:
+                    await self._edit(channel, alert_id, resolved, sub.role_id)
+                except discord.NotFound as exc:
+                    if exc.code != UNKNOWN_MESSAGE:
+                        raise
+                    # the alert was deleted by someone: the reply already tells the story
+            self.stats["replied"] += 1
+            await self._finish(d, SENT, message_id=d.message_id, now=now)
+            return
+
+        messages = self._render(batch, event, d, sub, render_event, now)
+        if alert_id is not None and event.kind in EDIT_KINDS:
+            try:
+                await self._edit(channel, alert_id, messages, sub.role_id)
+            except discord.NotFound as exc:
+                if exc.code != UNKNOWN_MESSAGE:
+                    raise
+            else:
+                self.stats["edited"] += 1
+                await self._finish(d, SENT, message_id=alert_id, now=now)
+                return
+        message_id = await self._send(channel, d, messages, sub.role_id)
+        batch.alerts[(incident_id, d.channel_id)] = message_id
+        self.stats["posted"] += 1
+        await self._finish(d, SENT, message_id=message_id, now=now, alert=(incident_id, d.channel_id))
+
+    def _render(
+        self,
+        batch: _Batch,
+        event: IncidentEvent,
+        d: Delivery,
+        sub: Subscription,
+        render: Callable[..., RenderedMessage],
+        now: datetime,
+    ) -> list[RenderedMessage]:
+        """Render once per (event, what, language, time zone, digits) within a run."""
+        guild = batch.settings.get(sub.guild_id)
+        tz, digits = (guild.timezone, guild.digits) if guild else ("UTC", "latn")
+        key = (d.event_id, render.__name__, d.language, tz, digits)  # type: ignore[attr-defined]
+        cached = batch.rendered.get(key)
+        if cached is None:
+            names = self._names(event.service_id)
+            cached = batch.rendered[key] = render_for(d.language, render, event, names, tz=tz, digits=digits, now=now)
+        return cached
+
+    def _names(self, service_id: str) -> ServiceNames:
+        service = self.catalog.get(service_id)
+        if service is None:  # removed from the catalog since the incident began
+            return ServiceNames(service_id, service_id)
+        return ServiceNames(service.id, service.name, service.name_ar, service.status_url)
+
+    async def _send(
+        self,
+        channel: discord.PartialMessageable,
+        d: Delivery,
+        messages: list[RenderedMessage],
+        role_id: int | None,
+        *,
+        reply_to: int | None = None,
+    ) -> int:
+        """Post a new message with the delivery's nonce (a retry returns the first message)."""
+        reference = None
+        if reply_to is not None:
+            reference = discord.MessageReference(message_id=reply_to, channel_id=d.channel_id, fail_if_not_exists=False)
+        await self.pacer.acquire()
+        kwargs = to_send_kwargs(messages, role_id=role_id)
+        if reference is not None:
+            kwargs["reference"] = reference
+            kwargs["mention_author"] = False
+        message = await asyncio.wait_for(channel.send(nonce=d.nonce, **kwargs), self.request_timeout)
+        self.stats["requests"] += 1
+        return message.id
+
+    async def _edit(self, channel: discord.PartialMessageable, message_id: int, messages: list[RenderedMessage], role_id: int | None) -> None:
+        await self.pacer.acquire()
+        await asyncio.wait_for(channel.get_partial_message(message_id).edit(**to_edit_kwargs(messages, role_id=role_id)), self.request_timeout)
+        self.stats["requests"] += 1
+
+    # ------------------------------------------------------------------ outcomes
+
+    async def _finish(
+        self,
+        d: Delivery,
+        state: str,
+        *,
+        message_id: int | None = None,
+        error: str | None = None,
+        now: datetime | None = None,
+        alert: tuple[int, int] | None = None,
+    ) -> None:
+        """Record a final state (and the alert message of a new post) in one transaction."""
+        values: dict[str, Any] = {"state": state, "next_attempt_at": None}
+        if message_id is not None:
+            values["message_id"] = message_id
+        if error is not None:
+            values["last_error"] = error[:300]
+        if state == SENT:
+            values["sent_at"] = now
+        async with in_transaction() as conn:
+            # only a pending row: one finished elsewhere (dropped with its channel) stays as it is
+            changed = await Delivery.filter(id=d.id, state=PENDING).using_db(conn).update(**values)
+            if alert is not None and message_id is not None:
+                incident_id, channel_id = alert
+                updated = await AlertMessage.filter(incident_id=incident_id, channel_id=channel_id).using_db(conn).update(message_id=message_id)
+                if not updated:
+                    await AlertMessage.create(incident_id=incident_id, channel_id=channel_id, message_id=message_id, using_db=conn)
+        if changed:
+            self.stats[state] += 1
+            metrics.deliveries.labels(outcome=state).inc()
+
+    async def _http_error(self, d: Delivery, batch: _Batch, exc: discord.HTTPException, now: datetime) -> None:
+        reason = DISABLING_CODES.get(exc.code)
+        if reason is not None and exc.status in (403, 404):
+            batch.dead_channels.add(d.channel_id)
+            await self._disable_channel(d, reason, f"{exc.status} {exc.code} {exc.text}")
+        elif exc.status == 429:
+            headers = getattr(exc.response, "headers", None)
+            if headers is not None and not headers.get("Via"):
+                log.error("Discord answered 429 without Via (a Cloudflare ban?): holding sends for %.0f s", BAN_PAUSE_S)
+                self.pacer.pause(BAN_PAUSE_S)
+                await self._retry(d, now, _Retry("429 without Via (Cloudflare ban)", BAN_PAUSE_S, counts=False))
+            else:
+                is_global = headers is not None and (
+                    headers.get("X-RateLimit-Global") == "true" or headers.get("X-RateLimit-Scope") == "global"
+                )
+                retry = self._rate_limited(_retry_after(exc), "429 (discord.py gave up after 5 tries)", is_global=is_global)
+                await self._retry(d, now, retry)
+        elif exc.status >= 500:
+            await self._retry(d, now, _Retry(f"{exc.status} {exc.text}", self._backoff(d), counts=True))
+        else:  # any other 4xx: our request is wrong, repeating it only counts towards a ban
+            log.error("delivery %s refused by Discord: %s %s %s", d.id, exc.status, exc.code, exc.text)
+            await self._finish(d, FAILED, error=f"{exc.status} {exc.code} {exc.text}")
+
+    def _rate_limited(self, retry_after: float | None, reason: str, *, is_global: bool = False) -> _Retry:
+        """Reschedule after a 429 that discord.py gave up on; a global one holds every send."""
+        wait = max(1.0, retry_after or 1.0)
+        if is_global:
+            self.pacer.pause(wait)
+        self.stats["rate_limited"] += 1
+        metrics.discord_429s.labels(handler="outbox").inc()
+        return _Retry(reason, wait * (1.0 + 0.5 * self.rng.random()), counts=False)
+
+    def _backoff(self, d: Delivery) -> float:
+        """Exponential backoff with jitter: about base, 2×base, 4×base … up to the cap."""
+        exp = min(self.backoff_cap, self.backoff_base * 2 ** max(0, d.attempts - 1))
+        return exp * (0.5 + self.rng.random())
+
+    async def _retry(self, d: Delivery, now: datetime, retry: _Retry) -> None:
+        attempts = d.attempts if retry.counts else max(0, d.attempts - 1)
+        if retry.counts and attempts >= self.max_attempts:
+            log.warning("delivery %s failed after %d attempts: %s", d.id, attempts, retry.reason)
+            await self._finish(d, FAILED, error=retry.reason)
+            return
+        self.stats["retried"] += 1
+        await Delivery.filter(id=d.id, state=PENDING).update(
+            attempts=attempts, next_attempt_at=now + timedelta(seconds=retry.delay), last_error=retry.reason[:300]
+        )
+
+    async def _disable_channel(self, d: Delivery, reason: str, detail: str) -> None:
+        """The channel is gone or closed to us: disable every subscription in it and drop their
+        pending deliveries, so not one more invalid request goes there."""
+        log.warning("disabling subscriptions in channel %s: %s (%s)", d.channel_id, reason, detail)
+        async with in_transaction() as conn:
+            sub_ids = await Subscription.filter(channel_id=d.channel_id).using_db(conn).values_list("id", flat=True)
+            await Subscription.filter(id__in=sub_ids).using_db(conn).update(enabled=False, disabled_reason=reason)
+            dropped = await Delivery.filter(subscription_id__in=sub_ids, state=PENDING).using_db(conn).update(
+                state=DROPPED, next_attempt_at=None, last_error=f"{reason}: {detail}"[:300]
+            )
+        self.stats["disabled"] += len(sub_ids)
+        self.stats[DROPPED] += dropped
+        metrics.deliveries.labels(outcome=DROPPED).inc(dropped)
+
+
+def _retry_after(exc: discord.HTTPException) -> float | None:
+    """The ``Retry-After`` header of a 429 (discord.py keeps no body field for it)."""
+    headers = getattr(exc.response, "headers", None)
+    value = headers.get("Retry-After") if headers is not None else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

@@ -1,0 +1,2 @@
+"""Operating the bot: ``health`` (/healthz and /metrics), ``metrics`` (the Prometheus
+registry), ``logs`` (text or JSON lines, secrets redacted)."""

@@ -1,0 +1,210 @@
+"""Logging set-up: one line per event (JSON with ``LOG_FORMAT=json``) and no secrets, ever.
+
+Why a record factory *and* a handler filter: the factory redacts the message and the exception
+text of every record the moment it is created — so a handler someone else attaches (discord.py's
+own, pytest's ``caplog``) never sees the token either — and the handler filter also cleans the
+``extra=`` fields that logging sets after the factory ran.
+
+What is redacted: every registered secret (the Discord token, the database password), any
+``Authorization: Bot …`` value, anything shaped like a Discord bot token, and the password of any
+``scheme://user:password@host`` URL.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import threading
+import traceback
+from datetime import datetime, timezone
+from typing import Any, Iterable, TextIO
+from urllib.parse import urlsplit
+
+__all__ = ["JsonFormatter", "LineFormatter", "RedactingFilter", "add_secret", "redact", "setup_logging"]
+
+MASK = "[REDACTED]"
+#: ``Bot <token>`` / ``Bearer <token>`` as sent in an Authorization header
+_AUTH_RE = re.compile(r"(?i)\b(Bot|Bearer)(\s+|%20)[A-Za-z0-9._\-=+/]{8,}")
+#: a Discord bot token: base64(user id) . base64(timestamp) . HMAC
+_TOKEN_RE = re.compile(r"\b[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,40}\b")
+#: the password part of ``scheme://user:password@host``
+_URL_PASSWORD_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)([^@\s]+)(@)")
+_MIN_SECRET = 4  # a shorter "secret" would mask ordinary words
+
+_lock = threading.Lock()
+_secrets: tuple[str, ...] = ()
+
+
+def add_secret(secret: str | None) -> None:
+    """Never let ``secret`` reach a log line (empty and very short values are ignored)."""
+    global _secrets
+    if not secret or len(secret) < _MIN_SECRET:
+        return
+    with _lock:
+        if secret not in _secrets:
+            # longest first, so a secret containing another is masked whole
+            _secrets = tuple(sorted((*_secrets, secret), key=len, reverse=True))
+
+
+def _database_password(url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
+
+
+def redact(text: str) -> str:
+    """``text`` with every known secret and every secret-shaped value masked."""
+    for secret in _secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    text = _AUTH_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    text = _TOKEN_RE.sub(MASK, text)
+    return _URL_PASSWORD_RE.sub(lambda m: f"{m.group(1)}{MASK}{m.group(3)}", text)
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, (int, float, bool)) or value is None:
+        return value
+    return redact(repr(value)) if not isinstance(value, (dict, list, tuple)) else _redact_container(value)
+
+
+def _redact_container(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {redact(str(k)): _redact_value(v) for k, v in value.items()}
+    return [_redact_value(v) for v in value]
+
+
+def _scrub(record: logging.LogRecord) -> None:
+    """Freeze ``record``'s message and exception text into redacted strings (idempotent)."""
+    if getattr(record, "_redacted", False):
+        return
+    try:
+        message = record.getMessage()
+    except Exception:  # a bad %-format must still log something
+        message = f"{record.msg!r} % {record.args!r}"
+    record.msg = redact(message)
+    record.args = None
+    if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+        record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+    if record.exc_text:
+        record.exc_text = redact(record.exc_text)
+    if record.stack_info:
+        record.stack_info = redact(record.stack_info)
+    record._redacted = True
+
+
+_STANDARD_ATTRS = frozenset(vars(logging.LogRecord("x", 0, "x", 0, "x", None, None))) | {"message", "asctime", "_redacted", "taskName"}
+
+
+def _extras(record: logging.LogRecord) -> dict[str, Any]:
+    return {k: v for k, v in vars(record).items() if k not in _STANDARD_ATTRS and not k.startswith("_")}
+
+
+class RedactingFilter(logging.Filter):
+    """Handler filter: redacts message, exception, stack and ``extra=`` fields; drops nothing."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        _scrub(record)
+        for key, val in _extras(record).items():
+            setattr(record, key, _redact_value(val))
+        return True
+
+
+_BASE_FACTORY = logging.getLogRecordFactory()
+_factory_installed = False
+
+
+def _redacting_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    record = _BASE_FACTORY(*args, **kwargs)
+    _scrub(record)
+    return record
+
+
+def _install_factory() -> None:
+    global _factory_installed, _BASE_FACTORY
+    if not _factory_installed:
+        _BASE_FACTORY = logging.getLogRecordFactory()
+        logging.setLogRecordFactory(_redacting_factory)
+        _factory_installed = True
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\r", "").replace("\n", "\\n")
+
+
+class LineFormatter(logging.Formatter):
+    """``2026-07-01T12:51:00Z INFO bot.runtime.monitor: message key=value | exc=…`` on one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        _scrub(record)
+        stamp = datetime.fromtimestamp(record.created, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        line = f"{stamp} {record.levelname} {record.name}: {record.msg}"
+        extras = _extras(record)
+        if extras:
+            line += " " + " ".join(f"{k}={v}" for k, v in extras.items())
+        if record.exc_text:
+            line += f" | exc={record.exc_text}"
+        if record.stack_info:
+            line += f" | stack={record.stack_info}"
+        return _one_line(line)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ts, level, logger, msg, extra fields, exc."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        _scrub(record)
+        doc: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.msg,
+        }
+        for key, val in _extras(record).items():
+            doc.setdefault(key, val)
+        if record.exc_text:
+            doc["exc"] = record.exc_text
+        if record.stack_info:
+            doc["stack"] = record.stack_info
+        return json.dumps(doc, ensure_ascii=False, default=str)
+
+
+_HANDLER_NAME = "outage-bot"
+
+
+def setup_logging(
+    fmt: str = "text",
+    *,
+    level: int | str = logging.INFO,
+    secrets: Iterable[str | None] = (),
+    database_url: str | None = None,
+    stream: TextIO | None = None,
+) -> logging.Handler:
+    """Configure the root logger once (calling again replaces our handler, keeps others).
+
+    ``fmt`` is ``text`` or ``json`` (``Settings.log_format``); ``secrets`` are values never to
+    log (pass the Discord token); ``database_url``'s password is added to them. Run the bot
+    with ``log_handler=None`` so discord.py does not install a second handler.
+    """
+    for secret in secrets:
+        add_secret(secret)
+    add_secret(_database_password(database_url))
+    _install_factory()
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else LineFormatter())
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    logging.captureWarnings(True)
+    return handler

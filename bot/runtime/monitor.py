@@ -1,0 +1,339 @@
+"""The detector at run time: observations in, verdicts and persisted incident events out.
+
+One ``Monitor`` per process. It keeps, in memory, the latest observation of every source, the
+"failing since" map, the incident state machine's state per service, the vantage state and
+the current verdict per service — the cache ``/isitdown`` and ``/status`` answer from. The
+database is the truth: ``load()`` rebuilds everything from ``DetectorState`` and
+``SourceState.last_observation`` so a restart mid-outage neither re-opens nor re-announces it.
+
+``ingest`` is where the pure parts (``fuse``, ``step``) meet the database. When the state
+machine emits events, ONE transaction saves the detector state, creates or updates the
+``Incident`` row, writes one ``IncidentEventRecord`` per event and creates its deliveries
+(``bot.notify.outbox``): an event is never announced without its state change being saved,
+and never saved without its deliveries (Gatus #679/#1111).
+
+Multi-process note: the scheduler can share sources between workers, but this cache holds one
+process's readings. Deployments with several workers run one detector worker (all sources) or
+partition services between workers; sharing one service's sources across processes would need
+the detector state read under a row lock on every ingest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from bot.db.models import DetectorState, Incident, IncidentEventRecord, KeyValue, SourceState
+from bot.detect.fusion import DEFAULT_STALE_AFTER, fuse, track_acknowledged, track_first_failures
+from bot.detect.incident import IncidentConfig, IncidentState, step
+from bot.detect.model import CrowdSignal, EventKind, IncidentEvent, Verdict
+from bot.detect.serialize import event_to_dict
+from bot.detect.vantage import VantageChangeKind, VantageState, assess
+from bot.notify.outbox import create_deliveries
+from bot.sources.base import Observation
+from bot.status import Status
+
+try:  # metrics are optional: the monitor works without prometheus-client installed
+    from bot.ops import metrics as _metrics
+except ImportError:  # pragma: no cover
+    _metrics = None  # type: ignore[assignment]
+
+log = logging.getLogger("bot.runtime.monitor")
+
+CrowdProvider = Callable[[str, datetime], Awaitable[CrowdSignal | None]]
+EventsHook = Callable[[list[IncidentEvent]], Awaitable[None]]
+VANTAGE_KEY = "vantage"
+#: IncidentState keys that change at every step; the rest is saved whenever it changes
+_VOLATILE = frozenset({"last_at", "last_probe_at", "rounds", "ok_streak"})
+
+
+class Monitor:
+    """Per-process detector: see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        crowd_provider: CrowdProvider | None = None,
+        on_events: EventsHook | None = None,
+        config: IncidentConfig = IncidentConfig(),
+        stale_after: timedelta = DEFAULT_STALE_AFTER,
+        quorum: float = 0.5,
+    ) -> None:
+        self.crowd_provider = crowd_provider
+        self.on_events = on_events
+        self.config = config
+        self.stale_after = stale_after
+        self.quorum = quorum
+        self.last_poll_at: datetime | None = None
+        self.vantage = VantageState()
+        self._observations: dict[str, dict[str, Observation]] = {}
+        self._first_failures: dict[str, dict[str, datetime]] = {}
+        #: service → when its official page last reported a problem (bounds "unacknowledged since")
+        self._acknowledged: dict[str, datetime | None] = {}
+        self._states: dict[str, IncidentState] = {}
+        self._saved: dict[str, dict[str, Any]] = {}
+        self._verdicts: dict[str, Verdict] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    # -- reading the cache -------------------------------------------------------------
+
+    def verdict(self, service_id: str) -> Verdict | None:
+        """The current verdict (None before any reading of the service)."""
+        return self._verdicts.get(service_id)
+
+    def observations(self, service_id: str) -> dict[str, Observation]:
+        """Source key → latest observation of ``service_id``."""
+        return dict(self._observations.get(service_id, {}))
+
+    def state(self, service_id: str) -> IncidentState:
+        return self._states.get(service_id) or IncidentState(service_id)
+
+    def open_incidents(self) -> dict[str, str]:
+        """Service id → key of its open incident."""
+        return {sid: s.incident.key for sid, s in self._states.items() if s.incident is not None}
+
+    @property
+    def probes_blind(self) -> bool:
+        return self.vantage.blind
+
+    def health(self) -> dict[str, Any]:
+        """For ``/healthz``: monitoring ok or degraded (probes blind), and the last poll."""
+        v = self.vantage
+        return {
+            "monitoring": "degraded" if v.blind else "ok",
+            "probes_blind": v.blind,
+            "vantage_since": v.since.isoformat() if v.since else None,
+            "vantage_checked_at": v.checked_at.isoformat() if v.checked_at else None,
+            "canaries_failing": list(v.failing),
+            "canaries_total": v.total,
+            "last_poll_at": self.last_poll_at.isoformat() if self.last_poll_at else None,
+            "services": len(self._observations),
+            "open_incidents": len(self.open_incidents()),
+        }
+
+    # -- rebuilding from the database --------------------------------------------------
+
+    async def load(self, now: datetime | None = None) -> None:
+        """Rebuild the cache from the database; with ``now``, recompute the verdicts too (so
+        ``/isitdown`` answers right after a restart; stale readings fuse to unknown)."""
+        for row in await DetectorState.all():
+            data = dict(row.state)
+            self._states[row.service_id] = IncidentState.from_dict(data)
+            self._saved[row.service_id] = _durable(data)
+            firsts = data.get("first_failure_at") or {}
+            self._first_failures[row.service_id] = {k: datetime.fromisoformat(v) for k, v in firsts.items()}
+            acknowledged = data.get("official_acknowledged_at")
+            self._acknowledged[row.service_id] = datetime.fromisoformat(acknowledged) if acknowledged else None
+        for src in await SourceState.exclude(last_observation=None):
+            try:
+                obs = Observation.from_dict(src.last_observation)
+            except (KeyError, TypeError, ValueError) as exc:
+                log.warning("ignoring unreadable last observation of %s: %s", src.key, exc)
+                continue
+            self._observations.setdefault(src.service_id, {})[src.key] = obs
+        kv = await KeyValue.get_or_none(key=VANTAGE_KEY)
+        if kv is not None:
+            self.vantage = VantageState.from_dict(kv.value)
+        if now is not None:
+            for service_id in self._observations:
+                self._verdicts[service_id] = await self._fuse(service_id, now)
+        self._export_open_incidents()
+
+    # -- ingesting ---------------------------------------------------------------------
+
+    async def ingest(
+        self,
+        service_id: str,
+        source_key: str,
+        observation: Observation,
+        now: datetime,
+        *,
+        persist_observation: bool = True,
+    ) -> list[IncidentEvent]:
+        """Take one new reading, re-fuse, step the state machine and persist (see module)."""
+        self.last_poll_at = now if self.last_poll_at is None else max(self.last_poll_at, now)
+        async with self._lock(service_id):
+            self._observations.setdefault(service_id, {})[source_key] = observation
+            self._first_failures[service_id] = track_first_failures(
+                self._first_failures.get(service_id, {}), {source_key: observation}, probes_blind=self.probes_blind
+            )
+            self._acknowledged[service_id] = track_acknowledged(
+                self._acknowledged.get(service_id), {source_key: observation}
+            )
+            events = await self._advance(service_id, now)
+        if persist_observation:
+            await save_observation(source_key, service_id, observation, now)
+        await self._notify(events)
+        return events
+
+    async def refresh(self, service_id: str, now: datetime) -> list[IncidentEvent]:
+        """Re-fuse without a new reading (a crowd report arrived, or time passed)."""
+        async with self._lock(service_id):
+            events = await self._advance(service_id, now)
+        await self._notify(events)
+        return events
+
+    async def ingest_canaries(self, results: Mapping[str, bool], now: datetime) -> bool:
+        """One round of vantage canaries (target → succeeded); returns whether probes are
+        blind. Entering and leaving the blind state is logged once each, never announced."""
+        previous = self.vantage
+        self.vantage, change = assess(results, previous, now, self.quorum)
+        if change is not None:
+            if change.kind is VantageChangeKind.DEGRADED:
+                log.warning(change.log_message())
+            else:
+                log.info(change.log_message())
+        if change is not None or previous.total != self.vantage.total:
+            await KeyValue.update_or_create(key=VANTAGE_KEY, defaults={"value": self.vantage.to_dict()})
+        return self.vantage.blind
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _lock(self, service_id: str) -> asyncio.Lock:
+        lock = self._locks.get(service_id)
+        if lock is None:
+            lock = self._locks[service_id] = asyncio.Lock()
+        return lock
+
+    async def _fuse(self, service_id: str, now: datetime) -> Verdict:
+        crowd = await self._crowd(service_id, now)
+        return fuse(
+            service_id,
+            self._observations.get(service_id, {}),
+            crowd,
+            now,
+            probes_blind=self.probes_blind,
+            stale_after=self.stale_after,
+            first_failure_at=self._first_failures.get(service_id, {}),
+            acknowledged_at=self._acknowledged.get(service_id),
+        )
+
+    async def _crowd(self, service_id: str, now: datetime) -> CrowdSignal | None:
+        if self.crowd_provider is None:
+            return None
+        try:
+            return await self.crowd_provider(service_id, now)
+        except Exception:  # crowd evidence is optional: never let it stop detection
+            log.exception("crowd provider failed for %s", service_id)
+            return None
+
+    async def _advance(self, service_id: str, now: datetime) -> list[IncidentEvent]:
+        """Fuse, step and persist one service (caller holds its lock)."""
+        verdict = await self._fuse(service_id, now)
+        before = self.state(service_id)
+        after, events = step(before, verdict, now, self.config)
+        data = after.to_dict()
+        data["first_failure_at"] = {k: v.isoformat() for k, v in self._first_failures.get(service_id, {}).items()}
+        acknowledged = self._acknowledged.get(service_id)
+        data["official_acknowledged_at"] = acknowledged.isoformat() if acknowledged else None
+        durable = _durable(data)
+        if events:
+            await self._persist_events(service_id, data, after, events)
+        elif durable != self._saved.get(service_id):
+            await DetectorState.update_or_create(service_id=service_id, defaults={"state": data})
+        # the cache changes only after the database accepted the change
+        self._saved[service_id] = durable
+        self._states[service_id] = after
+        self._verdicts[service_id] = verdict
+        if events:
+            self._export_open_incidents()
+        return events
+
+    async def _persist_events(
+        self, service_id: str, data: dict[str, Any], state: IncidentState, events: list[IncidentEvent]
+    ) -> None:
+        async with in_transaction() as conn:
+            await DetectorState.update_or_create(service_id=service_id, defaults={"state": data}, using_db=conn)
+            for event in events:
+                incident = await _upsert_incident(event, state, conn)
+                record = await IncidentEventRecord.create(
+                    incident=incident,
+                    kind=event.kind.value,
+                    at=event.at,
+                    status=event.status.value,
+                    payload=event_to_dict(event),
+                    fanned_out=True,  # its deliveries are written just below, atomically
+                    using_db=conn,
+                )
+                await create_deliveries(record, incident, event, using_db=conn)
+        for event in events:
+            log.info("incident %s %s: %s (%s)", event.incident_key, event.kind.value, event.service_id, event.status.value)
+
+    async def _notify(self, events: list[IncidentEvent]) -> None:
+        if not events or self.on_events is None:
+            return
+        try:
+            await self.on_events(events)
+        except Exception:  # the deliveries are already persisted; a worker will find them
+            log.exception("on_events hook failed")
+
+    def _export_open_incidents(self) -> None:
+        if _metrics is not None:
+            _metrics.open_incidents.set(len(self.open_incidents()))
+
+
+async def save_observation(source_key: str, service_id: str, observation: Observation, now: datetime) -> None:
+    """Store a source's last observation (creating its ``SourceState`` row when a caller
+    ingests without the scheduler)."""
+    updated = await SourceState.filter(key=source_key).update(last_observation=observation.to_dict())
+    if not updated:
+        await SourceState.get_or_create(
+            key=source_key,
+            defaults={
+                "service_id": service_id,
+                "kind": observation.source_kind,
+                "next_due": now,
+                "last_observation": observation.to_dict(),
+            },
+        )
+
+
+async def _upsert_incident(event: IncidentEvent, state: IncidentState, conn: Any) -> Incident:
+    """The ``Incident`` row of ``event``, created on its first event and kept current."""
+    open_incident = state.incident if state.incident is not None and state.incident.key == event.incident_key else None
+    incident = await Incident.filter(key=event.incident_key).using_db(conn).select_for_update().first()
+    peak = open_incident.peak_status if open_incident is not None else None
+    if event.kind is EventKind.RESOLVED:
+        peak_raw = event.extra.get("peak_status")
+        peak = Status(peak_raw) if peak_raw else (event.previous_status or event.status)
+    if incident is None:
+        status = event.previous_status if event.kind is EventKind.RESOLVED and event.previous_status else event.status
+        return await Incident.create(
+            key=event.incident_key,
+            service_id=event.service_id,
+            status=status.value,
+            peak_status=(peak or status).value,
+            confidence=event.confidence.value if event.confidence else None,
+            unacknowledged=event.unacknowledged,
+            started_at=event.started_at,
+            resolved_at=event.resolved_at,
+            official_update=event.official_update,
+            report_peak=event.report_peak,
+            report_peak_at=event.report_peak_at,
+            using_db=conn,
+        )
+    if event.kind is EventKind.RESOLVED:
+        incident.resolved_at = event.resolved_at
+    else:
+        incident.status = event.status.value
+        incident.confidence = event.confidence.value if event.confidence else None
+        incident.unacknowledged = event.unacknowledged
+    incident.peak_status = Status.worst(Status(incident.peak_status), peak or event.status).value
+    incident.started_at = min(incident.started_at, event.started_at)
+    incident.official_update = event.official_update or incident.official_update
+    if event.report_peak is not None and (incident.report_peak is None or event.report_peak > incident.report_peak):
+        incident.report_peak, incident.report_peak_at = event.report_peak, event.report_peak_at
+    await incident.save(using_db=conn)
+    return incident
+
+
+def _durable(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in _VOLATILE}
+
+
+__all__ = ["CrowdProvider", "EventsHook", "Monitor", "save_observation"]

@@ -1,0 +1,502 @@
+"""Which source is polled when: intervals with stable jitter, fast re-checks, backoff, leases.
+
+Why it looks like this:
+
+* **Isolation.** Every poll runs in its own ``try``: a source kind that raises (they should
+  not) becomes an ``unknown`` observation with an ``exception`` error, and one source can
+  never stop the others. No ``discord.ext.tasks`` (a loop that ends for good on most
+  exceptions).
+* **Testable time.** Time comes from an injected ``Clock`` (``now()``, ``sleep_until()``).
+  ``run_due(now)`` polls everything due at ``now`` and returns when those polls are done:
+  tests and ``simulate`` drive it with a ``ManualClock`` and never sleep. ``run()`` is the
+  production loop around the same steps.
+* **Schedule.** A source's first poll is offset by ``bot.net.jitter(interval, key)`` so
+  sources sharing an interval spread over it, deterministically (same slot after a restart).
+  Then every ``interval`` (the source's own or ``POLL_INTERVAL``), keeping its phase.
+  A probe that fails is re-checked every 10 s up to 3 times (``bot.detect.confirm``), so a
+  probe-only outage is confirmed in about 20 s. A source whose readings keep *erroring*
+  (unknown status with an error: an unreadable page, a probe that could not tell) backs off
+  exponentially — 1×, 2×, 4× … its interval, capped at ``max_backoff``× — to stop hammering
+  a broken endpoint. A probe that *fails* (timeout, 5xx → an outage status) is evidence, not
+  an error: it is re-checked faster, never backed off.
+* **Vantage.** Canary targets (``CANARY_TARGETS``: http(s) URLs, ``dns://name``,
+  ``host:port``) are checked on the same interval and, whenever a probe is in a confirmation
+  burst, again before that re-check, so a network outage on our side makes probes blind
+  (``Monitor.ingest_canaries``) before enough failing rounds could open an incident.
+  Canaries live in memory only: blindness is a property of this process's network.
+* **Ownership.** ``SourceState`` rows hold ``next_due`` and a lease (``owner``,
+  ``lease_until``). A round claims due, unleased rows in a transaction and leases them; on
+  PostgreSQL the claim uses ``SELECT … FOR UPDATE SKIP LOCKED``, so several worker processes
+  share the sources and never poll one twice. SQLite has no row locks (``select_for_update``
+  is a no-op there): run a single scheduler process per SQLite file (``sync`` then clears
+  leases a crashed predecessor left; on PostgreSQL they expire after ``lease``).
+* **Bounded concurrency.** A semaphore (200 by default) caps polls in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Protocol
+
+from tortoise import Tortoise
+from tortoise.expressions import Q
+from tortoise.transactions import in_transaction
+
+from bot.catalog import Catalog
+from bot.db.models import SourceState
+from bot.detect.confirm import ConfirmConfig, count_failures, next_check
+from bot.detect.vantage import canary_spec
+from bot.runtime.monitor import Monitor
+from bot.net.client import jitter
+from bot.sources.base import Fetcher, Observation, PollContext, SourceError, SourceKind, SourceRole, SourceSpec, get_kind
+from bot.status import Status
+
+try:  # metrics are optional
+    from bot.ops import metrics as _metrics
+except ImportError:  # pragma: no cover
+    _metrics = None  # type: ignore[assignment]
+
+log = logging.getLogger("bot.runtime.scheduler")
+
+PollHook = Callable[[str, bool], None]
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+    async def sleep_until(self, when: datetime) -> None: ...
+
+
+class SystemClock:
+    """Wall-clock time (UTC) and real sleeping."""
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+    async def sleep_until(self, when: datetime) -> None:
+        await asyncio.sleep(max(0.0, (when - self.now()).total_seconds()))
+
+
+class ManualClock:
+    """Time that moves only when told to (tests, ``simulate``); ``sleep_until`` jumps."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, seconds: float) -> datetime:
+        self._now += timedelta(seconds=seconds)
+        return self._now
+
+    def set(self, when: datetime) -> None:
+        self._now = max(self._now, when)
+
+    async def sleep_until(self, when: datetime) -> None:
+        self.set(when)
+        await asyncio.sleep(0)
+
+
+def default_owner() -> str:
+    """This process's name in ``SourceState.owner`` (host, pid and a random tail)."""
+    return f"{socket.gethostname()[:32]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerConfig:
+    poll_interval: float = 60.0
+    canary_targets: tuple[str, ...] = ()
+    concurrency: int = 200
+    max_backoff: float = 10.0  # × the interval
+    lease: timedelta = timedelta(minutes=2)  # longer than any poll's timeout
+    owner: str = field(default_factory=default_owner)
+    claim_batch: int = 500
+    recheck_every: timedelta = timedelta(seconds=10)
+    max_rechecks: int = 3
+    idle: float = 5.0  # ``run()`` looks at the database at least this often (seconds)
+
+    @classmethod
+    def from_settings(cls, settings: Any, **overrides: Any) -> SchedulerConfig:
+        """From ``bot.settings.Settings`` (POLL_INTERVAL, CANARY_TARGETS)."""
+        values: dict[str, Any] = {
+            "poll_interval": float(settings.poll_interval),
+            "canary_targets": tuple(settings.canary_targets),
+        }
+        values.update(overrides)
+        return cls(**values)
+
+
+@dataclass(slots=True)
+class Slot:
+    """One catalog source as the scheduler knows it."""
+
+    key: str  # "<service_id>:<index in the catalog>"
+    service_id: str
+    spec: SourceSpec
+    kind: type[SourceKind]
+    interval: float
+    previous: Observation | None = None
+    failures: int = 0  # consecutive failed probe readings (fast confirmation)
+
+    @property
+    def is_probe(self) -> bool:
+        return self.kind.role is SourceRole.PROBE
+
+
+def is_source_error(obs: Observation) -> bool:
+    """The reading says nothing about the service (unreadable page, probe could not tell)."""
+    return obs.error is not None and obs.status is Status.UNKNOWN
+
+
+def backoff_delay(interval: float, errors: int, cap: float) -> float:
+    """Seconds until the next poll after ``errors`` consecutive erroring readings."""
+    if errors <= 0:
+        return interval
+    return min(interval * 2 ** (errors - 1), interval * cap)
+
+
+class Scheduler:
+    """Polls the catalog's sources into a ``Monitor`` (see the module docstring)."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        monitor: Monitor,
+        fetcher: Fetcher,
+        config: SchedulerConfig = SchedulerConfig(),
+        clock: Clock | None = None,
+        *,
+        on_poll: PollHook | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.monitor = monitor
+        self.fetcher = fetcher
+        self.config = config
+        self.clock: Clock = clock or SystemClock()
+        self.on_poll = on_poll
+        self.stats: Counter[str] = Counter()
+        self.confirm = ConfirmConfig(
+            recheck_every=config.recheck_every,
+            max_rechecks=config.max_rechecks,
+            interval=timedelta(seconds=config.poll_interval),
+        )
+        self._slots: dict[str, Slot] = {}
+        self._canaries = {t: canary_spec(t) for t in config.canary_targets}
+        self._canary_due: datetime | None = None
+        self._canary_at: datetime | None = None
+        self._semaphore = asyncio.Semaphore(config.concurrency)
+        self._in_flight: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stop = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._synced = False
+
+    @property
+    def slots(self) -> dict[str, Slot]:
+        return dict(self._slots)
+
+    # -- set-up ------------------------------------------------------------------------
+
+    async def sync(self, now: datetime) -> None:
+        """Build the slots from the catalog and make their ``SourceState`` rows agree: new
+        sources get a row due at ``now + jitter``; rows of sources no longer in the catalog
+        are deleted; a row whose kind changed forgets its last observation."""
+        slots: dict[str, Slot] = {}
+        for service in self.catalog.services:
+            for index, spec in enumerate(service.sources):
+                try:
+                    kind = get_kind(spec.kind)
+                except KeyError as exc:
+                    log.error("skipping source %s:%d: %s", service.id, index, exc)
+                    continue
+                key = f"{service.id}:{index}"
+                slots[key] = Slot(key, service.id, spec, kind, float(spec.interval or self.config.poll_interval))
+        rows = {row.key: row for row in await SourceState.all()}
+        new_rows = []
+        for key, slot in slots.items():
+            row = rows.get(key)
+            if row is None:
+                due = now + timedelta(seconds=jitter(slot.interval, key))
+                new_rows.append(SourceState(key=key, service_id=slot.service_id, kind=slot.spec.kind, next_due=due))
+            elif row.kind != slot.spec.kind or row.service_id != slot.service_id:
+                await SourceState.filter(key=key).update(
+                    kind=slot.spec.kind, service_id=slot.service_id, last_observation=None, consecutive_errors=0
+                )
+            elif row.last_observation:
+                try:
+                    slot.previous = Observation.from_dict(row.last_observation)
+                except (KeyError, TypeError, ValueError):
+                    slot.previous = None
+        if new_rows:
+            await SourceState.bulk_create(new_rows, ignore_conflicts=True, batch_size=500)
+        if single_owner():  # leases left by a crashed predecessor would delay the first polls
+            await SourceState.exclude(owner=None).update(owner=None, lease_until=None)
+        gone = [key for key in rows if key not in slots]
+        if gone:
+            await SourceState.filter(key__in=gone).delete()
+        self._slots = slots
+        if self._canary_due is None:
+            self._canary_due = now
+        self._synced = True
+
+    # -- one round -----------------------------------------------------------------------
+
+    async def run_due(self, now: datetime) -> int:
+        """Poll every source due at ``now`` (canaries first when due) and wait for them;
+        returns the number of sources polled (canaries not counted)."""
+        if not self._synced:
+            await self.sync(now)
+        claimed = await self._claim(now)
+        await self._maybe_canaries(now, claimed)
+        await asyncio.gather(*(self._poll_guarded(slot, errors, due, now) for slot, errors, due in claimed))
+        return len(claimed)
+
+    async def _claim(self, now: datetime) -> list[tuple[Slot, int, datetime]]:
+        """Lease every due, unleased row (SKIP LOCKED on PostgreSQL): (slot, errors, due)."""
+        claimed: list[tuple[Slot, int, datetime]] = []
+        while True:
+            async with in_transaction() as conn:
+                query = SourceState.filter(next_due__lte=now).filter(
+                    Q(lease_until__isnull=True) | Q(lease_until__lte=now)
+                )
+                if self._in_flight:
+                    query = query.exclude(key__in=list(self._in_flight))
+                rows = (
+                    await query.order_by("next_due")
+                    .limit(self.config.claim_batch)
+                    .select_for_update(skip_locked=True)
+                    .using_db(conn)
+                )
+                if not rows:
+                    return claimed
+                keys = [row.key for row in rows]
+                await SourceState.filter(key__in=keys).using_db(conn).update(
+                    owner=self.config.owner, lease_until=now + self.config.lease
+                )
+            unknown = []
+            for row in rows:
+                slot = self._slots.get(row.key)
+                if slot is None:
+                    unknown.append(row.key)
+                    continue
+                self._in_flight.add(row.key)
+                claimed.append((slot, row.consecutive_errors, row.next_due))
+            if unknown:  # another worker's catalog: hand them back untouched, later
+                later = now + timedelta(seconds=self.config.poll_interval)
+                await SourceState.filter(key__in=unknown).update(owner=None, lease_until=None, next_due=later)
+            if len(rows) < self.config.claim_batch:
+                return claimed
+
+    async def _poll_guarded(self, slot: Slot, errors: int, due: datetime, now: datetime) -> None:
+        """Poll, ingest and reschedule one source; nothing escapes (one source never stops
+        the others). The lease is released even when the database write fails."""
+        try:
+            async with self._semaphore:
+                obs = await self._poll(slot, now)
+                errors = errors + 1 if is_source_error(obs) else 0
+                if slot.is_probe:
+                    slot.failures = count_failures(slot.failures, obs)
+                slot.previous = obs
+                self._count(slot.spec.kind, obs)
+                try:
+                    await self.monitor.ingest(slot.service_id, slot.key, obs, self.clock.now(), persist_observation=False)
+                except Exception:
+                    log.exception("detector failed on %s", slot.key)
+                    self.stats["ingest_errors"] += 1
+                next_due = self._next_due(slot, obs, errors, due, now)
+                await SourceState.filter(key=slot.key).update(
+                    next_due=next_due,
+                    consecutive_errors=errors,
+                    last_observation=obs.to_dict(),
+                    owner=None,
+                    lease_until=None,
+                )
+        except Exception:
+            log.exception("poll of %s failed outside the source", slot.key)
+            self.stats["scheduler_errors"] += 1
+        finally:
+            self._in_flight.discard(slot.key)
+            self._wake.set()
+
+    async def _poll(self, slot: Slot, now: datetime) -> Observation:
+        return await poll_once(slot.service_id, slot.spec, slot.kind, self.fetcher, now, slot.previous)
+
+    def _next_due(self, slot: Slot, obs: Observation, errors: int, due: datetime, now: datetime) -> datetime:
+        if errors > 0:
+            return now + timedelta(seconds=backoff_delay(slot.interval, errors, self.config.max_backoff))
+        interval = timedelta(seconds=slot.interval)
+        if slot.is_probe and 1 <= slot.failures <= self.confirm.max_rechecks:
+            return next_check(slot.failures, now, self.confirm, interval=interval)
+        base = due if timedelta(0) <= now - due < interval else now  # keep the jittered phase
+        return base + interval
+
+    def _count(self, kind: str, obs: Observation) -> None:
+        self.stats["polls"] += 1
+        ok = obs.error is None
+        if not ok:
+            self.stats["poll_errors"] += 1
+        if self.on_poll is not None:
+            try:
+                self.on_poll(kind, ok)
+            except Exception:
+                log.exception("on_poll hook failed")
+        if _metrics is not None:
+            _metrics.observe_poll(
+                kind,
+                obs.error.kind if obs.error is not None else None,
+                not_modified=obs.http_status == 304,
+                at=obs.fetched_at.timestamp(),
+            )
+
+    # -- canaries ------------------------------------------------------------------------
+
+    async def _maybe_canaries(self, now: datetime, claimed: Iterable[tuple[Slot, int, datetime]]) -> None:
+        """Check the canaries when due, or before a probe's re-check if they are older than
+        one re-check period (a failure burst may be our own network)."""
+        if not self._canaries:
+            return
+        due = self._canary_due is None or self._canary_due <= now
+        confirming = any(slot.is_probe and slot.failures > 0 for slot, _, _ in claimed)
+        stale = self._canary_at is None or now - self._canary_at >= self.confirm.recheck_every
+        if due or (confirming and stale):
+            await self.check_canaries(now)
+
+    async def check_canaries(self, now: datetime) -> dict[str, bool]:
+        """Poll every canary once; a canary is fine when it reads operational or degraded."""
+        self._canary_at = now
+        self._canary_due = now + timedelta(seconds=self.config.poll_interval)
+
+        async def one(target: str, spec: SourceSpec) -> tuple[str, bool]:
+            async with self._semaphore:
+                try:
+                    kind = get_kind(spec.kind)
+                except KeyError:
+                    return target, False
+                obs = await poll_once("_canary", spec, kind, self.fetcher, now, None)
+                return target, obs.status in (Status.OPERATIONAL, Status.DEGRADED)
+
+        results = dict(await asyncio.gather(*(one(t, s) for t, s in self._canaries.items())))
+        try:
+            await self.monitor.ingest_canaries(results, now)
+        except Exception:
+            log.exception("vantage self-check could not be recorded")
+        return results
+
+    # -- the production loop -------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Poll forever (until ``stop()``): each round claims what is due and starts those
+        polls without waiting for the slow ones, then sleeps until the next due time.
+        Syncs with the catalog first unless ``sync`` already ran."""
+        if not self._synced:
+            await self.sync(self.clock.now())
+        while not self._stop.is_set():
+            now = self.clock.now()
+            self._wake.clear()
+            try:
+                claimed = await self._claim(now)
+                await self._maybe_canaries(now, claimed)
+                for slot, errors, due in claimed:
+                    task = asyncio.create_task(self._poll_guarded(slot, errors, due, now), name=f"poll {slot.key}")
+                    self._tasks.add(task)
+                    task.add_done_callback(self._tasks.discard)
+                wake = await self.next_wakeup(now)
+            except Exception:  # e.g. the database is briefly unreachable: try again soon
+                log.exception("scheduler round failed")
+                wake = now + timedelta(seconds=self.config.idle)
+            await self._sleep(wake)
+        await self._drain()
+
+    async def next_due(self, now: datetime) -> datetime | None:
+        """The earliest time something (an unleased source or the canaries) is due."""
+        query = SourceState.filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+        if self._in_flight:
+            query = query.exclude(key__in=list(self._in_flight))
+        dues = await query.order_by("next_due").limit(1).values_list("next_due", flat=True)
+        candidates = list(dues)
+        if self._canaries and self._canary_due is not None:
+            candidates.append(self._canary_due)
+        return min(candidates) if candidates else None
+
+    async def next_wakeup(self, now: datetime) -> datetime:
+        """When ``run()`` should look again: the next due time, at most ``idle`` away."""
+        due = await self.next_due(now)
+        latest = now + timedelta(seconds=self.config.idle)
+        return max(min(due or latest, latest), now + timedelta(milliseconds=20))
+
+    async def _sleep(self, until: datetime) -> None:
+        waiters = [
+            asyncio.ensure_future(self.clock.sleep_until(until)),
+            asyncio.ensure_future(self._stop.wait()),
+            asyncio.ensure_future(self._wake.wait()),
+        ]
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def _drain(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+
+def single_owner() -> bool:
+    """SQLite: one scheduler process per database file, so any lease found at start is stale.
+    (On PostgreSQL a lease may belong to a live worker: it expires after ``lease`` instead.)"""
+    return Tortoise.get_connection("default").capabilities.dialect == "sqlite"
+
+
+async def poll_once(
+    service_id: str,
+    spec: SourceSpec,
+    kind: type[SourceKind],
+    fetcher: Fetcher,
+    now: datetime,
+    previous: Observation | None,
+) -> Observation:
+    """``kind.poll`` that cannot raise: an exception becomes an ``unknown`` reading."""
+    try:
+        obs = await kind.poll(PollContext(service_id=service_id, spec=spec, fetcher=fetcher, now=now, previous=previous))
+        if not isinstance(obs, Observation):
+            raise TypeError(f"{kind.__name__}.poll returned {type(obs).__name__}, not an Observation")
+        return obs
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        log.exception("source kind %s raised on %s", spec.kind, spec.url)
+        return Observation(
+            service_id=service_id,
+            source_kind=spec.kind,
+            status=Status.UNKNOWN,
+            fetched_at=now,
+            role=kind.role,
+            error=SourceError("exception", f"{type(exc).__name__}: {exc}"[:300]),
+            url=spec.url,
+        )
+
+
+__all__ = [
+    "Clock",
+    "ManualClock",
+    "Scheduler",
+    "SchedulerConfig",
+    "Slot",
+    "SystemClock",
+    "backoff_delay",
+    "canary_spec",
+    "is_source_error",
+    "poll_once",
+]

@@ -1,0 +1,115 @@
+"""``run_bot``: the whole bot as ``python -m bot run`` starts it — migrations, catalog, monitor,
+scheduler, crowd, delivery, the Discord client against the loopback fake — and a clean stop on
+SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+from typing import AsyncIterator
+
+import pytest
+
+from bot.discord import client as app_module
+from bot.discord.client import OutageBot, intents, run_bot
+from bot.discord.api_base import reset_discord_endpoints
+from bot.settings import Settings, SettingsError
+from tests.fake_discord import PRIVILEGED_INTENTS, FakeDiscord
+from tests.loopback import respond, serve
+
+ROOT = Path(__file__).resolve().parents[2]
+SUMMARY = (ROOT / "tests" / "fixtures" / "statuspage" / "github_major_outage.json").read_bytes()
+SAFETY_TIMEOUT = 15.0  # against hangs only
+
+
+def test_intents_are_not_privileged() -> None:
+    wanted = intents()
+    assert not (wanted.message_content or wanted.members or wanted.presences)
+    assert wanted.guilds
+    assert wanted.value & PRIVILEGED_INTENTS == 0
+
+
+async def test_run_bot_refuses_without_a_token() -> None:
+    with pytest.raises(SettingsError, match="DISCORD_TOKEN"):
+        await run_bot(Settings())
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord() as f:
+        f.add_guild("Outage Watchers", channels=("alerts",))
+        try:
+            yield f
+        finally:
+            reset_discord_endpoints()
+
+
+async def test_run_bot_serves_commands_then_stops_cleanly_on_sigterm(
+    fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.ops.logs.setup_logging", lambda *a, **k: None)  # keep pytest's logging as it is
+    built: list[OutageBot] = []
+    real_init = OutageBot.__init__
+
+    def capture(self: OutageBot, *args: object, **kwargs: object) -> None:
+        real_init(self, *args, guild_ready_timeout=0.05, **kwargs)  # type: ignore[arg-type]
+        built.append(self)
+
+    monkeypatch.setattr(OutageBot, "__init__", capture)
+    guild = next(iter(fake.guilds.values()))
+    alerts = guild.channel_by_name("alerts")
+    async with serve({"/api/v2/summary.json": respond(SUMMARY), "/": respond("ok")}) as server:
+        catalog = tmp_path / "services.toml"
+        catalog.write_text(
+            '[[services]]\nid = "octo"\nname = "Octo"\nname_ar = "أوكتو"\n'
+            f'[[services.sources]]\nkind = "statuspage"\nurl = "{server.url("/")}"\n',
+            encoding="utf-8",
+        )
+        settings = Settings(
+            discord_token=fake.token,
+            discord_api_base=fake.api_base,
+            database_url=f"sqlite://{tmp_path / 'bot.sqlite3'}",
+            services_file=catalog,
+            poll_interval=5,
+            canary_targets=(),
+        )
+        task = asyncio.create_task(run_bot(settings))
+        await _until(lambda: bool(built) and built[0].connected.is_set() or task.done())
+        assert not task.done(), task.result()
+        bot = built[0]
+        assert {c["name"] for c in fake.commands()} >= {"isitdown", "status", "subscribe", "report", "settings"}
+        # the first poll lands in the monitor within one interval (jitter): then /isitdown answers
+        await _until(lambda: bot.runtime.monitor is not None and bot.runtime.monitor.verdict("octo") is not None)
+
+        inter = await fake.invoke_command(guild.id, alerts, "isitdown", {"service": "octo"})
+        callback = await inter.wait_response()
+        assert callback["type"] == 4
+        assert callback["data"]["embeds"][0]["title"] == "Octo is down"
+
+        sub = await fake.invoke_command(guild.id, alerts, "subscribe", {"service": "octo"}, permissions=1 << 5 | 1 << 10)
+        assert "will now get alerts" in (await sub.wait_response())["data"]["content"]
+
+        os.kill(os.getpid(), signal.SIGTERM)
+        code = await asyncio.wait_for(task, SAFETY_TIMEOUT)
+    assert code == 0
+    assert bot.is_closed()
+    assert all(t.done() for t in bot.runtime.background)
+
+
+async def _until(predicate, timeout: float = SAFETY_TIMEOUT) -> None:  # type: ignore[no-untyped-def]
+    """Wait for state inside the bot's own tasks (yielding to the loop; bounded as a safety net)."""
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+
+def test_runtime_stale_window_follows_the_poll_interval() -> None:
+    from bot.catalog import load_catalog
+    from bot.net.client import HttpClient
+
+    slow = app_module.Runtime.build(Settings(poll_interval=300), load_catalog(), HttpClient())
+    fast = app_module.Runtime.build(Settings(poll_interval=5), load_catalog(), HttpClient())
+    assert slow.status.stale_after.total_seconds() == 900
+    assert fast.status.stale_after.total_seconds() == 180

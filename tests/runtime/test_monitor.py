@@ -1,0 +1,342 @@
+"""The monitor against a real database (SQLite, and PostgreSQL when configured).
+
+A loopback Statuspage serving real captured payloads flips to a major outage and back; the
+whole pipeline runs (scheduler → source kind → monitor → database). Time is a ManualClock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import AsyncIterator
+
+import pytest
+from aiohttp import web
+
+import bot.runtime.monitor as monitor_module
+from bot.catalog import Catalog, Service
+from bot.db.models import Delivery, DetectorState, Incident, IncidentEventRecord, SourceState, Subscription
+from bot.db.setup import close_db, init_db
+from bot.detect.model import EventKind, IncidentEvent
+from bot.detect.serialize import event_from_dict
+from bot.runtime.monitor import Monitor
+from bot.net.client import HttpClient
+from bot.notify.outbox import delivery_nonce
+from bot.runtime.scheduler import ManualClock, Scheduler, SchedulerConfig
+from bot.sources.base import Observation, SourceRole, SourceSpec
+from bot.sources.statuspage import parse as parse_statuspage
+from bot.status import Status
+from tests.conftest import TestDB
+from tests.loopback import Server, serve
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "statuspage"
+T0 = datetime(2026, 7, 1, 12, 0, tzinfo=timezone.utc)
+
+
+class Page:
+    """A status page whose payload the test switches between real captures."""
+
+    def __init__(self) -> None:
+        self.name = "github_operational"
+
+    async def handler(self, request: web.Request) -> web.Response:
+        return web.Response(body=(FIXTURES / f"{self.name}.json").read_bytes(), content_type="application/json")
+
+
+@asynccontextmanager
+async def status_page() -> AsyncIterator[tuple[Page, Server]]:
+    page = Page()
+    async with serve({"/api/v2/summary.json": page.handler}) as server:
+        yield page, server
+
+
+def catalog_for(server: Server) -> Catalog:
+    spec = SourceSpec(kind="statuspage", url=server.url("/").rstrip("/"))
+    return Catalog([Service(id="github", name="GitHub", name_ar="جيت هب", sources=(spec,))])
+
+
+class Pipeline:
+    """Monitor + scheduler + HTTP client, as one process would hold them."""
+
+    def __init__(self, catalog: Catalog, clock: ManualClock) -> None:
+        self.events: list[IncidentEvent] = []
+        self.monitor = Monitor(on_events=self._collect)
+        self.http = HttpClient(timeout=5)
+        self.scheduler = Scheduler(catalog, self.monitor, self.http, SchedulerConfig(poll_interval=60), clock)
+        self.clock = clock
+
+    async def _collect(self, events: list[IncidentEvent]) -> None:
+        self.events.extend(events)
+
+    async def start(self) -> "Pipeline":
+        await self.monitor.load(self.clock.now())
+        await self.scheduler.sync(self.clock.now())
+        return self
+
+    async def poll(self) -> list[IncidentEvent]:
+        """Advance to the next due time and run that round; the events it produced."""
+        due = await self.scheduler.next_due(self.clock.now())
+        assert due is not None
+        self.clock.set(due)
+        before = len(self.events)
+        polled = await self.scheduler.run_due(self.clock.now())
+        assert polled >= 1
+        return self.events[before:]
+
+    async def close(self) -> None:
+        await self.http.close()
+
+
+def kinds(events: list[IncidentEvent]) -> list[EventKind]:
+    return [e.kind for e in events]
+
+
+async def restart_database(db: TestDB) -> None:
+    """What a process restart does to the database connection."""
+    await close_db()
+    await init_db(db.url, apply_migrations=False)
+
+
+async def test_flip_to_major_outage_opens_once_and_resolves_once(db: TestDB) -> None:
+    clock = ManualClock(T0)
+    async with status_page() as (page, server):
+        p = await Pipeline(catalog_for(server), clock).start()
+        try:
+            assert await p.poll() == []
+            assert p.monitor.verdict("github").status is Status.OPERATIONAL
+
+            page.name = "github_major_outage"
+            opened = await p.poll()
+            assert kinds(opened) == [EventKind.OPENED]
+            assert opened[0].status is Status.MAJOR_OUTAGE
+            for _ in range(5):  # the same outage, polled again: nothing new to say
+                assert await p.poll() == []
+
+            page.name = "github_operational"
+            after_recovery = await p.poll() + await p.poll()
+            assert kinds(after_recovery) == [EventKind.RESOLVED]
+            assert after_recovery[0].incident_key == opened[0].incident_key
+        finally:
+            await p.close()
+
+    incident = await Incident.get(key=opened[0].incident_key)
+    assert incident.peak_status == "major_outage"
+    assert incident.resolved_at == after_recovery[0].resolved_at
+    records = await IncidentEventRecord.filter(incident=incident).order_by("id")
+    assert [r.kind for r in records] == ["opened", "resolved"]
+    assert event_from_dict(records[0].payload) == opened[0]
+    assert all(r.fanned_out for r in records)
+    row = await SourceState.get(key="github:0")
+    assert Observation.from_dict(row.last_observation).status is Status.OPERATIONAL
+    assert row.owner is None and row.lease_until is None
+
+
+async def test_restart_mid_incident_neither_reopens_nor_reannounces(db: TestDB) -> None:
+    clock = ManualClock(T0)
+    async with status_page() as (page, server):
+        first = await Pipeline(catalog_for(server), clock).start()
+        await first.poll()
+        page.name = "github_major_outage"
+        opened = await first.poll()
+        assert kinds(opened) == [EventKind.OPENED]
+        await first.close()
+
+        await restart_database(db)
+        second = await Pipeline(catalog_for(server), clock).start()
+        try:
+            assert second.monitor.open_incidents() == {"github": opened[0].incident_key}
+            assert second.monitor.verdict("github").status is Status.MAJOR_OUTAGE  # answered from the DB
+            during = [e for _ in range(4) for e in await second.poll()]
+            assert during == []
+            page.name = "github_operational"
+            after = await second.poll() + await second.poll()
+            assert kinds(after) == [EventKind.RESOLVED]
+            assert after[0].incident_key == opened[0].incident_key
+        finally:
+            await second.close()
+    assert await Incident.all().count() == 1
+    assert await IncidentEventRecord.filter(kind="opened").count() == 1
+
+
+async def test_outage_that_ended_while_stopped_resolves_on_first_poll(db: TestDB) -> None:
+    clock = ManualClock(T0)
+    async with status_page() as (page, server):
+        first = await Pipeline(catalog_for(server), clock).start()
+        await first.poll()
+        page.name = "github_major_outage"
+        opened = await first.poll()
+        assert kinds(opened) == [EventKind.OPENED]
+        await first.close()
+
+        page.name = "github_operational"  # recovered while we were down …
+        clock.advance(45 * 60)  # … for three quarters of an hour
+        await restart_database(db)
+        second = await Pipeline(catalog_for(server), clock).start()
+        try:
+            resolved = await second.poll()
+            assert kinds(resolved) == [EventKind.RESOLVED]
+            assert resolved[0].incident_key == opened[0].incident_key
+            assert resolved[0].resolved_at is not None and resolved[0].resolved_at >= T0 + timedelta(minutes=45)
+            assert await second.poll() == []
+        finally:
+            await second.close()
+    incident = await Incident.get(key=opened[0].incident_key)
+    assert incident.resolved_at is not None
+
+
+# -- deliveries, written with the events -----------------------------------------------------
+
+
+def official(status_name: str, at: datetime) -> Observation:
+    return parse_statuspage((FIXTURES / f"{status_name}.json").read_bytes(), service_id="github", fetched_at=at)
+
+
+def degraded_page(at: datetime) -> Observation:
+    return Observation(
+        service_id="github", source_kind="statuspage", status=Status.DEGRADED, fetched_at=at,
+        role=SourceRole.OFFICIAL, description="Minor Service Outage",
+    )
+
+
+async def subscribe(channel: int, service: str, min_severity: str = "degraded", *, enabled: bool = True,
+                    language: str = "en") -> Subscription:
+    return await Subscription.create(
+        guild_id=1, channel_id=channel, service_id=service, min_severity=min_severity, enabled=enabled, language=language
+    )
+
+
+async def deliveries_of(kind: str) -> dict[int, Delivery]:
+    record = await IncidentEventRecord.get(kind=kind)
+    return {d.channel_id: d for d in await Delivery.filter(event=record)}
+
+
+async def test_deliveries_follow_subscriptions_severity_and_the_alert(db: TestDB) -> None:
+    everything = await subscribe(101, "all")
+    majors_only = await subscribe(102, "github", "major_outage", language="ar")
+    await subscribe(103, "github", "degraded", enabled=False)
+    await subscribe(104, "discord")
+    both_all = await subscribe(105, "all")
+    both_specific = await subscribe(105, "github", language="both")
+
+    monitor = Monitor()
+    t = T0
+    assert kinds(await monitor.ingest("github", "github:0", degraded_page(t), t)) == [EventKind.OPENED]
+    opened = await deliveries_of("opened")
+    assert set(opened) == {101, 105}
+    assert opened[105].subscription_id == both_specific.id and opened[105].language == "both"
+    assert all(d.state == "pending" for d in opened.values())
+
+    t += timedelta(minutes=1)
+    assert kinds(await monitor.ingest("github", "github:0", official("github_major_outage", t), t)) == [EventKind.ESCALATED]
+    escalated = await deliveries_of("escalated")
+    assert set(escalated) == {101, 102, 105}  # the major-only channel hears of it now
+    assert escalated[102].language == "ar"
+
+    latecomer = await subscribe(106, "github")  # subscribed mid-incident: no orphan recovery
+    for _ in range(2):
+        t += timedelta(minutes=1)
+        events = await monitor.ingest("github", "github:0", official("github_operational", t), t)
+    assert kinds(events) == [EventKind.RESOLVED]
+    resolved = await deliveries_of("resolved")
+    assert set(resolved) == {101, 102, 105}
+    assert latecomer.id not in {d.subscription_id for d in resolved.values()}
+
+    every = await Delivery.all()
+    assert len({d.nonce for d in every}) == len(every)
+    for d in every:
+        assert len(d.nonce) <= 25
+        assert d.nonce == delivery_nonce(d.event_id, d.subscription_id)  # type: ignore[attr-defined]
+    assert both_all.id not in {d.subscription_id for d in every}
+    assert everything.id in {d.subscription_id for d in every}
+
+
+async def test_event_incident_and_deliveries_share_one_transaction(db: TestDB, monkeypatch: pytest.MonkeyPatch) -> None:
+    await subscribe(201, "all")
+    await subscribe(202, "github")
+    real = monitor_module.create_deliveries
+
+    async def half_then_crash(record, incident, event, *, using_db=None):  # type: ignore[no-untyped-def]
+        created = await real(record, incident, event, using_db=using_db)
+        assert created  # rows were written inside the transaction …
+        raise RuntimeError("crash while fanning out")
+
+    monkeypatch.setattr(monitor_module, "create_deliveries", half_then_crash)
+    monitor = Monitor()
+    with pytest.raises(RuntimeError):
+        await monitor.ingest("github", "github:0", official("github_major_outage", T0), T0)
+    # … and none survived, nor the event, the incident or the detector state
+    assert await Delivery.all().count() == 0
+    assert await IncidentEventRecord.all().count() == 0
+    assert await Incident.all().count() == 0
+    assert await DetectorState.all().count() == 0
+    assert monitor.open_incidents() == {}
+
+    monkeypatch.setattr(monitor_module, "create_deliveries", real)
+    t = T0 + timedelta(seconds=30)
+    assert kinds(await monitor.ingest("github", "github:0", official("github_major_outage", t), t)) == [EventKind.OPENED]
+    assert await Delivery.all().count() == 2
+    assert await IncidentEventRecord.all().count() == 1
+
+
+# -- vantage and health -----------------------------------------------------------------------
+
+
+async def test_canaries_degrade_and_restore_once(db: TestDB, caplog: pytest.LogCaptureFixture) -> None:
+    monitor = Monitor()
+    caplog.set_level(logging.INFO, logger="bot.runtime.monitor")
+    down = {"a": False, "b": False, "c": True}
+    assert await monitor.ingest_canaries(down, T0) is True
+    assert await monitor.ingest_canaries(down, T0 + timedelta(minutes=1)) is True
+    health = monitor.health()
+    assert health["monitoring"] == "degraded" and health["canaries_failing"] == ["a", "b"]
+    assert await monitor.ingest_canaries({"a": True, "b": True, "c": True}, T0 + timedelta(minutes=2)) is False
+    assert await monitor.ingest_canaries({"a": True, "b": True, "c": True}, T0 + timedelta(minutes=3)) is False
+    messages = [r.getMessage() for r in caplog.records if r.name == "bot.runtime.monitor"]
+    assert sum(m.startswith("monitoring degraded") for m in messages) == 1
+    assert sum(m.startswith("monitoring restored") for m in messages) == 1
+    assert monitor.health()["monitoring"] == "ok"
+
+    again = Monitor()
+    await again.ingest_canaries(down, T0 + timedelta(minutes=4))
+    reloaded = Monitor()
+    await reloaded.load()
+    assert reloaded.health()["probes_blind"] is True  # the vantage state survives a restart
+
+
+async def test_blind_probes_open_nothing_but_official_still_counts(db: TestDB) -> None:
+    monitor = Monitor()
+    await monitor.ingest_canaries({"a": False, "b": False}, T0)
+    events: list[IncidentEvent] = []
+    for i in range(6):
+        t = T0 + timedelta(seconds=10 * i)
+        probe = Observation(
+            service_id="github", source_kind="http", status=Status.MAJOR_OUTAGE, fetched_at=t, role=SourceRole.PROBE
+        )
+        events += await monitor.ingest("github", "github:1", probe, t)
+    assert events == []
+    assert monitor.verdict("github").status is Status.UNKNOWN
+    t = T0 + timedelta(minutes=1)
+    assert kinds(await monitor.ingest("github", "github:0", official("github_major_outage", t), t)) == [EventKind.OPENED]
+
+
+async def test_crowd_provider_failure_does_not_stop_detection(db: TestDB) -> None:
+    async def broken(service_id: str, now: datetime) -> None:
+        raise RuntimeError("crowd store down")
+
+    monitor = Monitor(crowd_provider=broken)
+    assert kinds(await monitor.ingest("github", "github:0", official("github_major_outage", T0), T0)) == [EventKind.OPENED]
+
+
+def fixture_names() -> Iterator[str]:
+    for path in sorted(FIXTURES.glob("*.json")):
+        yield path.stem
+
+
+@pytest.mark.parametrize("name", list(fixture_names()))
+def test_observation_round_trips_through_json(name: str) -> None:
+    obs = parse_statuspage((FIXTURES / f"{name}.json").read_bytes(), service_id="x", fetched_at=T0, url="https://x.test")
+    assert Observation.from_dict(json.loads(json.dumps(obs.to_dict()))) == obs

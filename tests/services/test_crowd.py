@@ -1,0 +1,261 @@
+"""Crowd reports on a real database (SQLite, and PostgreSQL when TEST_POSTGRES_URL is set):
+recording with hashed users, weights and the per-user limit, signals with anti-brigading,
+baselines learned from stored buckets, retention."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot.catalog import Catalog, Service
+from bot.services.crowd import (
+    SALT_KEY,
+    CrowdService,
+    CrowdServiceConfig,
+    UnknownService,
+    baseline_key,
+)
+from bot.db.models import CrowdBucket, CrowdReport, KeyValue
+from bot.detect.crowd import hash_user
+from bot.detect.model import CrowdLevel
+from tests.conftest import TestDB
+
+UTC = timezone.utc
+NOW = datetime(2025, 3, 10, 4, 7, tzinfo=UTC)  # a Monday, 04:07 UTC
+OLD_ACCOUNT = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def snowflake(created: datetime, low: int = 0) -> int:
+    ms = int(created.timestamp() * 1000) - 1420070400000
+    return (ms << 22) | low
+
+
+def user(n: int, created: datetime = OLD_ACCOUNT) -> int:
+    return snowflake(created, n)
+
+
+def catalog() -> Catalog:
+    return Catalog(
+        [
+            Service("x", "X", "إكس", aliases=("twitter", "تويتر")),
+            Service("github", "GitHub", "جيت هب", aliases=("gh",)),
+        ]
+    )
+
+
+def service(**config: object) -> CrowdService:
+    return CrowdService(catalog(), clock=lambda: NOW, config=CrowdServiceConfig(**config))  # type: ignore[arg-type]
+
+
+async def burst(crowd: CrowdService, n: int, guilds: int, start: datetime, minutes: float = 10, first_user: int = 1) -> None:
+    """``n`` reports by distinct old accounts spread over ``minutes``, round-robin over guilds."""
+    step = timedelta(minutes=minutes) / n
+    for i in range(n):
+        await crowd.record("x", 1000 + i % guilds, user(first_user + i), "login", start + i * step)
+
+
+# --- recording -------------------------------------------------------------------------------
+
+
+async def test_a_report_is_stored_with_a_hashed_user_and_counted_in_its_bucket(db: TestDB) -> None:
+    crowd = service()
+    await crowd.start()
+    uid = user(7)
+    result = await crowd.record("x", 555, uid, "login", NOW)
+    assert result.counted and result.weight == 1.0 and result.next_count_at is None
+
+    [row] = await CrowdReport.all()
+    assert row.service_id == "x" and row.guild_id == 555 and row.problem == "login" and row.counted
+    assert row.user_hash == crowd.user_hash(uid) and str(uid) not in row.user_hash
+    salt = bytes.fromhex((await KeyValue.get(key=SALT_KEY)).value["hex"])
+    assert len(salt) == 32 and row.user_hash == hash_user(uid, salt)
+
+    [bucket] = await CrowdBucket.all()
+    assert bucket.bucket_start == datetime(2025, 3, 10, 4, 5, tzinfo=UTC) and bucket.count == 1.0
+
+
+async def test_the_salt_survives_a_restart(db: TestDB) -> None:
+    first = service()
+    await first.start()
+    second = service()
+    await second.start()
+    assert first.user_hash(42) == second.user_hash(42)
+    assert await KeyValue.filter(key=SALT_KEY).count() == 1
+
+
+async def test_a_repeat_within_30_minutes_is_thanked_not_counted(db: TestDB) -> None:
+    crowd = service()
+    uid = user(1)
+    assert (await crowd.record("x", 1, uid, "login", NOW)).counted
+    repeat = await crowd.record("x", 2, uid, "app", NOW + timedelta(minutes=29))
+    assert not repeat.counted and repeat.next_count_at == NOW + timedelta(minutes=30)
+    other_service = await crowd.record("github", 1, uid, "login", NOW + timedelta(minutes=29))
+    assert other_service.counted  # the limit is per service
+    again = await crowd.record("x", 1, uid, "login", NOW + timedelta(minutes=30))
+    assert again.counted
+
+    rows = await CrowdReport.filter(service_id="x").order_by("at")
+    assert [r.counted for r in rows] == [True, False, True]
+    totals = {b.bucket_start: b.count for b in await CrowdBucket.filter(service_id="x")}
+    assert sum(totals.values()) == 2.0  # the repeat added nothing
+
+
+async def test_simultaneous_clicks_of_one_user_count_once(db: TestDB) -> None:
+    crowd = service()
+    await crowd.start()
+    uid = user(3)
+    results = await asyncio.gather(*(crowd.record("x", 1, uid, "app", NOW) for _ in range(6)))
+    assert sum(r.counted for r in results) == 1
+    assert await CrowdReport.filter(counted=True).count() == 1
+    assert (await CrowdBucket.get(service_id="x")).count == 1.0
+
+
+async def test_accounts_younger_than_a_day_weigh_half(db: TestDB) -> None:
+    crowd = service()
+    young = user(9, created=NOW - timedelta(hours=3))
+    result = await crowd.record("x", 1, young, "other", NOW)
+    assert result.counted and result.weight == 0.5
+    assert (await CrowdReport.get()).weight == 0.5
+    assert (await CrowdBucket.get()).count == 0.5
+    assert (await crowd.counts("x", NOW)).recent == 1  # people read whole reports
+
+
+async def test_unknown_service_and_problem_are_refused(db: TestDB) -> None:
+    crowd = service()
+    with pytest.raises(UnknownService):
+        await crowd.record("myspace", 1, user(1), "login", NOW)
+    with pytest.raises(ValueError):
+        await crowd.record("x", 1, user(1), "vibes", NOW)
+    assert await CrowdReport.all().count() == 0
+    assert await crowd.signal("myspace", NOW) is None
+
+
+# --- retention -------------------------------------------------------------------------------
+
+
+async def test_purge_drops_raw_reports_after_retention_and_keeps_bucket_counts(db: TestDB) -> None:
+    crowd = service(retention=timedelta(days=7), bucket_retention=timedelta(days=56))
+    old, recent = NOW - timedelta(days=8), NOW - timedelta(days=6)
+    await crowd.record("x", 1, user(1), "login", old)
+    await crowd.record("x", 1, user(2), "login", recent)
+    await CrowdBucket.create(service_id="x", bucket_start=NOW - timedelta(days=60), count=4.0)
+
+    result = await crowd.purge(NOW)
+    assert (result.reports, result.buckets) == (1, 1)
+    assert [r.at for r in await CrowdReport.all()] == [recent]
+    kept = sorted(b.bucket_start for b in await CrowdBucket.all())
+    assert kept == [datetime(2025, 3, 2, 4, 5, tzinfo=UTC), datetime(2025, 3, 4, 4, 5, tzinfo=UTC)]
+
+
+async def test_retention_is_configurable(db: TestDB) -> None:
+    crowd = service(retention=timedelta(days=1), bucket_retention=timedelta(days=2))
+    await crowd.record("x", 1, user(1), "login", NOW - timedelta(days=1, minutes=1))
+    result = await crowd.purge(NOW)
+    assert result.reports == 1 and await CrowdBucket.all().count() == 1
+    assert (await crowd.purge(NOW + timedelta(days=1))).buckets == 1
+    with pytest.raises(ValueError):
+        CrowdServiceConfig(retention=timedelta(days=3), bucket_retention=timedelta(days=1))
+
+
+# --- signal ----------------------------------------------------------------------------------
+
+
+async def test_one_guild_brigading_alone_is_no_signal(db: TestDB) -> None:
+    crowd = service()
+    await burst(crowd, 60, guilds=1, start=NOW - timedelta(minutes=10))
+    signal = await crowd.signal("x", NOW)
+    assert signal is not None
+    assert signal.level is CrowdLevel.NONE and signal.recent == 0 and signal.distinct_guilds == 1
+    counts = await crowd.counts("x", NOW)
+    assert counts.recent == 60  # the reports are real; they just prove nothing alone
+
+
+async def test_three_guilds_reporting_is_problems_detected(db: TestDB) -> None:
+    crowd = service()
+    await burst(crowd, 30, guilds=3, start=NOW - timedelta(minutes=10))
+    signal = await crowd.signal("x", NOW)
+    assert signal is not None
+    assert signal.level is CrowdLevel.PROBLEMS
+    assert signal.recent == 30 and signal.distinct_guilds == 3
+    assert signal.top_problem == "login" and signal.top_problem_share == 1.0
+    assert signal.since == datetime(2025, 3, 10, 3, 55, tzinfo=UTC)
+    assert (await crowd.signal("github", NOW)).level is CrowdLevel.NONE  # type: ignore[union-attr]
+
+
+async def test_a_spike_is_measured_against_the_usual_learned_from_buckets(db: TestDB) -> None:
+    """Three weeks at 20 reports per 5 minutes: 30 reports in 15 minutes are normal there,
+    while the same 30 on a service nobody usually reports are a spike."""
+    history_start = NOW.replace(minute=0) - timedelta(weeks=3)
+    rows, t = [], history_start
+    while t < NOW.replace(minute=0):
+        rows.append(CrowdBucket(service_id="x", bucket_start=t, count=20.0))
+        t += timedelta(minutes=5)
+    await CrowdBucket.bulk_create(rows, batch_size=500)
+
+    crowd = service()
+    await burst(crowd, 30, guilds=3, start=NOW - timedelta(minutes=10))
+    signal = await crowd.signal("x", NOW)
+    assert signal is not None
+    assert signal.level is CrowdLevel.NONE and signal.recent == 30
+    assert signal.usual == pytest.approx(60.0)
+    counts = await crowd.counts("x", NOW)
+    assert counts.recent == 30 and counts.usual == pytest.approx(120.0)
+
+    # the learned baseline is stored with the hour it is learned up to
+    stored = (await KeyValue.get(key=baseline_key("x"))).value
+    assert stored["learned_until"] == NOW.replace(minute=0).isoformat()
+    reloaded = service()
+    assert (await reloaded.baseline("x", NOW)).expected(NOW) == pytest.approx(20.0)
+
+    fresh = service()
+    await KeyValue.filter(key=baseline_key("x")).delete()
+    await CrowdBucket.filter(service_id="x", bucket_start__lt=NOW.replace(minute=0)).delete()
+    fresh_signal = await fresh.signal("x", NOW)
+    assert fresh_signal is not None and fresh_signal.level is CrowdLevel.PROBLEMS
+
+
+async def test_relearning_adds_new_full_hours_only(db: TestDB) -> None:
+    crowd = service(relearn_every=timedelta(hours=1))
+    await crowd.record("x", 1, user(1), "login", NOW)  # 04:07 → the 04:00 hour
+    baseline = await crowd.baseline("x", NOW)
+    assert baseline.weeks_seen(NOW) == 0  # the 04:00 hour is not over yet
+    later = NOW + timedelta(hours=1)
+    baseline = await crowd.baseline("x", later)
+    assert baseline.weeks_seen(NOW) == 1
+    assert baseline.slots[NOW.weekday() * 24 + 4][0][1] == pytest.approx(1 / 12)
+    stored = (await KeyValue.get(key=baseline_key("x"))).value
+    assert stored["learned_until"] == "2025-03-10T05:00:00+00:00"
+
+
+async def test_since_is_found_again_after_a_restart(db: TestDB) -> None:
+    start = NOW - timedelta(minutes=40)
+    first = service()
+    await burst(first, 120, guilds=4, start=start, minutes=40)
+    before = await first.signal("x", NOW)
+    assert before is not None and before.level is CrowdLevel.PROBLEMS
+
+    restarted = service()
+    after = await restarted.signal("x", NOW)
+    assert after == before
+    assert after.since is not None and after.since <= start + timedelta(minutes=5)
+
+
+async def test_upkeep_runs_at_once_survives_a_failure_and_stops_when_told() -> None:
+    """Purging and relearning run as the app's background task: a failing run is logged and
+    the next one still happens; setting ``stop`` ends the loop."""
+    runs: list[datetime] = []
+    stop = asyncio.Event()
+
+    class Flaky(CrowdService):
+        async def maintain(self, now: datetime | None = None):  # type: ignore[override]
+            runs.append(now or NOW)
+            if len(runs) == 1:
+                raise RuntimeError("database hiccup")
+            if len(runs) == 3:
+                stop.set()
+
+    service = Flaky(catalog(), clock=lambda: NOW)
+    await asyncio.wait_for(service.run_upkeep(stop, every=timedelta(0)), 5)
+    assert len(runs) == 3
