@@ -21,7 +21,7 @@ GENERIC_ERROR = N_("Something went wrong on our side. It has been logged; please
 ERR_MANAGE_GUILD = N_("You need the Manage Server permission to change alerts and settings.")
 ERR_GUILD_ONLY = N_("This command works only in a server.")
 ERR_CHECK_FAILED = N_("You can't use this command here.")
-ERR_CANNOT_POST = N_("We can't post alerts in {channel}: we are missing these permissions there: {permissions}.")
+ERR_CANNOT_POST = N_("We can't post alerts in {channel} until we have {permissions} there.")
 ERR_BAD_CHANNEL = N_("Pick a text channel for the alerts.")
 
 LANGUAGE_WORDS: dict[str, str] = {"ar": N_("Arabic"), "en": N_("English"), "both": N_("Arabic and English")}
@@ -136,6 +136,8 @@ def _zone(t: Translator, name: str) -> Text:
     known = t.zone()
     if name in UTC_NAMES:
         return known
+    if "(" in known:  # "United States (New York) Time": no second bracket beside the first
+        return t.gettext("{zone_name}, {zone}", zone_name=known, zone=name)
     return t.gettext("{zone_name} ({zone})", zone_name=known, zone=name)
 
 

@@ -95,7 +95,7 @@ def test_golden_story_in_plain_words() -> None:
     assert "انقطاع في خدمة إكس" in ar
     assert "١٬٢٤٠ بلاغًا خلال آخر ١٥ دقيقة (المعدّل المعتاد ١٢) · ٦٣٪ من المبلِّغين لا يستطيعون تسجيل الدخول" in ar
     # the page never acknowledged it: "still says … has not mentioned it although 25 minutes passed"
-    assert "ما زالت تقول إن جميع الأنظمة تعمل بشكل طبيعي، ولم تذكر المشكلة رغم مرور ٢٥ دقيقة على رصدها." in ar
+    assert "ما زالت تقول إن جميع الأنظمة تعمل بشكل طبيعي، ولم تذكر المشكلة رغم مرور ٢٥ دقيقة على رصدنا لها." in ar
     assert "خطأ HTTP 503 بعد ٨٤٣ ميلي ثانية." in ar  # the status code a left-to-right token, Latin digits
     en = bare(rendered("alert", "en"))
     assert "1,240 reports in the last 15 minutes (usually 12) · 63% of reporters can't log in" in en
@@ -344,17 +344,24 @@ def test_a_loopback_latency_reads_under_a_millisecond_never_0() -> None:
         43: "تستجيب بشكل طبيعي خلال ٤٣ ميلي ثانية.",
         300: "تستجيب بشكل طبيعي خلال ٣٠٠ ميلي ثانية.",
     }
+    # from a second on, seconds: whole ones with their plural forms, fractions with the singular
+    seconds = {n: bare(render_probe(translations("ar", digits="arab"), replace(SUB_MS_PROBES[2], latency_ms=n))) for n in (2000, 3000, 5240)}
+    assert seconds == {
+        2000: "تستجيب بشكل طبيعي خلال ثانيتين.",
+        3000: "تستجيب بشكل طبيعي خلال ٣ ثوانٍ.",
+        5240: "تستجيب بشكل طبيعي خلال ٥٫٢ ثانية.",
+    }
 
 
 PROBE_STORIES = {
     # (status, error kind, HTTP code): what the English line must say — never "HTTP 200 error"
-    "slow": ((Status.DEGRADED, None, 200), "Slow: HTTP 200 in 5,200 ms."),
-    "slow tcp": ((Status.DEGRADED, None, None), "Slow: answered in 5,200 ms."),
+    "slow": ((Status.DEGRADED, None, 200), "Slow: HTTP 200 in 5.2 seconds."),
+    "slow tcp": ((Status.DEGRADED, None, None), "Slow: answered in 5.2 seconds."),
     "missing content": ((Status.MAJOR_OUTAGE, "missing_text", 200), "The page loads (HTTP 200) but without its usual content."),
     "error page": ((Status.MAJOR_OUTAGE, "error_page", 200), "Serves an error page (HTTP 200)."),
     "redirect loop": ((Status.MAJOR_OUTAGE, "redirects", 301), "Too many redirects."),
-    "error status": ((Status.MAJOR_OUTAGE, "http_status", 503), "HTTP 503 error after 5,200 ms."),
-    "not found": ((Status.PARTIAL_OUTAGE, "http_status", 404), "HTTP 404 error after 5,200 ms."),
+    "error status": ((Status.MAJOR_OUTAGE, "http_status", 503), "HTTP 503 error after 5.2 seconds."),
+    "not found": ((Status.PARTIAL_OUTAGE, "http_status", 404), "HTTP 404 error after 5.2 seconds."),
     "timeout": ((Status.MAJOR_OUTAGE, "timeout", None), "No answer (timed out)."),
     "internal": ((Status.MAJOR_OUTAGE, "parse", None), "The check failed."),
     "exception": ((Status.MAJOR_OUTAGE, "exception", 200), "The check failed."),

@@ -74,6 +74,8 @@ def test_settings_summary() -> None:
     assert text.splitlines()[0] == "تم الحفظ."
     assert "العربية" in text and isolate("Asia/Riyadh") in text and "٠١٢٣" in text
     assert "توقيت المملكة العربية السعودية" in text  # the zone as readers know it, beside the name to type
+    new_york = replies.settings_summary(translations("ar", "America/New_York"), GuildPrefs("ar", "America/New_York"), changed=False)
+    assert new_york.count("(") == 1  # babel's bracketed city, and no second bracket beside it
     plain = replies.settings_summary(EN, GuildPrefs(), changed=False)
     assert plain == "Language: English · Time zone: UTC · Digits: 0123"
     riyadh = replies.settings_summary(translations("en", "Asia/Riyadh"), GuildPrefs("en", "Asia/Riyadh"), changed=False)
@@ -82,7 +84,7 @@ def test_settings_summary() -> None:
 
 def test_cannot_post_names_the_missing_permissions() -> None:
     assert replies.cannot_post(EN, 5, ["send_messages", "embed_links"]) == (
-        "We can't post alerts in <#5>: we are missing these permissions there: Send Messages and Embed Links."
+        "We can't post alerts in <#5> until we have Send Messages and Embed Links there."
     )
     # Discord has no Arabic interface: the Arabic names carry Discord's own in brackets
     assert f"إرسال الرسائل ({isolate('Send Messages')})" in replies.cannot_post(AR, 5, ["send_messages"])

@@ -83,11 +83,18 @@ def _http(code: int) -> str:
 
 
 def _ms(t: Translator, ms: float) -> Text:
-    """A latency with its unit ("843 ms"); under half a millisecond reads "under a
-    millisecond", never "0 ms"."""
+    """A latency with its unit: "843 ms" under a second, "5.2 seconds" from one second (readers
+    take in seconds faster than a five-digit count of milliseconds); under half a millisecond
+    reads "under a millisecond", never "0 ms"."""
     if round(ms) < 1:
         return t.gettext("under a millisecond")
-    return t.ngettext("{n} ms", "{n} ms", round(ms))
+    if round(ms) < 1000:
+        return t.ngettext("{n} ms", "{n} ms", round(ms))
+    seconds = round(ms / 1000, 1)
+    if seconds.is_integer():
+        return t.ngettext("{n} second", "{n} seconds", int(seconds))
+    # NOTE: a fraction of seconds such as 5.2 (Arabic: the singular noun, ٥٫٢ ثانية)
+    return t.gettext("{seconds} seconds", seconds=seconds)
 
 
 def probe_line(t: Translator, e: Evidence) -> Text:
