@@ -118,6 +118,17 @@ class Baseline:
             usual = learned if w >= 1.0 else w * learned + (1.0 - w) * self.prior()
         return max(usual, self.config.floor_per_bucket)
 
+    def expected_between(self, start: datetime, end: datetime) -> float:
+        """Usual weighted reports in ``(start, end]``, prorated by time per bucket."""
+        total = 0.0
+        t = bucket_start(start)
+        while t < end:
+            overlap = min(t + BUCKET, end) - max(t, start)
+            if overlap > timedelta(0):
+                total += self.expected(t) * (overlap / BUCKET)
+            t += BUCKET
+        return total
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for storage (the config is operator settings, not stored)."""
         return {

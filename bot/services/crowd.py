@@ -56,6 +56,9 @@ from bot.detect.crowd import (
 from bot.detect.model import CrowdLevel, CrowdSignal
 from bot.i18n import N_, Text, Translator
 from bot.notify.render import crowd_line
+from bot.notify.render.chart import BUCKET as CHART_BUCKET
+from bot.notify.render.chart import SPAN as CHART_SPAN
+from bot.notify.render.chart import ReportSeries, series_from_buckets
 from bot.services.errors import UserError
 from bot.services.status import in_arabic_script
 from bot.services.subscriptions import ERR_UNKNOWN_SERVICE
@@ -339,7 +342,28 @@ class CrowdService:
         recent = await CrowdReport.filter(
             service_id=service_id, counted=True, at__gt=now - window, at__lte=now
         ).count()
-        return ReportCounts(recent, _usual(baseline, now - window, now), window)
+        return ReportCounts(recent, baseline.expected_between(now - window, now), window)
+
+    async def series(
+        self,
+        service_id: str,
+        now: datetime | None = None,
+        *,
+        incident: tuple[datetime, datetime | None] | None = None,
+        peak: int | None = None,
+        peak_at: datetime | None = None,
+    ) -> ReportSeries:
+        """The last 24 hours of reports for ``report_chart``, with the usual level the detector
+        uses: one query over the 5-minute buckets. Raises ``UnknownService``."""
+        if self.catalog.get(service_id) is None:
+            raise UnknownService(service_id)
+        now = now or self.clock()
+        baseline = await self.baseline(service_id, now)
+        rows = await CrowdBucket.filter(
+            service_id=service_id, bucket_start__gte=now - CHART_SPAN - CHART_BUCKET, bucket_start__lte=now
+        ).values_list("bucket_start", "count")
+        buckets = {_aware(at): count for at, count in rows}
+        return series_from_buckets(buckets, baseline.expected_between, now, incident=incident, peak=peak, peak_at=peak_at)
 
     # --- baselines -----------------------------------------------------------------------------
 
@@ -477,16 +501,9 @@ async def _bucket_counts(service_id: str, start: datetime, now: datetime) -> Buc
     return counts
 
 
-def _usual(baseline: Baseline, start: datetime, end: datetime) -> float:
-    """The baseline's expected reports in ``(start, end]``, prorated by time per bucket."""
-    total = 0.0
-    t = bucket_start(start)
-    while t < end:
-        overlap = min(t + BUCKET, end) - max(t, start)
-        if overlap > timedelta(0):
-            total += baseline.expected(t) * (overlap / BUCKET)
-        t += BUCKET
-    return total
+def _aware(dt: datetime) -> datetime:
+    """Database datetimes as UTC-aware (SQLite may hand back naive ones)."""
+    return dt if dt.tzinfo is not None else dt.replace(tzinfo=timezone.utc)
 
 
 # --- the answer -------------------------------------------------------------------------------

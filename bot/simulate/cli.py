@@ -1,4 +1,4 @@
-"""``python -m bot simulate [SCENARIO] [--lang ar|en|both] [--speed N]``.
+"""``python -m bot simulate [SCENARIO] [--lang ar|en|both] [--speed N] [--charts DIR]``.
 
 Replays a bundled outage through the real pipeline and prints what a subscribed channel would
 receive. No token, no internet, no Discord: see ``bot.simulate.runner``.
@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import logging
 import os
+from pathlib import Path
 
 from bot.ops.logs import setup_logging
 from bot.simulate import scenarios
@@ -37,6 +38,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help="virtual seconds per real second (0: as fast as possible; default: the scenario plays in about 12 s)",
     )
+    parser.add_argument(
+        "--charts",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write the report chart each shown message would carry, as PNG files in DIR",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="show the bot's own log lines (stderr)")
 
 
@@ -49,5 +57,5 @@ def main(args: argparse.Namespace) -> int:
     speed = default_speed(scenario) if args.speed is None else args.speed
     if speed < 0:
         raise SystemExit("--speed must be 0 (as fast as possible) or positive")
-    asyncio.run(run(scenario, show=args.lang, speed=speed))
+    asyncio.run(run(scenario, show=args.lang, speed=speed, charts=args.charts))
     return 0

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.catalog import Catalog, load_catalog, parse_catalog
+from bot.i18n import translations
+from bot.notify.render.chart import report_chart, series_span, tells_reports
 from bot.services.crowd import CrowdService
 from bot.db.models import GuildSettings, Subscription
 from bot.db.setup import close_db, init_db
@@ -108,8 +110,10 @@ async def run(
     speed: float = 0.0,
     out: TextIO | None = None,
     workdir: Path | None = None,
+    charts: Path | None = None,
 ) -> SimulationResult:
-    """Play ``scenario`` and print what the ``show`` channel (ar, en or both) receives."""
+    """Play ``scenario`` and print what the ``show`` channel (ar, en or both) receives; with
+    ``charts``, write there the report chart each of its messages would carry (PNG)."""
     out = out or sys.stdout
     started = time.perf_counter()
     clock = VirtualClock(scenario.start, speed=speed)
@@ -123,7 +127,7 @@ async def run(
     try:
         await init_db(db_url)
         try:
-            return await _play(scenario, clock, servers, client, show=show, out=out, started=started)
+            return await _play(scenario, clock, servers, client, show=show, out=out, started=started, charts=charts)
         finally:
             await close_db()
     finally:
@@ -134,7 +138,15 @@ async def run(
 
 
 async def _play(
-    scenario: Scenario, clock: VirtualClock, servers: Servers, client: HttpClient, *, show: str, out: TextIO, started: float
+    scenario: Scenario,
+    clock: VirtualClock,
+    servers: Servers,
+    client: HttpClient,
+    *,
+    show: str,
+    out: TextIO,
+    started: float,
+    charts: Path | None = None,
 ) -> SimulationResult:
     catalog = _sim_catalog(scenario, servers.status_page, servers.front_door)
     service = catalog.get(scenario.service_id)
@@ -187,7 +199,10 @@ async def _play(
             _track_vantage(monitor, now, blind, out)
         if fresh[0]:
             fresh[0] = False
+            seen = len(sink.received)
             await sink.drain(now)
+            if charts is not None:
+                await _write_charts(sink.received[seen:], shown, crowd, names, charts, now, out)
         if now >= scenario.end:
             break
         candidates = [next_minute, scenario.end] + ([due] if due is not None and due > now else [])
@@ -206,6 +221,26 @@ async def _play(
     )
     _summary(result, show, out)
     return result
+
+
+async def _write_charts(
+    received: list[Received], shown: set[int], crowd: CrowdService, names: ServiceNames, folder: Path, now: datetime, out: TextIO
+) -> None:
+    """The chart each new message of the shown channel carries, as the bot would attach it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for r in received:
+        if r.channel.id not in shown or r.action == "edit-resolved" or not tells_reports(r.event):
+            continue
+        event = r.event
+        series = await crowd.series(
+            event.service_id, now, incident=series_span(event), peak=event.report_peak, peak_at=event.report_peak_at
+        )
+        for lang in ("ar", "en") if r.channel.language == "both" else (r.channel.language,):
+            t = translations(lang, r.channel.tz, r.channel.digits)  # type: ignore[arg-type]
+            chart = report_chart(series, names.for_locale(t), t=t, now=now)
+            path = folder / f"{now:%H%M%S}-{event.kind.value}-{lang}.png"
+            path.write_bytes(chart.png)
+            print(f"  [chart: {path}]", file=out)
 
 
 def _track_vantage(monitor: Monitor, now: datetime, blind: list[tuple[datetime, datetime | None]], out: TextIO) -> None:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from bot.detect.baseline import Baseline
 from bot.detect.crowd import Bucket, BucketCounts, assess, bucket_start
 from bot.detect.fusion import fuse
 from bot.detect.incident import IncidentConfig, IncidentState, step
@@ -42,6 +43,8 @@ class Replay:
     events: list[IncidentEvent] = field(default_factory=list)
     verdicts: dict[datetime, Verdict] = field(default_factory=dict)
     signals: dict[datetime, CrowdSignal] = field(default_factory=dict)
+    counts: BucketCounts = field(default_factory=BucketCounts)
+    baseline: Baseline | None = None
 
 
 def replay(probes_fail: tuple[datetime, datetime] | None, seed: int = 7) -> Replay:
@@ -51,7 +54,7 @@ def replay(probes_fail: tuple[datetime, datetime] | None, seed: int = 7) -> Repl
     counts = BucketCounts()
     state = IncidentState("x")
     previous: CrowdSignal | None = None
-    out = Replay()
+    out = Replay(counts=counts, baseline=baseline)
     now = MONDAY + timedelta(hours=11)
     while now < MONDAY + timedelta(hours=18):
         previous = assess(counts, baseline, now, previous=previous)

@@ -259,3 +259,19 @@ async def test_upkeep_runs_at_once_survives_a_failure_and_stops_when_told() -> N
     service = Flaky(catalog(), clock=lambda: NOW)
     await asyncio.wait_for(service.run_upkeep(stop, every=timedelta(0)), 5)
     assert len(runs) == 3
+
+
+async def test_the_chart_series_holds_the_last_24_hours_in_quarter_hours(db: TestDB) -> None:
+    crowd = service()
+    await crowd.start()
+    await burst(crowd, 12, 3, NOW - timedelta(minutes=20), minutes=10)  # 03:47–03:57
+    await crowd.record("x", 1, user(500), "app", NOW - timedelta(hours=30))  # older than the chart
+    series = await crowd.series("x", NOW, peak=12, peak_at=NOW - timedelta(minutes=10))
+    assert len(series.counts) == len(series.usual) == 96
+    assert series.start == datetime(2025, 3, 9, 4, 15, tzinfo=UTC)  # the bar holding 04:07 is the last
+    assert sum(series.counts) == 12
+    quarter = {series.start + i * timedelta(minutes=15): c for i, c in enumerate(series.counts) if c}
+    assert set(quarter) <= {datetime(2025, 3, 10, 3, 45, tzinfo=UTC), datetime(2025, 3, 10, 3, 30, tzinfo=UTC)}
+    assert all(u > 0 for u in series.usual)  # the baseline's usual level, never nothing
+    with pytest.raises(UnknownService):
+        await crowd.series("myspace", NOW)
