@@ -19,8 +19,8 @@ import io
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Callable, Mapping
 from pathlib import Path
+from typing import Callable, Mapping
 
 from bot.detect.model import EventKind, IncidentEvent
 from bot.i18n import Text, Translator, strip_bidi_controls

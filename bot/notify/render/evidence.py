@@ -11,7 +11,7 @@ probes saw, what users report, and the latest official update (pure).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Sequence
+from typing import Protocol, Sequence
 
 from bot.detect.model import CrowdLevel, CrowdSignal, Evidence
 from bot.i18n import Text, Translator
@@ -30,6 +30,7 @@ from bot.notify.render.phrases import (
 from bot.notify.render.words import PROBE_FAILURES, PROBLEM_SHARES, status_word
 from bot.sources.base import SourceRole
 from bot.status import Status
+
 
 def official_field(
     t: Translator,
@@ -208,23 +209,31 @@ def update_field(t: Translator, update: str | None) -> tuple[str, str] | None:
     return t.gettext("Latest official update"), quote(t, update, OFFICIAL_UPDATE_BUDGET)
 
 
+class Subject(Protocol):
+    """What an alert or an answer is about: an ``IncidentEvent`` or a ``Verdict``."""
+
+    evidence: Sequence[Evidence]
+    unacknowledged: bool
+    unacknowledged_since: datetime | None
+
+
 def evidence_fields(
     t: Translator,
-    evidence: Sequence[Evidence],
+    subject: Subject,
     names: ServiceNames,
     *,
     now: datetime,
-    unacknowledged: bool = False,
-    unacknowledged_since: datetime | None = None,
     crowd_window: timedelta = DEFAULT_CROWD_WINDOW,
     crowd: CrowdSignal | None = None,
 ) -> list[tuple[str, str]]:
+    """The official, probe and crowd fields of ``subject``, those that have something to say."""
+    evidence = subject.evidence
     found = [
         official_field(
             t,
             evidence,
-            unacknowledged=unacknowledged,
-            unacknowledged_since=unacknowledged_since,
+            unacknowledged=subject.unacknowledged,
+            unacknowledged_since=subject.unacknowledged_since,
             now=now,
             fallback_url=names.status_url,
         ),

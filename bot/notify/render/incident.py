@@ -27,7 +27,7 @@ from bot.notify.render.phrases import (
     at_phrase,
     by_role,
     confidence_line,
-    footer_line,
+    framed,
     headline,
     is_eased,
     link_line,
@@ -68,27 +68,12 @@ def render_alert(
     change = _change_line(t, event, now)
     if change:
         lines.append(change)
-    fields = evidence_fields(
-        t,
-        event.evidence,
-        names,
-        now=now,
-        unacknowledged=event.unacknowledged,
-        unacknowledged_since=event.unacknowledged_since,
-        crowd_window=crowd_window,
-    )
+    fields = evidence_fields(t, event, names, now=now, crowd_window=crowd_window)
     update = update_field(t, event.official_update)
     if update:
         fields.append(update)
-    return RenderedMessage(
-        title=headline(t, service, event.status, event.confidence, eased=eased),
-        description="\n".join(lines),
-        color=status_color(event.status),
-        fields=tuple(fields),
-        footer=footer_line(t),
-        url=status_page_url(event.evidence, names),
-        lang=t.lang,
-    ).fit()
+    title = headline(t, service, event.status, event.confidence, eased=eased)
+    return framed(t, names, event.evidence, title=title, description="\n".join(lines), color=status_color(event.status), fields=fields)
 
 
 def _change_line(t: Translator, event: IncidentEvent, now: datetime) -> Text | None:
@@ -139,15 +124,8 @@ def render_recovery(
     url = status_page_url(event.evidence, names)
     if url:
         fields.append((t.gettext("Official status page"), link_line(t, url)))
-    return RenderedMessage(
-        title=t.gettext("{service} is back", service=service),
-        description=description,
-        color=COLORS[Status.OPERATIONAL],
-        fields=tuple(fields),
-        footer=footer_line(t),
-        url=url,
-        lang=t.lang,
-    ).fit()
+    title = t.gettext("{service} is back", service=service)
+    return framed(t, names, event.evidence, title=title, description=description, color=COLORS[Status.OPERATIONAL], fields=fields)
 
 
 def _peak_status(event: IncidentEvent) -> Status | None:
@@ -192,19 +170,13 @@ def render_resolved_alert(
         title = t.gettext("Resolved: {service} was partially down", service=service)
     else:
         title = t.gettext("Resolved: {service} was down", service=service)
-    return RenderedMessage(
-        title=title,
-        description=t.gettext(
-            "Lasted {duration}, from {start} to {end}.",
-            duration=t.span(event.started_at, resolved_at),
-            start=t.when(event.started_at, now),
-            end=t.when(resolved_at, now),
-        ),
-        color=COLORS[Status.OPERATIONAL],
-        footer=footer_line(t),
-        url=status_page_url(event.evidence, names),
-        lang=t.lang,
-    ).fit()
+    description = t.gettext(
+        "Lasted {duration}, from {start} to {end}.",
+        duration=t.span(event.started_at, resolved_at),
+        start=t.when(event.started_at, now),
+        end=t.when(resolved_at, now),
+    )
+    return framed(t, names, event.evidence, title=title, description=description, color=COLORS[Status.OPERATIONAL])
 
 
 def render_unstable(
@@ -223,24 +195,9 @@ def render_unstable(
             t.gettext("We will post again when it settles, or if it goes down for good."),
         ]
     )
-    fields = evidence_fields(
-        t,
-        event.evidence,
-        names,
-        now=now,
-        unacknowledged=event.unacknowledged,
-        unacknowledged_since=event.unacknowledged_since,
-        crowd_window=crowd_window,
-    )
-    return RenderedMessage(
-        title=t.gettext("{service} is unstable", service=service),
-        description=description,
-        color=UNSTABLE_COLOR,
-        fields=tuple(fields),
-        footer=footer_line(t),
-        url=status_page_url(event.evidence, names),
-        lang=t.lang,
-    ).fit()
+    fields = evidence_fields(t, event, names, now=now, crowd_window=crowd_window)
+    title = t.gettext("{service} is unstable", service=service)
+    return framed(t, names, event.evidence, title=title, description=description, color=UNSTABLE_COLOR, fields=fields)
 
 
 def render_event(event: IncidentEvent, names: ServiceNames, *, t: Translator, now: datetime, **kw: Any) -> RenderedMessage:

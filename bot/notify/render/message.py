@@ -11,6 +11,7 @@ from typing import Any, Callable, Sequence
 from bot.i18n import RLM, Translator, is_rtl, orient, translations
 from bot.notify import text as tx
 
+
 @dataclass(frozen=True, slots=True)
 class ServiceNames:
     """What rendering needs to know about a service (from the catalog)."""

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from bot.detect.model import Confidence, Evidence, IncidentEvent
 from bot.i18n import Text, Translator
 from bot.notify import text as tx
-from bot.notify.render.message import ServiceNames
+from bot.notify.render.message import RenderedMessage, ServiceNames
 from bot.notify.render.words import COLORS, ROLE_WORDS, status_word
 from bot.sources.base import SourceRole
 from bot.status import Status
@@ -150,3 +150,28 @@ def status_page_url(evidence: Sequence[Evidence], names: ServiceNames) -> str | 
         if safe_link(e.official_url):
             return e.official_url
     return safe_link(names.status_url)
+
+
+def framed(
+    t: Translator,
+    names: ServiceNames,
+    evidence: Sequence[Evidence],
+    *,
+    title: str,
+    description: str,
+    color: int,
+    fields: Sequence[tuple[str, str]] = (),
+    url: str | None = None,
+) -> RenderedMessage:
+    """A message with what every alert and answer carries around its words: the footer with
+    the time zone, the link to the official page (``url``, else the evidence's), the language,
+    and Discord's limits."""
+    return RenderedMessage(
+        title=title,
+        description=description,
+        color=color,
+        fields=tuple(fields),
+        footer=footer_line(t),
+        url=url if url is not None else status_page_url(evidence, names),
+        lang=t.lang,
+    ).fit()
