@@ -1,5 +1,18 @@
-"""Source kinds. Importing this package imports every bundled kind module so that each one
-registers itself; adding a kind is adding one module here (listed in ``_KIND_MODULES``)."""
+"""Source kinds: one module per kind, each registering itself under its ``kind`` name
+(``@register``). Importing this package imports every module here that does not start with an
+underscore, so adding a kind is adding one module.
+
+* An **official page** kind (statuspage, statusio, slack, gcloud, feed) subclasses
+  ``_toolkit.OfficialKind`` and is only its format-specific mapping: the format's words →
+  ``Status``, its incidents, maintenances and components, built with the toolkit's defensive
+  field access and ``page_observation``; see ``bot/sources/_toolkit/__init__.py`` for a
+  skeleton. A **probe** kind (tcp, dns) subclasses ``_toolkit.probe.ProbeKind``; http is its
+  own (status, body text, redirects).
+* Parsing is pure (time is passed in, no I/O); only ``poll`` talks to ``ctx.fetcher``.
+* Real captured payloads go under ``tests/fixtures/<kind>/`` with their provenance
+  (repository, path, commit or page and date) in ``tests/fixtures/SOURCES.md``; tests in
+  ``tests/sources/test_<kind>.py``.
+"""
 
 from __future__ import annotations
 

@@ -23,27 +23,12 @@ import io
 import re
 from calendar import timegm
 from datetime import datetime, timedelta, timezone
-from typing import Any, ClassVar
+from typing import Any
 
 import feedparser
 
-from bot.sources._json import (
-    PayloadError,
-    guarded_parse,
-    poll_official,
-    strip_tags,
-    text,
-    worst,
-)
-from bot.sources.base import (
-    IncidentInfo,
-    Maintenance,
-    Observation,
-    PollContext,
-    SourceKind,
-    SourceRole,
-    register,
-)
+from bot.sources._toolkit import OfficialKind, PayloadError, guarded_parse, page_observation, strip_tags, text
+from bot.sources.base import IncidentInfo, Maintenance, Observation, register
 from bot.status import Status
 
 KIND = "feed"
@@ -150,31 +135,13 @@ def _parse(
             continue
         incidents.append(
             IncidentInfo(
-                id=entry_id or title,
-                title=title,
-                impact=_classify(f"{title}\n{latest or ''}"),
-                status=label or "open",
-                url=link,
-                latest_update=latest,
-                updated_at=when,
-                started_at=_published(entry),
+                id=entry_id or title, title=title, impact=_classify(f"{title}\n{latest or ''}"), status=label or "open",
+                url=link, latest_update=latest, updated_at=when, started_at=_published(entry),
             )
         )
 
-    status = worst(i.impact for i in incidents)
-    if not incidents and any(m.in_progress for m in maintenances):
-        status = Status.MAINTENANCE
-    return Observation(
-        service_id=service_id,
-        source_kind=KIND,
-        status=status,
-        fetched_at=fetched_at,
-        role=SourceRole.OFFICIAL,
-        incidents=tuple(incidents),
-        maintenances=tuple(maintenances),
-        url=feed_link or url,
-        description=text(parsed.feed.get("title")),
-    )
+    feed_title = text(parsed.feed.get("title"))
+    return page_observation(KIND, service_id, fetched_at, feed_link or url, incidents=incidents, maintenances=maintenances, description=feed_title)
 
 
 def _published(entry: Any) -> datetime | None:
@@ -191,12 +158,10 @@ parse = guarded_parse(KIND, _parse)
 
 
 @register
-class FeedKind(SourceKind):
+class FeedKind(OfficialKind):
     """An RSS or Atom status feed; ``url`` is the feed itself."""
 
-    name: ClassVar[str] = KIND
-    role: ClassVar[SourceRole] = SourceRole.OFFICIAL
-    options: ClassVar[frozenset[str]] = frozenset({"active_hours"})
+    name, parse, extra_options = KIND, parse, frozenset({"active_hours"})
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> list[str]:
@@ -205,7 +170,3 @@ class FeedKind(SourceKind):
         if "active_hours" in options and (isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0):
             problems.append("active_hours: must be a positive number of hours")
         return problems
-
-    @classmethod
-    async def poll(cls, ctx: PollContext) -> Observation:
-        return await poll_official(ctx, kind=KIND, endpoint=ctx.spec.url, parse=parse, options=dict(ctx.spec.options))

@@ -10,39 +10,16 @@ to incidents naming one of those products (titles, case-insensitive).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
-from bot.sources._json import (
-    as_list,
-    check_str_list,
-    guarded_parse,
-    load_json,
-    name_filter,
-    opt_str,
-    parse_time,
-    poll_official,
-    text,
-    worst,
-    PayloadError,
-)
-from bot.sources.base import (
-    Component,
-    IncidentInfo,
-    Observation,
-    PollContext,
-    SourceKind,
-    SourceRole,
-    register,
-)
+from bot.sources._toolkit import ComponentTally, OfficialKind, PayloadError, as_list, guarded_parse, load_json, name_filter, opt_str
+from bot.sources._toolkit import page_observation, parse_time, text, wanted_by
+from bot.sources.base import IncidentInfo, Observation, register
 from bot.status import Status
 
 KIND = "gcloud"
 DEFAULT_PAGE = "https://status.cloud.google.com"
-SEVERITY: dict[str, Status] = {
-    "low": Status.DEGRADED,
-    "medium": Status.PARTIAL_OUTAGE,
-    "high": Status.MAJOR_OUTAGE,
-}
+SEVERITY: dict[str, Status] = {"low": Status.DEGRADED, "medium": Status.PARTIAL_OUTAGE, "high": Status.MAJOR_OUTAGE}
 
 
 def _products(incident: dict[str, Any]) -> list[str]:
@@ -67,14 +44,14 @@ def _parse(
     page = (url or DEFAULT_PAGE).rstrip("/")
 
     incidents: list[IncidentInfo] = []
-    per_product: dict[str, Status] = {}
+    affected = ComponentTally()
     for raw in doc:
         if not isinstance(raw, dict):
             raise PayloadError(f"incident must be an object, got {type(raw).__name__}")
         if raw.get("end"):  # any non-empty end marks a closed incident
             continue
         products = _products(raw)
-        if wanted is not None and not {p.strip().casefold() for p in products} & wanted:
+        if not wanted_by(wanted, products):
             continue
         impact = SEVERITY.get((opt_str(raw.get("severity")) or "").lower(), Status.DEGRADED)
         latest = raw.get("most_recent_update") if isinstance(raw.get("most_recent_update"), dict) else {}
@@ -82,50 +59,24 @@ def _parse(
         incidents.append(
             IncidentInfo(
                 id=opt_str(raw.get("id")) or opt_str(raw.get("number")) or (uri or "?"),
-                title=text(raw.get("external_desc")) or "(untitled incident)",
-                impact=impact,
+                title=text(raw.get("external_desc")) or "(untitled incident)", impact=impact,
                 status=(opt_str(latest.get("status")) or opt_str(raw.get("status_impact")) or "open").lower(),
-                url=f"{page}/{uri.lstrip('/')}" if uri else page,
-                latest_update=text(latest.get("text")),
+                url=f"{page}/{uri.lstrip('/')}" if uri else page, latest_update=text(latest.get("text")),
                 updated_at=parse_time(latest.get("when")) or parse_time(raw.get("modified")),
                 started_at=parse_time(raw.get("begin")) or parse_time(raw.get("created")),
             )
         )
-        for product in products:
-            previous = per_product.get(product)
-            per_product[product] = impact if previous is None else Status.worst(previous, impact)
+        affected.add(products, impact)
 
-    status = worst(i.impact for i in incidents)
-    return Observation(
-        service_id=service_id,
-        source_kind=KIND,
-        status=status,
-        fetched_at=fetched_at,
-        role=SourceRole.OFFICIAL,
-        components=tuple(Component(name=n, status=s) for n, s in per_product.items()),
-        incidents=tuple(incidents),
-        url=page,
-        description=None if incidents else "No active incidents",
-    )
+    description = None if incidents else "No active incidents"
+    return page_observation(KIND, service_id, fetched_at, page, incidents=incidents, components=affected.components(), description=description)
 
 
 parse = guarded_parse(KIND, _parse)
 
 
 @register
-class GcloudKind(SourceKind):
+class GcloudKind(OfficialKind):
     """Google Cloud's public incident list; ``url`` is the status page or the JSON itself."""
 
-    name: ClassVar[str] = KIND
-    role: ClassVar[SourceRole] = SourceRole.OFFICIAL
-    options: ClassVar[frozenset[str]] = frozenset({"products"})
-
-    @classmethod
-    def validate_options(cls, options: dict[str, Any]) -> list[str]:
-        return super().validate_options(options) + check_str_list(options, "products")
-
-    @classmethod
-    async def poll(cls, ctx: PollContext) -> Observation:
-        url = ctx.spec.url.rstrip("/")
-        endpoint = url if url.endswith(".json") else f"{url}/incidents.json"
-        return await poll_official(ctx, kind=KIND, endpoint=endpoint, parse=parse, options=dict(ctx.spec.options))
+    name, parse, name_option, api_path = KIND, parse, "products", "/incidents.json"

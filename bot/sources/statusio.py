@@ -16,35 +16,12 @@ restricts the reading to those component names.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlsplit
 
-from bot.sources._json import (
-    PayloadError,
-    as_dict,
-    as_list,
-    check_str_list,
-    error_observation,
-    guarded_parse,
-    load_json,
-    name_filter,
-    opt_str,
-    parse_time,
-    poll_official,
-    text,
-    worst,
-)
-from bot.sources.base import (
-    Component,
-    IncidentInfo,
-    Maintenance,
-    Observation,
-    PollContext,
-    SourceError,
-    SourceKind,
-    SourceRole,
-    register,
-)
+from bot.sources._toolkit import OfficialKind, PayloadError, as_dict, as_list, guarded_parse, load_json, name_filter, newest, opt_str
+from bot.sources._toolkit import page_observation, parse_time, text, worst
+from bot.sources.base import Component, IncidentInfo, Maintenance, Observation, register
 from bot.status import Status
 
 KIND = "statusio"
@@ -73,11 +50,7 @@ def _code(value: Any) -> Status:
 
 def _latest_message(event: dict[str, Any]) -> dict[str, Any] | None:
     messages = [m for m in as_list(event.get("messages"), "messages") if isinstance(m, dict)]
-    if not messages:
-        return None
-    dated = [(parse_time(m.get("datetime")), i, m) for i, m in enumerate(messages)]
-    with_time = [d for d in dated if d[0] is not None]
-    return max(with_time, key=lambda d: (d[0], d[1]))[2] if with_time else messages[-1]
+    return newest(messages, lambda m: parse_time(m.get("datetime")), undated="last")
 
 
 def _names(event: dict[str, Any]) -> set[str]:
@@ -129,10 +102,8 @@ def _parse(
         incidents.append(
             IncidentInfo(
                 id=opt_str(inc.get("_id")) or opt_str(inc.get("name")) or "?",
-                title=text(inc.get("name")) or "(untitled incident)",
-                impact=impact,
-                status=STATES.get(state, "open") if isinstance(state, int) else "open",
-                url=url,
+                title=text(inc.get("name")) or "(untitled incident)", impact=impact,
+                status=STATES.get(state, "open") if isinstance(state, int) else "open", url=url,
                 latest_update=text(latest.get("details")) if latest else None,
                 updated_at=parse_time(latest.get("datetime")) if latest else None,
                 started_at=parse_time(inc.get("datetime_open")),
@@ -151,9 +122,7 @@ def _parse(
                     id=opt_str(m.get("_id")) or opt_str(m.get("name")) or "?",
                     title=text(m.get("name")) or "(untitled maintenance)",
                     starts_at=parse_time(m.get("datetime_planned_start")),
-                    ends_at=parse_time(m.get("datetime_planned_end")),
-                    in_progress=in_progress,
-                    url=url,
+                    ends_at=parse_time(m.get("datetime_planned_end")), in_progress=in_progress, url=url,
                 )
             )
 
@@ -162,60 +131,39 @@ def _parse(
     status = worst(s for s in seen if s is not Status.UNKNOWN)
     if status is Status.OPERATIONAL and (Status.MAINTENANCE in seen or any(m.in_progress for m in maintenances)):
         status = Status.MAINTENANCE
-    return Observation(
-        service_id=service_id,
-        source_kind=KIND,
-        status=status,
-        fetched_at=fetched_at,
-        role=SourceRole.OFFICIAL,
-        components=tuple(affected),
-        incidents=tuple(incidents),
-        maintenances=tuple(maintenances),
-        url=url,
+    return page_observation(
+        KIND, service_id, fetched_at, url, status=status, incidents=incidents, maintenances=maintenances, components=affected,
         description=description,
-    )
+    )  # fmt: skip
 
 
 parse = guarded_parse(KIND, _parse)
 
 
-def endpoint_for(url: str, options: dict[str, Any]) -> str | None:
+def endpoint_for(url: str, options: dict[str, Any]) -> str:
     """The API URL: ``url`` itself when it already is one, else built from ``page_id``."""
     if urlsplit(url).hostname == "api.status.io":
         return url
     page_id = options.get("page_id")
     if isinstance(page_id, str) and page_id.strip():
         return API_BASE + page_id.strip()
-    return None
+    raise ValueError("statusio needs page_id or an api.status.io URL")
 
 
 @register
-class StatusioKind(SourceKind):
+class StatusioKind(OfficialKind):
     """A status.io page read through its public status API."""
 
-    name: ClassVar[str] = KIND
-    role: ClassVar[SourceRole] = SourceRole.OFFICIAL
-    options: ClassVar[frozenset[str]] = frozenset({"page_id", "components"})
+    name, parse, name_option, endpoint_options = KIND, parse, "components", frozenset({"page_id"})
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> list[str]:
-        problems = super().validate_options(options) + check_str_list(options, "components")
+        problems = super().validate_options(options)
         page_id = options.get("page_id")
         if "page_id" in options and not (isinstance(page_id, str) and page_id.strip().isalnum()):
             problems.append("page_id: must be the status.io page id (letters and digits)")
         return problems
 
     @classmethod
-    async def poll(cls, ctx: PollContext) -> Observation:
-        options = dict(ctx.spec.options)
-        endpoint = endpoint_for(ctx.spec.url, options)
-        if endpoint is None:
-            return error_observation(
-                service_id=ctx.service_id,
-                kind=KIND,
-                fetched_at=ctx.now,
-                error=SourceError("config", "statusio needs page_id or an api.status.io URL"),
-                url=ctx.spec.url,
-            )
-        options.pop("page_id", None)
-        return await poll_official(ctx, kind=KIND, endpoint=endpoint, parse=parse, options=options)
+    def endpoint(cls, url: str, options: dict[str, Any]) -> str:
+        return endpoint_for(url, options)

@@ -20,48 +20,22 @@ indicator is then ignored and only incidents naming one of them count.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
-from bot.sources._json import (
-    PayloadError,
-    as_dict,
-    as_list,
-    check_str_list,
-    guarded_parse,
-    load_json,
-    name_filter,
-    opt_str,
-    parse_time,
-    poll_official,
-    text,
-)
-from bot.sources.base import (
-    Component,
-    IncidentInfo,
-    Maintenance,
-    Observation,
-    PollContext,
-    SourceKind,
-    SourceRole,
-    register,
-)
+from bot.sources._toolkit import OfficialKind, PayloadError, as_dict, as_list, guarded_parse, load_json, name_filter, opt_str
+from bot.sources._toolkit import page_observation, parse_time, text
+from bot.sources.base import Component, IncidentInfo, Maintenance, Observation, register
 from bot.status import Status
 
 KIND = "statuspage"
 
 INDICATOR: dict[str, Status] = {
-    "none": Status.OPERATIONAL,
-    "minor": Status.DEGRADED,
-    "major": Status.PARTIAL_OUTAGE,
-    "critical": Status.MAJOR_OUTAGE,
-    "maintenance": Status.MAINTENANCE,
+    "none": Status.OPERATIONAL, "minor": Status.DEGRADED, "major": Status.PARTIAL_OUTAGE,
+    "critical": Status.MAJOR_OUTAGE, "maintenance": Status.MAINTENANCE,
 }
 COMPONENT: dict[str, Status] = {
-    "operational": Status.OPERATIONAL,
-    "degraded_performance": Status.DEGRADED,
-    "partial_outage": Status.PARTIAL_OUTAGE,
-    "major_outage": Status.MAJOR_OUTAGE,
-    "under_maintenance": Status.MAINTENANCE,
+    "operational": Status.OPERATIONAL, "degraded_performance": Status.DEGRADED, "partial_outage": Status.PARTIAL_OUTAGE,
+    "major_outage": Status.MAJOR_OUTAGE, "under_maintenance": Status.MAINTENANCE,
 }
 IMPACT: dict[str, Status] = {
     "none": Status.OPERATIONAL,
@@ -135,16 +109,8 @@ def _incident_components(incident: dict[str, Any]) -> set[str]:
     return names
 
 
-def _parse(
-    payload: bytes,
-    *,
-    service_id: str,
-    fetched_at: datetime,
-    url: str | None = None,
-    latency_ms: float | None = None,
-    http_status: int | None = None,
-    **options: Any,
-) -> Observation:
+def _parse(payload: bytes, *, service_id: str, fetched_at: datetime, url: str | None = None,
+           latency_ms: float | None = None, http_status: int | None = None, **options: Any) -> Observation:  # fmt: skip
     """Read one ``summary.json`` payload.
 
     Hot path (every page, every minute): the common all-operational page costs a JSON decode
@@ -221,12 +187,9 @@ def _parse(
         incidents.append(
             IncidentInfo(
                 id=opt_str(inc.get("id")) or opt_str(inc.get("name")) or "?",
-                title=text(inc.get("name")) or "(untitled incident)",
-                impact=impact,
-                status=state or "unknown",
+                title=text(inc.get("name")) or "(untitled incident)", impact=impact, status=state or "unknown",
                 url=opt_str(inc.get("shortlink")) or (f"{page_url.rstrip('/')}/incidents/{inc['id']}" if page_url and isinstance(inc.get("id"), str) else None),
-                latest_update=latest,
-                updated_at=updated_at or parse_time(inc.get("updated_at")),
+                latest_update=latest, updated_at=updated_at or parse_time(inc.get("updated_at")),
                 started_at=parse_time(inc.get("started_at")) or parse_time(inc.get("created_at")),
             )
         )
@@ -244,11 +207,8 @@ def _parse(
         maintenances.append(
             Maintenance(
                 id=opt_str(m.get("id")) or opt_str(m.get("name")) or "?",
-                title=text(m.get("name")) or "(untitled maintenance)",
-                starts_at=parse_time(m.get("scheduled_for")),
-                ends_at=parse_time(m.get("scheduled_until")),
-                in_progress=in_progress,
-                url=opt_str(m.get("shortlink")),
+                title=text(m.get("name")) or "(untitled maintenance)", starts_at=parse_time(m.get("scheduled_for")),
+                ends_at=parse_time(m.get("scheduled_until")), in_progress=in_progress, url=opt_str(m.get("shortlink")),
             )
         )
 
@@ -262,47 +222,22 @@ def _parse(
     else:
         status = Status.OPERATIONAL
 
-    return Observation(
-        service_id=service_id,
-        source_kind=KIND,
-        status=status,
-        fetched_at=fetched_at,
-        role=SourceRole.OFFICIAL,
-        components=tuple(affected),
-        incidents=tuple(incidents),
-        maintenances=tuple(maintenances),
-        url=page_url,
-        description=description,
-        latency_ms=latency_ms,
-        http_status=http_status,
-    )
+    return page_observation(
+        KIND, service_id, fetched_at, page_url, status=status, incidents=incidents, maintenances=maintenances,
+        components=affected, description=description, latency_ms=latency_ms, http_status=http_status,
+    )  # fmt: skip
 
 
 parse = guarded_parse(KIND, _parse, fills_fetch=True)
 
 
-def endpoint_for(url: str) -> str:
-    """``<page>/api/v2/summary.json`` unless the URL already names a JSON endpoint."""
-    base = url.rstrip("/")
-    if base.endswith(".json"):
-        return base
-    return f"{base}/api/v2/summary.json"
-
-
 @register
-class StatuspageKind(SourceKind):
+class StatuspageKind(OfficialKind):
     """An Atlassian Statuspage (or incident.io page) read through ``/api/v2/summary.json``."""
 
-    name: ClassVar[str] = KIND
-    role: ClassVar[SourceRole] = SourceRole.OFFICIAL
-    options: ClassVar[frozenset[str]] = frozenset({"components"})
+    name, parse, name_option, api_path = KIND, parse, "components", "/api/v2/summary.json"
 
-    @classmethod
-    def validate_options(cls, options: dict[str, Any]) -> list[str]:
-        return super().validate_options(options) + check_str_list(options, "components")
 
-    @classmethod
-    async def poll(cls, ctx: PollContext) -> Observation:
-        return await poll_official(
-            ctx, kind=KIND, endpoint=endpoint_for(ctx.spec.url), parse=parse, options=ctx.spec.options
-        )
+def endpoint_for(url: str) -> str:
+    """``<page>/api/v2/summary.json`` unless the URL already names a JSON endpoint."""
+    return StatuspageKind.endpoint(url, {})

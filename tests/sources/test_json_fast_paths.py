@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 import pytest
 from aiohttp import web
 
-import bot.sources._json as json_helpers
+import bot.sources._toolkit.payload as json_helpers
 from bot.net.client import HttpClient
-from bot.sources._json import PayloadError, load_json, with_fetch
+from bot.sources._toolkit import PayloadError, load_json, with_fetch
 from bot.sources.statuspage import parse
 from bot.status import Status
 from tests.loopback import serve

@@ -87,7 +87,8 @@ def test_endpoint_for() -> None:
         "https://api.status.io/1.0/status/5b36dc6502d06804c0834a06"
     )
     assert endpoint_for("https://api.status.io/1.0/status/abc", {}) == "https://api.status.io/1.0/status/abc"
-    assert endpoint_for("https://status.gitlab.com", {}) is None
+    with pytest.raises(ValueError, match="page_id"):
+        endpoint_for("https://status.gitlab.com", {})
     assert StatusioKind.validate_options({"page_id": "../x"}) != []
 
 
