@@ -222,6 +222,33 @@ async def test_send_message_is_recorded(fake: FakeDiscord, guild: FakeGuild, cli
     assert fake.message(reply.id)["message_reference"]["message_id"] == str(sent.id)
 
 
+async def test_attachments_are_uploaded_kept_replaced_and_capped_as_discord_does(
+    fake: FakeDiscord, guild: FakeGuild, client: ProbeClient
+) -> None:
+    import io
+
+    from tests.fake_discord.attachments import UPLOAD_LIMIT
+
+    cid = guild.channel_by_name("alerts")
+    channel = client.get_channel(cid)
+    assert isinstance(channel, discord.TextChannel)
+    sent = await channel.send("chart", files=[discord.File(io.BytesIO(b"\x89PNG one"), filename="chart-en.png")])
+    [attachment] = fake.message(sent.id)["attachments"]
+    assert attachment["filename"] == "chart-en.png" and attachment["size"] == len(b"\x89PNG one") and attachment["content_type"] == "image/png"
+    assert fake.attachment_data[int(attachment["id"])] == b"\x89PNG one"
+    assert sent.attachments[0].filename == "chart-en.png"  # discord.py reads the attachment object
+
+    edited = await sent.edit(content="no word on files")  # an edit without attachments keeps them
+    assert [a["id"] for a in fake.message(sent.id)["attachments"]] == [attachment["id"]]
+    await edited.edit(attachments=[discord.File(io.BytesIO(b"\x89PNG two"), filename="chart-en.png")])
+    [replaced] = fake.message(sent.id)["attachments"]  # the new list is the whole list
+    assert replaced["id"] != attachment["id"] and fake.attachment_data[int(replaced["id"])] == b"\x89PNG two"
+
+    with pytest.raises(discord.HTTPException) as caught:
+        await channel.send(files=[discord.File(io.BytesIO(b"x" * (UPLOAD_LIMIT + 1)), filename="big.png")])
+    assert caught.value.status == 413 and caught.value.code == 40005
+
+
 async def test_same_nonce_twice_creates_one_message(fake: FakeDiscord, guild: FakeGuild, client: ProbeClient) -> None:
     cid = guild.channel_by_name("alerts")
     channel = client.get_channel(cid)

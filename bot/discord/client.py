@@ -181,7 +181,7 @@ async def run_bot(settings: Settings) -> int:
         bot = OutageBot(runtime)
         metrics.bind_gateway_latency(lambda: bot.latency)
         metrics.install_discord_429_counter()
-        delivery = DeliveryWorker(bot, catalog)
+        delivery = DeliveryWorker(bot, catalog, charts=crowd.event_series)
         runtime.delivery = delivery
 
         async def wake_delivery(_events: list[Any]) -> None:

@@ -35,9 +35,9 @@ import logging
 import random
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Sequence
 
 import aiohttp
 import discord
@@ -49,8 +49,9 @@ from bot.catalog import Catalog
 from bot.db.models import AlertMessage, Delivery, GuildSettings, IncidentEventRecord, Subscription
 from bot.detect.model import EventKind, IncidentEvent
 from bot.detect.serialize import event_from_dict
-from bot.discord.embeds import to_edit_kwargs, to_send_kwargs
+from bot.discord.embeds import draw_charts, files_of, to_edit_kwargs, to_send_kwargs
 from bot.notify.render import RenderedMessage, ServiceNames, render_event, render_for, render_resolved_alert
+from bot.notify.render.chart import ReportSeries
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,10 @@ UNKNOWN_MESSAGE = 10008
 EDIT_KINDS = frozenset({EventKind.OPENED, EventKind.ESCALATED, EventKind.DEESCALATED, EventKind.UPDATED, EventKind.UNSTABLE})
 #: how long to hold off everything after a 429 without Discord's JSON (a Cloudflare ban)
 BAN_PAUSE_S = 60.0
+
+
+#: the report chart's data for an event at a time (``CrowdService.event_series``)
+ChartSource = Callable[[IncidentEvent, datetime], Awaitable["ReportSeries | None"]]
 
 
 def _utcnow() -> datetime:
@@ -139,6 +144,8 @@ class _Batch:
     dead_channels: set[int] = field(default_factory=set)
     decoded: dict[int, IncidentEvent] = field(default_factory=dict)
     rendered: dict[tuple[Any, ...], list[RenderedMessage]] = field(default_factory=dict)
+    series: dict[int, ReportSeries | None] = field(default_factory=dict)
+    charted: dict[tuple[Any, ...], tuple[list[RenderedMessage], list[tuple[str, bytes]]]] = field(default_factory=dict)
 
 
 class DeliveryWorker:
@@ -161,6 +168,7 @@ class DeliveryWorker:
         clock: Callable[[], datetime] = _utcnow,
         rng: random.Random | None = None,
         pacer: Pacer | None = None,
+        charts: ChartSource | None = None,
     ) -> None:
         self.client = client
         self.catalog = catalog
@@ -174,6 +182,8 @@ class DeliveryWorker:
         self.clock = clock
         self.rng = rng or random.Random()
         self.pacer = pacer or Pacer(rate_per_s)
+        #: the report chart's data for an event (None: the message carries no chart)
+        self.charts = charts
         self.stats: Counter[str] = Counter()
         self._semaphore = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
@@ -345,7 +355,8 @@ class DeliveryWorker:
 
         if event.kind is EventKind.RESOLVED:
             if d.message_id is None:  # the reply was not sent by an earlier attempt
-                reply = await self._send(channel, d, self._render(batch, event, d, sub, render_event, now), sub.role_id, reply_to=alert_id)
+                messages, files = await self._charted(batch, record.id, event, d, sub, now)
+                reply = await self._send(channel, d, messages, sub.role_id, reply_to=alert_id, files=files)
                 d.message_id = reply
                 await Delivery.filter(id=d.id).update(message_id=reply)
             if alert_id is not None:
@@ -360,10 +371,10 @@ class DeliveryWorker:
             await self._finish(d, SENT, message_id=d.message_id, now=now)
             return
 
-        messages = self._render(batch, event, d, sub, render_event, now)
+        messages, files = await self._charted(batch, record.id, event, d, sub, now)
         if alert_id is not None and event.kind in EDIT_KINDS:
             try:
-                await self._edit(channel, alert_id, messages, sub.role_id)
+                await self._edit(channel, alert_id, messages, sub.role_id, files=files)
             except discord.NotFound as exc:
                 if exc.code != UNKNOWN_MESSAGE:
                     raise
@@ -371,7 +382,7 @@ class DeliveryWorker:
                 self.stats["edited"] += 1
                 await self._finish(d, SENT, message_id=alert_id, now=now)
                 return
-        message_id = await self._send(channel, d, messages, sub.role_id)
+        message_id = await self._send(channel, d, messages, sub.role_id, files=files)
         batch.alerts[(incident_id, d.channel_id)] = message_id
         self.stats["posted"] += 1
         await self._finish(d, SENT, message_id=message_id, now=now, alert=(incident_id, d.channel_id))
@@ -395,6 +406,30 @@ class DeliveryWorker:
             cached = batch.rendered[key] = render_for(d.language, render, event, names, tz=tz, digits=digits, now=now)
         return cached
 
+    async def _charted(
+        self, batch: _Batch, event_id: int, event: IncidentEvent, d: Delivery, sub: Subscription, now: datetime
+    ) -> tuple[list[RenderedMessage], list[tuple[str, bytes]]]:
+        """The event's messages for this channel and the report charts they show: the data once
+        per event, each picture once per (language, time zone, digits) within a run."""
+        messages = self._render(batch, event, d, sub, render_event, now)
+        if self.charts is None:
+            return messages, []
+        if event_id not in batch.series:
+            try:
+                batch.series[event_id] = await self.charts(event, now)
+            except Exception:  # noqa: BLE001 - the alert goes out without its picture
+                log.exception("chart data for event %s failed", event_id)
+                batch.series[event_id] = None
+        series = batch.series[event_id]
+        if series is None:
+            return messages, []
+        guild = batch.settings.get(sub.guild_id)
+        tz, digits = (guild.timezone, guild.digits) if guild else ("UTC", "latn")
+        key = (event_id, d.language, tz, digits)
+        if key not in batch.charted:
+            batch.charted[key] = await draw_charts(messages, series, self._names(event.service_id), tz=tz, digits=digits, now=now)
+        return batch.charted[key]
+
     def _names(self, service_id: str) -> ServiceNames:
         service = self.catalog.get(service_id)
         if service is None:  # removed from the catalog since the incident began
@@ -409,6 +444,7 @@ class DeliveryWorker:
         role_id: int | None,
         *,
         reply_to: int | None = None,
+        files: Sequence[tuple[str, bytes]] = (),
     ) -> int:
         """Post a new message with the delivery's nonce (a retry returns the first message)."""
         reference = None
@@ -419,13 +455,39 @@ class DeliveryWorker:
         if reference is not None:
             kwargs["reference"] = reference
             kwargs["mention_author"] = False
+        if files:
+            try:
+                message = await asyncio.wait_for(channel.send(nonce=d.nonce, files=files_of(files), **kwargs), self.request_timeout)
+            except discord.Forbidden as exc:  # no Attach Files there: the alert matters, not its picture
+                log.warning("channel %s refused the chart (%s); sending the alert without it", d.channel_id, exc.text)
+                kwargs = to_send_kwargs(_without_images(messages), role_id=role_id) | {k: v for k, v in kwargs.items() if k in ("reference", "mention_author")}
+            else:
+                self.stats["requests"] += 1
+                return message.id
+            await self.pacer.acquire()
         message = await asyncio.wait_for(channel.send(nonce=d.nonce, **kwargs), self.request_timeout)
         self.stats["requests"] += 1
         return message.id
 
-    async def _edit(self, channel: discord.PartialMessageable, message_id: int, messages: list[RenderedMessage], role_id: int | None) -> None:
+    async def _edit(
+        self, channel: discord.PartialMessageable, message_id: int, messages: list[RenderedMessage], role_id: int | None,
+        *, files: Sequence[tuple[str, bytes]] = (),
+    ) -> None:  # fmt: skip
+        """Edit the alert in place; new charts replace the old ones (no charts: left as they are)."""
         await self.pacer.acquire()
-        await asyncio.wait_for(channel.get_partial_message(message_id).edit(**to_edit_kwargs(messages, role_id=role_id)), self.request_timeout)
+        message = channel.get_partial_message(message_id)
+        if files:
+            try:
+                kwargs = to_edit_kwargs(messages, role_id=role_id) | {"attachments": files_of(files)}
+                await asyncio.wait_for(message.edit(**kwargs), self.request_timeout)
+            except discord.Forbidden as exc:  # no Attach Files there: edit the words alone
+                log.warning("channel %s refused the chart (%s); editing the alert without it", channel.id, exc.text)
+                messages = _without_images(messages)
+                await self.pacer.acquire()
+            else:
+                self.stats["requests"] += 1
+                return
+        await asyncio.wait_for(message.edit(**to_edit_kwargs(messages, role_id=role_id)), self.request_timeout)
         self.stats["requests"] += 1
 
     # ------------------------------------------------------------------ outcomes
@@ -521,6 +583,11 @@ class DeliveryWorker:
         self.stats["disabled"] += len(sub_ids)
         self.stats[DROPPED] += dropped
         metrics.deliveries.labels(outcome=DROPPED).inc(dropped)
+
+
+def _without_images(messages: Sequence[RenderedMessage]) -> list[RenderedMessage]:
+    """The messages without a picture to show (the chart could not be attached)."""
+    return [replace(m, image=None) for m in messages]
 
 
 def _retry_after(exc: discord.HTTPException) -> float | None:

@@ -12,11 +12,20 @@ mention that slipped through pings no one. Use::
 
 from __future__ import annotations
 
+import asyncio
+import io
+import logging
+from dataclasses import replace
+from datetime import datetime
 from typing import Any, Sequence
 
 import discord
 
-from bot.notify.render import RenderedMessage
+from bot.i18n import translations
+from bot.notify.render import RenderedMessage, ServiceNames
+from bot.notify.render.chart import ReportSeries, report_chart
+
+log = logging.getLogger(__name__)
 
 #: Discord accepts at most 10 embeds in one message
 MAX_EMBEDS = 10
@@ -54,3 +63,31 @@ def to_edit_kwargs(messages: Sequence[RenderedMessage], *, role_id: int | None =
     """Keyword arguments for ``Message.edit``: new embeds, content left as it was (Discord never
     pings on an edit); ``role_id`` keeps the role's mention highlighted, nothing else."""
     return {"embeds": embeds(messages), "allowed_mentions": allowed_mentions(role_id)}
+
+
+async def draw_charts(
+    messages: Sequence[RenderedMessage], series: ReportSeries, names: ServiceNames, *, tz: str, digits: str, now: datetime
+) -> tuple[list[RenderedMessage], list[tuple[str, bytes]]]:
+    """``messages`` each showing the report chart in its own language, and the PNG files to
+    attach (``chart-ar.png``, ``chart-en.png``). Drawn off the event loop; a chart that fails
+    is logged and left out, so a message never waits on or fails for its picture."""
+    out: list[RenderedMessage] = []
+    files: list[tuple[str, bytes]] = []
+    for message in messages:
+        t = translations(message.lang, tz, digits)  # type: ignore[arg-type]
+        try:
+            chart = await asyncio.to_thread(report_chart, series, names.for_locale(t), t=t, now=now)
+        except Exception:  # noqa: BLE001 - the alert goes out without its picture
+            log.exception("report chart for %s (%s) failed", names.id, message.lang)
+            out.append(message)
+            continue
+        name = f"chart-{message.lang}.png"
+        files.append((name, chart.png))
+        out.append(replace(message, image=name))
+    return out, files
+
+
+def files_of(charts: Sequence[tuple[str, bytes]]) -> list[discord.File]:
+    """discord.py files for the attachments (a ``discord.File`` is read once: make new ones
+    for every request)."""
+    return [discord.File(io.BytesIO(data), filename=name) for name, data in charts]

@@ -53,12 +53,12 @@ from bot.detect.crowd import (
     hash_user,
     should_count,
 )
-from bot.detect.model import CrowdLevel, CrowdSignal
+from bot.detect.model import CrowdLevel, CrowdSignal, IncidentEvent
 from bot.i18n import N_, Text, Translator
 from bot.notify.render import crowd_line
 from bot.notify.render.chart import BUCKET as CHART_BUCKET
 from bot.notify.render.chart import SPAN as CHART_SPAN
-from bot.notify.render.chart import ReportSeries, series_from_buckets
+from bot.notify.render.chart import ReportSeries, series_from_buckets, series_span, tells_reports
 from bot.services.errors import UserError
 from bot.services.status import in_arabic_script
 from bot.services.subscriptions import ERR_UNKNOWN_SERVICE
@@ -364,6 +364,15 @@ class CrowdService:
         ).values_list("bucket_start", "count")
         buckets = {_aware(at): count for at, count in rows}
         return series_from_buckets(buckets, baseline.expected_between, now, incident=incident, peak=peak, peak_at=peak_at)
+
+    async def event_series(self, event: IncidentEvent, now: datetime) -> ReportSeries | None:
+        """The chart a message about ``event`` carries (None when reports are not part of its
+        story): the last 24 hours, the incident shaded, its peak as the detector counted it."""
+        if not tells_reports(event) or self.catalog.get(event.service_id) is None:
+            return None
+        return await self.series(
+            event.service_id, now, incident=series_span(event), peak=event.report_peak, peak_at=event.report_peak_at
+        )
 
     # --- baselines -----------------------------------------------------------------------------
 

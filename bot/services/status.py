@@ -23,6 +23,7 @@ from bot.detect.fusion import fuse
 from bot.detect.model import CrowdSignal, Verdict
 from bot.i18n import N_
 from bot.notify.render import ServiceNames
+from bot.notify.render.chart import ReportSeries
 from bot.services.errors import UserError
 from bot.sources.base import Fetcher, Observation, PollContext, SourceError, get_kind
 from bot.sources.http import ProbeOptions, probe
@@ -80,6 +81,10 @@ class CrowdView(Protocol):
     """What the status answer needs from ``bot.services.crowd.CrowdService``."""
 
     async def signal(self, service_id: str, now: datetime) -> CrowdSignal | None: ...
+
+    async def series(
+        self, service_id: str, now: datetime | None = None, *, incident: tuple[datetime, datetime | None] | None = None
+    ) -> ReportSeries: ...
 
 
 def in_arabic_script(text: str) -> bool:
@@ -239,6 +244,20 @@ class StatusService:
         if self.monitor is not None:
             return bool(getattr(self.monitor, "probes_blind", False))
         return await canaries_blind(self.fetcher, self.canaries, now)
+
+    async def chart_series(self, answer: Answer, now: datetime) -> ReportSeries | None:
+        """The report chart's data for an ``/isitdown`` answer about a catalog service, its
+        current problem shaded (None for a URL, or when nobody reported in 24 hours)."""
+        target, verdict = answer.target, answer.verdict
+        if self.crowd is None or target.service is None:
+            return None
+        since = verdict.since if verdict.status.is_outage else None
+        try:
+            series = await self.crowd.series(target.service.id, now, incident=(since, None) if since else None)
+        except Exception:  # noqa: BLE001 - the answer stands without its picture
+            log.exception("chart data for %s failed", target.service.id)
+            return None
+        return series if any(series.counts) else None  # a day without one report: nothing to show
 
     async def _crowd(self, target: Target, now: datetime) -> CrowdSignal | None:
         if self.crowd is None or target.service is None:

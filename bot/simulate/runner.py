@@ -25,7 +25,7 @@ from typing import TextIO
 
 from bot.catalog import Catalog, load_catalog, parse_catalog
 from bot.i18n import translations
-from bot.notify.render.chart import report_chart, series_span, tells_reports
+from bot.notify.render.chart import report_chart
 from bot.services.crowd import CrowdService
 from bot.db.models import GuildSettings, Subscription
 from bot.db.setup import close_db, init_db
@@ -229,16 +229,15 @@ async def _write_charts(
     """The chart each new message of the shown channel carries, as the bot would attach it."""
     folder.mkdir(parents=True, exist_ok=True)
     for r in received:
-        if r.channel.id not in shown or r.action == "edit-resolved" or not tells_reports(r.event):
+        if r.channel.id not in shown or r.action == "edit-resolved":
             continue
-        event = r.event
-        series = await crowd.series(
-            event.service_id, now, incident=series_span(event), peak=event.report_peak, peak_at=event.report_peak_at
-        )
+        series = await crowd.event_series(r.event, now)
+        if series is None:
+            continue
         for lang in ("ar", "en") if r.channel.language == "both" else (r.channel.language,):
             t = translations(lang, r.channel.tz, r.channel.digits)  # type: ignore[arg-type]
             chart = report_chart(series, names.for_locale(t), t=t, now=now)
-            path = folder / f"{now:%H%M%S}-{event.kind.value}-{lang}.png"
+            path = folder / f"{now:%H%M%S}-{r.event.kind.value}-{lang}.png"
             path.write_bytes(chart.png)
             print(f"  [chart: {path}]", file=out)
 

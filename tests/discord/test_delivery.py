@@ -23,6 +23,7 @@ from bot.detect.serialize import event_to_dict
 from bot.discord import delivery as delivery_mod
 from bot.discord.delivery import DeliveryWorker, Pacer
 from bot.notify.outbox import create_deliveries
+from bot.notify.render.chart import ReportSeries, series_span
 from tests.fake_discord import discord_py_on_fake, rest_client, FakeDiscord, FakeGuild
 from tests.notify.samples import ALERT, RECOVERY, UPDATE
 
@@ -410,3 +411,104 @@ async def test_pending_deliveries_resume_when_the_worker_starts(
     stop.set()
     await asyncio.wait_for(task, 5)
     assert await Delivery.filter(state="sent").count() == 2
+
+
+# ---------------------------------------------------------------- the report chart
+
+
+def _series_for(event: IncidentEvent, now: Any) -> ReportSeries:
+    start = now - timedelta(hours=24)
+    counts = tuple(float(10 + (1200 if i > 90 else 0)) for i in range(96))
+    return ReportSeries(start, counts, (12.0,) * 96, incident=series_span(event), peak=event.report_peak, peak_at=event.report_peak_at)
+
+
+async def test_alerts_carry_the_report_chart_and_edits_replace_it(
+    db: Any, fake: FakeDiscord, guild: FakeGuild, client: discord.Client, catalog: Catalog
+) -> None:
+    both = guild.channel_by_name("alerts-both")
+    await subscribe(guild, both, "both")
+    await persist(ALERT)
+    await persist(UPDATE)
+    asked: list[str] = []
+
+    async def charts(event: IncidentEvent, now: Any) -> Any:
+        asked.append(event.kind.value)
+        return _series_for(event, now)
+
+    worker, _ = worker_for(client, catalog, charts=charts)
+    assert await worker.run_once(UPDATE.at) == 1
+    [alert] = fake.messages(both)
+    files = [a["filename"] for a in alert["attachments"]]
+    assert files == ["chart-ar.png", "chart-en.png"]  # one picture per language, Arabic first
+    assert [e["image"]["url"] for e in alert["embeds"]] == ["attachment://chart-ar.png", "attachment://chart-en.png"]
+    first = {a["id"] for a in alert["attachments"]}
+    assert all(fake.attachment_data[int(a["id"])].startswith(b"\x89PNG") for a in alert["attachments"])
+
+    assert await worker.run_once(UPDATE.at) == 1  # the update edits the alert: new pictures replace the old
+    edited = fake.message(int(alert["id"]))
+    assert [a["filename"] for a in edited["attachments"]] == ["chart-ar.png", "chart-en.png"]
+    assert not first & {a["id"] for a in edited["attachments"]}
+    assert asked == ["opened", "escalated"]  # the data once per event
+
+
+async def test_the_recovery_reply_carries_the_whole_curve(
+    db: Any, fake: FakeDiscord, guild: FakeGuild, client: discord.Client, catalog: Catalog
+) -> None:
+    en = guild.channel_by_name("alerts-en")
+    await subscribe(guild, en)
+    await persist(ALERT)
+    await persist(RECOVERY)
+
+    async def charts(event: IncidentEvent, now: Any) -> Any:
+        return _series_for(event, now)
+
+    worker, _ = worker_for(client, catalog, charts=charts)
+    await worker.run_once(RECOVERY.at)
+    await worker.run_once(RECOVERY.at)
+    alert, reply = fake.messages(en)
+    assert reply["message_reference"]["message_id"] == alert["id"]
+    assert [a["filename"] for a in reply["attachments"]] == ["chart-en.png"]
+
+
+async def test_a_chart_that_fails_never_holds_back_the_alert(
+    db: Any, fake: FakeDiscord, guild: FakeGuild, client: discord.Client, catalog: Catalog, caplog: pytest.LogCaptureFixture
+) -> None:
+    en = guild.channel_by_name("alerts-en")
+    await subscribe(guild, en)
+    await persist(ALERT)
+
+    async def broken(event: IncidentEvent, now: Any) -> Any:
+        raise RuntimeError("database gone for a moment")
+
+    worker, _ = worker_for(client, catalog, charts=broken)
+    assert await worker.run_once(NOW) == 1
+    [alert] = fake.messages(en)
+    assert alert["attachments"] == [] and "image" not in alert["embeds"][0]
+    assert await Delivery.filter(state="sent").count() == 1
+    assert "chart data for event" in caplog.text
+
+
+async def test_a_channel_without_attach_files_gets_the_alert_without_its_chart(
+    db: Any, fake: FakeDiscord, guild: FakeGuild, client: discord.Client, catalog: Catalog
+) -> None:
+    from tests.fake_discord import DEFAULT_BOT_PERMISSIONS
+    from tests.fake_discord.wire import ATTACH_FILES
+
+    en = guild.channel_by_name("alerts-en")
+    fake.set_bot_permissions(guild.id, DEFAULT_BOT_PERMISSIONS & ~ATTACH_FILES, channel_id=en)
+    sub = await subscribe(guild, en)
+    await persist(ALERT)
+    await persist(UPDATE)
+
+    async def charts(event: IncidentEvent, now: Any) -> Any:
+        return _series_for(event, now)
+
+    worker, _ = worker_for(client, catalog, charts=charts)
+    assert await worker.run_once(UPDATE.at) == 1
+    [alert] = fake.messages(en)
+    assert alert["attachments"] == [] and "image" not in alert["embeds"][0]
+    assert await worker.run_once(UPDATE.at) == 1  # the update edits it, words only
+    assert len(fake.edit_history(int(alert["id"]))) == 1
+    assert await Delivery.filter(state="sent").count() == 2
+    await sub.refresh_from_db()
+    assert sub.enabled  # a refused picture never pauses the channel's alerts

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -448,3 +448,34 @@ async def test_an_unexpected_exception_gets_the_generic_reply_and_a_log_line(
     line = record.getMessage()
     assert "/status" in line and f"guild={guild.id}" in line and f"channel={alerts}" in line
     assert record.exc_info is not None and "the overview exploded" in str(record.exc_info[1])
+
+
+async def test_isitdown_adds_the_report_chart_to_its_answer(fake: FakeDiscord, guild: FakeGuild, bot: E2EBot) -> None:
+    """The answer first (a plain embed at once), then the chart of the last 24 hours added to it
+    by an edit, as an attachment the embed shows."""
+    crowd = bot.runtime.crowd
+    assert crowd is not None
+    for i in range(12):
+        await crowd.record("github", 1000 + i % 4, 10_000 + i, "login", NOW - timedelta(minutes=30 - i))  # type: ignore[union-attr]
+    inter = await fake.invoke_command(guild.id, guild.channel_by_name("alerts"), "isitdown", {"service": "github"})
+    first = data_of(await inter.wait_response())
+    assert "image" not in first["embeds"][0]  # answered without waiting for the picture
+    original = await inter.wait_original(timeout=SAFETY_TIMEOUT, predicate=lambda m: bool(m.get("attachments")))
+    [attachment] = original["attachments"]
+    assert attachment["filename"] == "chart-en.png" and attachment["content_type"] == "image/png"
+    assert fake.attachment_data[int(attachment["id"])].startswith(b"\x89PNG")
+    assert original["embeds"][0]["image"]["url"] == "attachment://chart-en.png"
+    assert original["embeds"][0]["title"] == "GitHub is down"  # the answer itself unchanged
+
+
+async def test_isitdown_without_any_report_has_no_chart(fake: FakeDiscord, guild: FakeGuild, bot: E2EBot) -> None:
+    timed_before = metrics.value("outage_bot_command_latency_seconds_count", {"command": "isitdown"})
+    inter = await fake.invoke_command(guild.id, guild.channel_by_name("alerts"), "isitdown", {"service": "github"})
+    await inter.wait_response()
+    # the handler has returned (its latency is recorded after any chart edit it makes)
+    for _ in range(500):
+        if metrics.value("outage_bot_command_latency_seconds_count", {"command": "isitdown"}) > timed_before:
+            break
+        await asyncio.sleep(0.01)
+    assert inter.original is not None and inter.original["attachments"] == []
+    assert not any("/messages/@original" in r.path for r in fake.requests if r.method == "PATCH")

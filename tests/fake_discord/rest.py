@@ -10,9 +10,11 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fake_discord.attachments import attachments_for
 from tests.fake_discord.records import FakeGuild
 from tests.fake_discord.wire import (
     BODY_KEY,
+    ATTACH_FILES,
     EMBED_LINKS,
     FLAG_EPHEMERAL,
     FLAG_LOADING,
@@ -187,6 +189,7 @@ class RestMixin:
             "flags": int(body.get("flags") or 0), "allowed_mentions": body.get("allowed_mentions"),
             **self._mentions(guild, channel_id, body),
         }
+        msg["attachments"] = attachments_for(self, channel_id, body) or []
         if guild is not None:
             msg["guild_id"] = str(guild.id)
         if body.get("nonce") is not None:
@@ -198,7 +201,10 @@ class RestMixin:
     def _apply_edit(self, msg: dict[str, Any], body: dict[str, Any], guild: FakeGuild | None) -> None:
         self._validate_message(body, creating=False)
         was_loading = msg["flags"] & FLAG_LOADING
-        for key in ("content", "embeds", "components", "allowed_mentions", "attachments"):
+        attachments = attachments_for(self, int(msg["channel_id"]), body, msg.get("attachments") or [])
+        if attachments is not None:
+            msg["attachments"] = attachments
+        for key in ("content", "embeds", "components", "allowed_mentions"):
             if key in body:
                 msg[key] = body[key] if body[key] is not None else ([] if key != "content" else "")
         if "flags" in body and body["flags"] is not None:
@@ -213,7 +219,7 @@ class RestMixin:
     async def _create_message(self, request: web.Request) -> web.Response:
         channel_id = int(request.match_info["channel_id"])
         body = request[BODY_KEY] or {}
-        need = VIEW_CHANNEL | SEND_MESSAGES | (EMBED_LINKS if body.get("embeds") else 0)
+        need = VIEW_CHANNEL | SEND_MESSAGES | (EMBED_LINKS if body.get("embeds") else 0) | (ATTACH_FILES if body.get("_files") else 0)
         self._channel_or_error(channel_id, need)
         guild = self._guild_of_channel(channel_id)
         self._validate_message(body, creating=True)
@@ -266,6 +272,8 @@ class RestMixin:
         msg, guild = self._message_in_channel(request)
         if msg["author"]["id"] != str(self.application_id):
             raise DiscordHTTPError.named("cannot_edit_other_user")
+        if (request[BODY_KEY] or {}).get("_files"):
+            self._channel_or_error(int(msg["channel_id"]), VIEW_CHANNEL | ATTACH_FILES)
         self._apply_edit(msg, request[BODY_KEY] or {}, guild)
         await self.dispatch("MESSAGE_UPDATE", dict(msg), guild.id, intent=INTENT_GUILD_MESSAGES)
         return json_response(msg)

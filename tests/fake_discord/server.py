@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fake_discord.attachments import UploadedFile
 from tests.fake_discord.commands import CommandsMixin
 from tests.fake_discord.faults import FaultsMixin
 from tests.fake_discord.gateway import GatewayMixin
@@ -69,6 +70,8 @@ class FakeDiscord(WorldMixin, FaultsMixin, RestMixin, CommandsMixin, Interaction
         self._messages_by_id: dict[int, dict[str, Any]] = {}
         self._deleted_messages: set[int] = set()
         self._edit_history: dict[int, list[dict[str, Any]]] = {}
+        #: the bytes of every uploaded attachment, by attachment id
+        self.attachment_data: dict[int, bytes] = {}
         self._nonces: dict[tuple[int, str], tuple[int, float]] = {}
 
         self.interactions: dict[int, FakeInteraction] = {}
@@ -204,7 +207,11 @@ class FakeDiscord(WorldMixin, FaultsMixin, RestMixin, CommandsMixin, Interaction
             form = await request.post()
             if "payload_json" in form:
                 payload = json.loads(str(form["payload_json"]))
-                payload["_files"] = [k for k in form if k != "payload_json"]
+                payload["_files"] = {
+                    name: UploadedFile(part.filename or name, part.content_type, part.file.read())
+                    for name, part in form.items()
+                    if name != "payload_json" and hasattr(part, "file")
+                }
                 return payload
             return {k: str(v) for k, v in form.items()}
         text = await request.text()

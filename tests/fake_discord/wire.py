@@ -81,6 +81,7 @@ ERRORS: dict[str, tuple[int, int, str]] = {
     "unknown_interaction": (404, 10062, "Unknown interaction"),
     "already_acknowledged": (400, 40060, "Interaction has already been acknowledged."),
     "empty_message": (400, 50006, "Cannot send an empty message"),
+    "entity_too_large": (413, 40005, "Request entity too large"),
     "server_error": (500, 0, "500: Internal Server Error"),
     "bad_gateway": (502, 0, "502: Bad Gateway"),
 }

@@ -11,9 +11,11 @@ from discord.ext import commands
 
 from bot.discord.cogs import service_choices, ui
 from bot.discord.cogs.reports import report_view
-from bot.notify.render import COMMAND_DESCRIPTIONS, OPTION_DESCRIPTIONS, render_verdict
+from bot.discord.embeds import draw_charts, embeds, files_of
+from bot.notify.render import COMMAND_DESCRIPTIONS, OPTION_DESCRIPTIONS, RenderedMessage, render_verdict
+from bot.services.guilds import GuildPrefs
 from bot.services import replies
-from bot.services.status import describe
+from bot.services.status import Answer, describe
 from bot.discord.tree import answer
 
 if TYPE_CHECKING:
@@ -44,6 +46,22 @@ class StatusCog(commands.Cog):
         # the "down for me too" button: a persistent item the reports cog handles by custom_id
         view = report_view(target.service.id, t) if target.service is not None else None
         await answer(interaction, messages=[message], view=view)
+        await self._add_chart(interaction, result, message, prefs)
+
+    async def _add_chart(self, interaction: discord.Interaction, result: Answer, message: RenderedMessage, prefs: GuildPrefs) -> None:
+        """The answer first, then its report chart added to it (an edit within the interaction's
+        15 minutes); without reports, or if drawing or the edit fails, the answer stands."""
+        rt = self.runtime
+        series = await rt.status.chart_series(result, rt.clock())
+        if series is None:
+            return
+        shown, files = await draw_charts([message], series, result.target.names, tz=prefs.timezone, digits=prefs.digits, now=rt.clock())
+        if not files:
+            return
+        try:
+            await interaction.edit_original_response(embeds=embeds(shown), attachments=files_of(files))
+        except discord.HTTPException as exc:
+            log.warning("could not add the chart to /isitdown: %s", exc)
 
     @isitdown.autocomplete("service")
     async def _isitdown_service(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

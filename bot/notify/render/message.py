@@ -36,6 +36,8 @@ class RenderedMessage:
     footer: str = ""
     url: str | None = None
     lang: str = "en"
+    #: an attached picture shown inside the embed (its file name: "chart-ar.png")
+    image: str | None = None
 
     def __post_init__(self) -> None:
         """Every line of a right-to-left message is oriented here, the one place all embeds
@@ -61,6 +63,8 @@ class RenderedMessage:
             data["fields"] = [{"name": n, "value": v, "inline": False} for n, v in self.fields]
         if self.footer:
             data["footer"] = {"text": self.footer}
+        if self.image:
+            data["image"] = {"url": f"attachment://{self.image}"}
         return data
 
     def as_text(self) -> str:
