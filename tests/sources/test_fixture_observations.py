@@ -15,8 +15,8 @@ from bot.sources import registry
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 GOLDEN = ROOT / "golden" / "observations.json"
-KINDS = ("statuspage", "statusio", "slack", "feed", "gcloud")
-FILTERS = ({}, {"components": ["Git Operations", "API Requests"]}, {"services": ["Messaging"]}, {"products": ["Compute Engine"]})
+KINDS = ("statuspage", "statusio", "slack", "feed", "gcloud", "apple")
+FILTERS = ({}, {"components": ["Git Operations", "API Requests"]}, {"services": ["Messaging", "Почта iCloud"]}, {"products": ["Compute Engine"]})
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
 
 
