@@ -53,12 +53,16 @@ class Service:
         return self.name_ar if language == "ar" else self.name
 
 
+#: Arabic spelling variants folded together when matching names
+_FOLD = str.maketrans({ord("أ"): "ا", ord("إ"): "ا", ord("آ"): "ا", ord("ٱ"): "ا", ord("ى"): "ي", ord("ة"): "ه"})
+
+
 def normalize(text: str) -> str:
     """Fold what users type so lookups ignore case, width, Arabic diacritics, tatweel and the
     usual spelling variants (أ/إ/آ → ا, ى → ي, ة → ه)."""
     text = unicodedata.normalize("NFKC", text).casefold().strip()
     text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn" and ch != "\u0640")
-    text = text.translate(str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه"}))
+    text = text.translate(_FOLD)
     return re.sub(r"\s+", " ", text)
 
 
@@ -249,7 +253,7 @@ def _sources(raw: Any, where: str, problems: list[str]) -> list[SourceSpec]:
         option_problems = kind.validate_options(options)
         problems += [f"{at}: {p}" for p in option_problems]
         if not option_problems:
-            specs.append(SourceSpec(kind_name, url, float(interval) if interval else None, options))
+            specs.append(SourceSpec(str(kind_name), str(url), float(interval) if interval else None, options))
     return specs
 
 

@@ -228,7 +228,7 @@ def load_catalog(lang: str, locales_dir: Path = LOCALES_DIR) -> Catalog:
             forms = tuple(message.string or ())
             if len(forms) == po.num_plurals and all(forms):
                 plurals[message.id[0]] = tuple(map(prepare, forms))
-        elif message.string:
+        elif isinstance(message.string, str) and message.string:
             singular[message.id] = prepare(message.string)
     return Catalog(lang, po.num_plurals, expr, plural, singular, plurals)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from bot.sources.base import Fetcher, PollContext, SourceSpec
+from bot.sources.base import Fetcher, PollContext, SourceKind, SourceSpec
 
 FetcherFactory = Callable[[], AbstractAsyncContextManager[Fetcher]]
 
@@ -26,7 +26,7 @@ class InspectError(Exception):
     """A problem worth one clear line to the user (unknown kind, unreadable file …)."""
 
 
-def _kind(name: str) -> type:
+def _kind(name: str) -> "type[SourceKind]":
     import bot.sources  # noqa: F401 - loads every bundled kind
     from bot.sources.base import registry
 

@@ -7,6 +7,8 @@ caches can be rebuilt.
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields
 from tortoise.models import Model
 
@@ -77,7 +79,7 @@ class IncidentEventRecord(Model):
     kind = fields.CharField(max_length=16)
     at = fields.DatetimeField(db_index=True)
     status = fields.CharField(max_length=16)
-    payload = fields.JSONField()  # the serialized IncidentEvent, for rendering later
+    payload: Any = fields.JSONField()  # the serialized IncidentEvent, for rendering later
     fanned_out = fields.BooleanField(default=False, db_index=True)
 
     class Meta:
@@ -129,7 +131,7 @@ class DetectorState(Model):
     """The state of the incident state machine for one service (JSON), rebuilt at start."""
 
     service_id = fields.CharField(max_length=64, primary_key=True)
-    state = fields.JSONField()
+    state: Any = fields.JSONField()
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -145,7 +147,7 @@ class SourceState(Model):
     kind = fields.CharField(max_length=16)
     next_due = fields.DatetimeField(db_index=True)
     consecutive_errors = fields.IntField(default=0)
-    last_observation = fields.JSONField(null=True)
+    last_observation: Any = fields.JSONField(null=True)
     owner = fields.CharField(max_length=64, null=True)
     lease_until = fields.DatetimeField(null=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -188,7 +190,7 @@ class KeyValue(Model):
     """Small named values (the report-hash salt, the crowd baselines) that must persist."""
 
     key = fields.CharField(max_length=64, primary_key=True)
-    value = fields.JSONField()
+    value: Any = fields.JSONField()
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

@@ -282,7 +282,7 @@ class DeliveryWorker:
             )
             if not rows:
                 return []
-            incident_of = dict(
+            incident_of: dict[int, int] = dict(
                 await IncidentEventRecord.filter(id__in={r.event_id for r in rows})  # type: ignore[attr-defined]
                 .using_db(conn)
                 .values_list("id", "incident_id")

@@ -52,7 +52,8 @@ class OutageTree(app_commands.CommandTree):
 
     async def _call(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
         """Time every slash command into the command latency histogram (also when it fails)."""
-        name = str((interaction.data or {}).get("name", "unknown"))
+        data: dict[str, Any] = dict(interaction.data or {})
+        name = str(data.get("name", "unknown"))
         with metrics.time_command(name):
             await super()._call(interaction)
 
@@ -97,7 +98,7 @@ def _command_name(interaction: discord.Interaction) -> str:
     command = interaction.command
     if command is not None:
         return f"/{command.qualified_name}"
-    data = interaction.data or {}
+    data: dict[str, Any] = dict(interaction.data or {})
     return f"/{data.get('name', '?')}"
 
 

@@ -422,7 +422,7 @@ class Scheduler:
         if self._in_flight:
             query = query.exclude(key__in=list(self._in_flight))
         dues = await query.order_by("next_due").limit(1).values_list("next_due", flat=True)
-        candidates = list(dues)
+        candidates: list[datetime] = list(dues)  # type: ignore[arg-type]  # values_list(flat=True) of one column
         if self._canaries and self._canary_due is not None:
             candidates.append(self._canary_due)
         return min(candidates) if candidates else None

@@ -132,7 +132,7 @@ async def _insert_reports(conn: Any, rows: list[dict[str, object]]) -> None:
     columns = ", ".join(f'"{f.source_field or name}"' for f, name in zip(fields, _REPORT_COLUMNS))
     marks = ", ".join(_mark(conn, i) for i in range(len(fields)))
     sql = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES ({marks})'
-    values = [[f.to_db_value(row[name], None) for f, name in zip(fields, _REPORT_COLUMNS)] for row in rows]
+    values = [[f.to_db_value(row[name], None) for f, name in zip(fields, _REPORT_COLUMNS)] for row in rows]  # type: ignore[arg-type]
     await conn.execute_many(sql, values)
 
 

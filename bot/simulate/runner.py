@@ -274,7 +274,7 @@ def _intro(scenario: Scenario, service_name: str, show: str, speed: float, out: 
 def _summary(result: SimulationResult, show: str, out: TextIO) -> None:
     scenario = result.scenario
     print(f"\n{RULE}", file=out)
-    per_channel = {}
+    per_channel: dict[str, list[Received]] = {}
     for r in result.received:
         per_channel.setdefault(r.channel.name, []).append(r)
     kinds = ", ".join(f"{k.value} \u00d7{sum(1 for e in result.events if e.kind is k)}" for k in EventKind if any(e.kind is k for e in result.events))

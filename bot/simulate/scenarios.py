@@ -141,7 +141,7 @@ def _iso(dt: datetime) -> str:
 # --- crowd reports -----------------------------------------------------------------------------
 
 
-def window_count(counts: Mapping[datetime, int], now: datetime) -> float:
+def window_count(counts: Mapping[datetime, float], now: datetime) -> float:
     """The crowd signal's live 15-minute estimate at ``now`` for reports that arrive on the
     minute (``bot.detect.crowd``: the current 5-minute bucket in full, the two before it, and
     the time share of the one before those still inside the window)."""
@@ -174,14 +174,14 @@ class Spike:
     tail_tau: float | None = None
     problems: tuple[tuple[str, float], ...] = (("login", 0.5), ("app", 0.3), ("website", 0.2))
 
-    def plan(self, base: Mapping[datetime, int] | None = None) -> dict[datetime, int]:
+    def plan(self, background: Mapping[datetime, int] | None = None) -> dict[datetime, int]:
         """Reports per minute (at the minute) on top of ``base`` (the background), solved so
         that the window count of ``base`` + spike is largest at ``peak_at`` — strictly, so the
         detector records the peak at that minute — and rounds to ``peak`` there."""
-        base = dict(base or {})
+        base: dict[datetime, int] = dict(background or {})
 
         def combined(spike: Mapping[datetime, float]) -> dict[datetime, float]:
-            out = dict(base)
+            out: dict[datetime, float] = dict(base)
             for m, c in spike.items():
                 out[m] = out.get(m, 0) + c
             return out

@@ -54,7 +54,7 @@ def _parse(
         if not wanted_by(wanted, products):
             continue
         impact = SEVERITY.get((opt_str(raw.get("severity")) or "").lower(), Status.DEGRADED)
-        latest = raw.get("most_recent_update") if isinstance(raw.get("most_recent_update"), dict) else {}
+        latest: dict[str, Any] = raw["most_recent_update"] if isinstance(raw.get("most_recent_update"), dict) else {}
         uri = opt_str(raw.get("uri"))
         incidents.append(
             IncidentInfo(

@@ -111,7 +111,7 @@ def _parse(
         )
 
     maintenances: list[Maintenance] = []
-    maint = result.get("maintenance") if isinstance(result.get("maintenance"), dict) else {}
+    maint: dict[str, Any] = result["maintenance"] if isinstance(result.get("maintenance"), dict) else {}
     for key, in_progress in (("active", True), ("upcoming", False)):
         for raw in as_list(maint.get(key), f"maintenance.{key}"):
             m = as_dict(raw, "maintenance")

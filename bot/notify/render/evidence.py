@@ -212,9 +212,12 @@ def update_field(t: Translator, update: str | None) -> tuple[str, str] | None:
 class Subject(Protocol):
     """What an alert or an answer is about: an ``IncidentEvent`` or a ``Verdict``."""
 
-    evidence: Sequence[Evidence]
-    unacknowledged: bool
-    unacknowledged_since: datetime | None
+    @property
+    def evidence(self) -> Sequence[Evidence]: ...
+    @property
+    def unacknowledged(self) -> bool: ...
+    @property
+    def unacknowledged_since(self) -> datetime | None: ...
 
 
 def evidence_fields(

@@ -109,7 +109,7 @@ def render_recovery(
     fields: list[tuple[str, str]] = [
         (t.gettext("When"), t.gettext("From {start} to {end}", start=t.when(event.started_at, now), end=t.when(resolved_at, now)))
     ]
-    if _peak_worth_telling(event):
+    if event.report_peak and _peak_worth_telling(event):
         window = t.duration(crowd_window)
         value = t.ngettext("{n} report in {window}", "{n} reports in {window}", event.report_peak, window=window)
         if event.report_peak_at is not None:
