@@ -198,7 +198,10 @@ async def run_bot(settings: Settings) -> int:
         spawn(_deliver_when_ready(bot, delivery, stop), "delivery")
         spawn(crowd.run_upkeep(stop), "crowd-upkeep")
         if settings.health_port:
-            spawn(_health_server(settings, bot, monitor, stop), "health")
+            def stopped_tasks() -> list[str]:
+                return [t.get_name() for t in tasks if t.done() and not stop.is_set()]
+
+            spawn(_health_server(settings, bot, monitor, stop, stopped_tasks), "health")
         runtime.background = tasks
 
         bot_task = asyncio.create_task(bot.start(token, reconnect=True), name="discord")
@@ -262,7 +265,9 @@ async def _deliver_when_ready(bot: OutageBot, delivery: "DeliveryWorker", stop: 
         await delivery.run_forever(stop)
 
 
-async def _health_server(settings: Settings, bot: OutageBot, monitor: "Monitor", stop: asyncio.Event) -> None:
+async def _health_server(
+    settings: Settings, bot: OutageBot, monitor: "Monitor", stop: asyncio.Event, stopped_tasks: Callable[[], list[str]]
+) -> None:
     from bot.ops.health import HealthChecks, start_health_server
 
     checks = HealthChecks(
@@ -270,6 +275,7 @@ async def _health_server(settings: Settings, bot: OutageBot, monitor: "Monitor",
         last_poll=lambda: monitor.last_poll_at,
         poll_interval=settings.poll_interval,
         info={"monitor": monitor.health},
+        stopped_tasks=stopped_tasks,
     )
     assert settings.health_port is not None
     runner = await start_health_server(settings.health_port, checks)

@@ -16,7 +16,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from aiohttp import web
 
@@ -59,6 +59,7 @@ class HealthChecks:
     ``database``: the DB check (``database_ping`` by default). ``info``: name → callable
     returning JSON-able details shown in the body only. ``clock``: Unix seconds now.
     ``started_at``: a fresh process gets two intervals of grace before its first poll.
+    ``stopped_tasks``: background tasks that ended on their own (``background`` fails).
     """
 
     gateway: Check
@@ -68,6 +69,9 @@ class HealthChecks:
     info: Mapping[str, Callable[[], Any]] = field(default_factory=dict)
     clock: Callable[[], float] = time.time
     started_at: float | None = None
+    #: the names of background tasks that have stopped although the process has not (a
+    #: delivery loop or crowd upkeep that died leaves the gateway and the scheduler green)
+    stopped_tasks: Callable[[], Sequence[str]] = tuple
 
     def __post_init__(self) -> None:
         if self.started_at is None:
@@ -105,10 +109,12 @@ async def run_checks(checks: HealthChecks) -> tuple[bool, dict[str, Any]]:
     """Run every check; (healthy, JSON body)."""
     gateway, database = await asyncio.gather(_run_one(checks.gateway), _run_one(checks.database))
     scheduler_problem = checks.scheduler()
+    stopped = list(checks.stopped_tasks())
     parts = {
         "gateway": gateway,
         "database": database,
         "scheduler": (scheduler_problem is None, scheduler_problem),
+        "background": (not stopped, f"stopped: {', '.join(stopped)}" if stopped else None),
     }
     body: dict[str, Any] = {"checks": {}}
     for name, (ok, why) in parts.items():

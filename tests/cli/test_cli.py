@@ -63,3 +63,12 @@ def test_db_upgrade_applies_migrations(tmp_path: Path) -> None:
     assert (tmp_path / "sub" / "bot.sqlite3").exists()
     again = run_cli("db", "upgrade", env={"DATABASE_URL": url})
     assert again.returncode == 0 and "up to date" in again.stdout
+
+
+def test_a_missing_subcommand_module_fails_loudly_not_silently(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A subcommand whose module is gone is a broken install: ``--help`` must not quietly drop it."""
+    import bot.__main__ as entry
+
+    monkeypatch.setitem(entry.SUBCOMMANDS, "ghost", ("bot.cli.ghost", "a command whose module is missing"))
+    with pytest.raises(ModuleNotFoundError, match="bot.cli.ghost"):
+        entry.build_parser()

@@ -29,6 +29,7 @@ class Parts:
     def __init__(self, clock: Clock) -> None:
         self.gateway_up = True
         self.last_poll: float | None = clock.now
+        self.stopped: list[str] = []
 
 
 @pytest.fixture
@@ -49,6 +50,7 @@ async def health(sqlite_db: TestDB, clock: Clock, parts: Parts) -> AsyncIterator
         poll_interval=60,
         clock=clock,
         info={"vantage": lambda: {"state": "ok"}},
+        stopped_tasks=lambda: parts.stopped,
     )
     runner = await start_health_server(0, checks, host="127.0.0.1")
     try:
@@ -67,7 +69,7 @@ async def test_healthy_when_all_parts_work(health: str) -> None:
     status, body = await _get(health + "/healthz")
     assert status == 200
     assert body["status"] == "ok" and body["failing"] == []
-    assert body["checks"] == {"gateway": {"ok": True}, "database": {"ok": True}, "scheduler": {"ok": True}}
+    assert body["checks"] == {"gateway": {"ok": True}, "database": {"ok": True}, "scheduler": {"ok": True}, "background": {"ok": True}}
     assert body["info"] == {"vantage": {"state": "ok"}}
 
 
@@ -111,6 +113,15 @@ async def test_database_going_away_turns_503_and_back(health: str, sqlite_db: Te
     status, body = await _get(health + "/healthz")
     assert status == 200, body
     assert body["checks"]["database"] == {"ok": True}
+
+
+async def test_a_background_task_that_died_turns_503(health: str, parts: Parts) -> None:
+    """The delivery loop (or crowd upkeep) dying while the gateway and scheduler stay green is
+    exactly what a supervisor must hear about."""
+    parts.stopped = ["delivery"]
+    status, body = await _get(health + "/healthz")
+    assert status == 503 and body["failing"] == ["background"]
+    assert body["checks"]["background"] == {"ok": False, "error": "stopped: delivery"}
 
 
 async def test_gateway_down_is_named(health: str, parts: Parts) -> None:
