@@ -29,14 +29,13 @@ import asyncio
 import hashlib
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F
-from tortoise.functions import Sum
 from tortoise.transactions import in_transaction
 
 from bot.catalog import Catalog, Service
@@ -48,6 +47,7 @@ from bot.detect.crowd import (
     Bucket,
     BucketCounts,
     CrowdConfig,
+    Report,
     account_weight,
     assess,
     hash_user,
@@ -183,6 +183,10 @@ class CrowdService:
         self._salt_lock = asyncio.Lock()
         self._baselines: dict[str, _BaselineEntry] = {}
         self._previous: dict[str, tuple[datetime, CrowdSignal]] = {}
+        #: the counted reports of the crowd window and its lookback, per service, kept in memory
+        #: (read once from the database, then grown by ``record``): a signal per poll costs no
+        #: database round trip. One detecting process sees the reports it records itself.
+        self._recent: dict[str, _Recent] = {}
 
     # --- the salt ------------------------------------------------------------------------------
 
@@ -284,8 +288,56 @@ class CrowdService:
                     .using_db(conn)
                     .update(count=F("count") + weight)
                 )
+        if counted:
+            self._remember(service_id, [(guild_id, user_hash, problem, weight)], now)
         next_at = None if counted or last_at is None else last_at + self.config.rate_window
         return RecordResult(counted, service_id, problem, weight, now, next_at)
+
+    async def record_many(self, service_id: str, reports: Sequence[tuple[int | None, int, str]], now: datetime) -> int:
+        """Store many reports of one instant at once — ``(guild_id, user_id, problem)`` each —
+        with ``record``'s rules (one counted report per user within ``rate_window``, account
+        weights, the 5-minute bucket) in one transaction and one bulk insert: for a burst of
+        thousands a minute, where a transaction per report would not keep up. Returns how many
+        counted. Raises ``UnknownService`` and ``ValueError`` (bad problem)."""
+        if self.catalog.get(service_id) is None:
+            raise UnknownService(service_id)
+        if any(problem not in PROBLEMS for _, _, problem in reports):
+            raise ValueError("unknown problem category in a batch of reports")
+        salt = await self._salt_bytes()
+        start = bucket_start(now)
+        await _ensure_bucket(service_id, start)
+        rows: list[dict[str, object]] = []
+        added: list[tuple[int | None, str, str, float]] = []
+        async with in_transaction() as conn:
+            await CrowdBucket.filter(service_id=service_id, bucket_start=start).select_for_update().using_db(conn).first()
+            hashes = [hash_user(user_id, salt) for _, user_id, _ in reports]
+            seen: set[str] = set(
+                await CrowdReport.filter(
+                    service_id=service_id, user_hash__in=set(hashes), counted=True, at__gt=now - self.config.rate_window
+                ).using_db(conn).values_list("user_hash", flat=True)  # type: ignore[arg-type]
+            )
+            for (guild_id, user_id, problem), user_hash in zip(reports, hashes):
+                counted = user_hash not in seen
+                seen.add(user_hash)
+                weight = account_weight(user_id, now)
+                rows.append({"service_id": service_id, "guild_id": guild_id, "user_hash": user_hash, "problem": problem,
+                             "weight": weight, "counted": counted, "at": now})  # fmt: skip
+                if counted:
+                    added.append((guild_id, user_hash, problem, weight))
+            await _insert_reports(conn, rows)
+            total = sum(weight for *_, weight in added)
+            if total:
+                await CrowdBucket.filter(service_id=service_id, bucket_start=start).using_db(conn).update(count=F("count") + total)
+        self._remember(service_id, added, now)
+        return len(added)
+
+    def _remember(self, service_id: str, counted: Sequence[tuple[int | None, str, str, float]], at: datetime) -> None:
+        """Counted reports, once stored, join the in-memory window (when it is loaded)."""
+        recent = self._recent.get(service_id)
+        if recent is None:
+            return
+        for guild_id, user_hash, problem, weight in counted:
+            recent.counts.add(Report(service_id, int(guild_id or 0), user_hash, problem, at, weight))
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -300,19 +352,31 @@ class CrowdService:
         now = now or self.clock()
         cfg = self.config.crowd
         baseline = await self.baseline(service_id, now)
-        window_start = bucket_start(now) - cfg.window_buckets * BUCKET
-        buckets = await _bucket_counts(service_id, window_start, now)
+        counts = await self._recent_counts(service_id, now)
         previous = self._fresh_previous(service_id, now)
         if previous is None:
             quiet = CrowdSignal(level=CrowdLevel.NONE, recent=0, usual=0.0)
-            sig = assess(buckets, baseline, now, cfg, previous=quiet)
+            sig = assess(counts, baseline, now, cfg, previous=quiet)
             if sig.level is not CrowdLevel.NONE:  # find the onset in the history
-                history = await _bucket_counts(service_id, window_start - cfg.lookback, now)
-                sig = assess(history, baseline, now, cfg, previous=None)
+                sig = assess(counts, baseline, now, cfg, previous=None)
         else:
-            sig = assess(buckets, baseline, now, cfg, previous=previous)
+            sig = assess(counts, baseline, now, cfg, previous=previous)
         self._previous[service_id] = (now, sig)
         return sig
+
+    async def _recent_counts(self, service_id: str, now: datetime) -> BucketCounts:
+        """The counted reports from the lookback before the crowd window up to ``now``, per
+        bucket: read from the database the first time (one query), from memory after."""
+        cfg = self.config.crowd
+        horizon = bucket_start(now) - cfg.window_buckets * BUCKET - cfg.lookback
+        recent = self._recent.get(service_id)
+        if recent is None or recent.since > horizon:
+            recent = self._recent[service_id] = _Recent(await _bucket_counts(service_id, horizon, now), horizon)
+        elif recent.since < horizon:  # forget what fell out of the lookback
+            for start in [t for t in recent.counts.buckets if t < horizon]:
+                del recent.counts.buckets[start]
+            recent.since = horizon
+        return recent.counts
 
     def _fresh_previous(self, service_id: str, now: datetime) -> CrowdSignal | None:
         """The last signal if it was assessed shortly before ``now`` (else its ``since`` may
@@ -491,23 +555,38 @@ async def _ensure_bucket(service_id: str, start: datetime) -> None:
 
 
 async def _bucket_counts(service_id: str, start: datetime, now: datetime) -> BucketCounts:
-    """Counted reports in ``[start, now]`` summed per bucket, guild and problem."""
+    """Counted reports in ``[start, now]`` per bucket, guild and problem, in one query."""
     counts = BucketCounts()
-    t = bucket_start(start)
-    while t <= now:
-        rows = await (
-            CrowdReport.filter(service_id=service_id, counted=True, at__gte=t, at__lt=t + BUCKET, at__lte=now)
-            .annotate(total=Sum("weight"))
-            .group_by("guild_id", "problem")
-            .values("guild_id", "problem", "total")
-        )
-        if rows:
-            bucket = counts.buckets.setdefault(t, Bucket())
-            for row in rows:
-                if row["total"]:
-                    bucket.add(int(row["guild_id"] or 0), row["problem"], float(row["total"]))
-        t += BUCKET
+    rows = await CrowdReport.filter(service_id=service_id, counted=True, at__gte=start, at__lte=now).values_list(
+        "guild_id", "problem", "weight", "at"
+    )
+    for guild_id, problem, weight, at in rows:
+        if weight:
+            counts.buckets.setdefault(bucket_start(_aware(at)), Bucket()).add(int(guild_id or 0), problem, float(weight))
     return counts
+
+
+@dataclass(slots=True)
+class _Recent:
+    """A service's counted reports in memory, complete from ``since`` on."""
+
+    counts: BucketCounts
+    since: datetime
+
+
+_REPORT_COLUMNS = ("service_id", "guild_id", "user_hash", "problem", "weight", "counted", "at")
+
+
+async def _insert_reports(conn: Any, rows: list[dict[str, object]]) -> None:
+    """One ``executemany`` for a batch of reports: the ``CrowdReport`` rows the ORM would write
+    (values converted by the model's own fields), without a model object per report."""
+    meta = CrowdReport._meta
+    fields = [meta.fields_map[name] for name in _REPORT_COLUMNS]
+    columns = ", ".join(f'"{f.source_field or name}"' for f, name in zip(fields, _REPORT_COLUMNS))
+    marks = ", ".join(f"${i + 1}" if conn.capabilities.dialect == "postgres" else "?" for i in range(len(fields)))
+    sql = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES ({marks})'
+    values = [[f.to_db_value(row[name], None) for f, name in zip(fields, _REPORT_COLUMNS)] for row in rows]  # type: ignore[arg-type]
+    await conn.execute_many(sql, values)
 
 
 def _aware(dt: datetime) -> datetime:

@@ -1,12 +1,11 @@
 """Feeding the scenario's crowd reports into the real crowd store, on the virtual clock.
 
 A handful of reports in a minute go through ``CrowdService.record`` exactly as ``/report``
-does. Thousands in a minute (the x-outage peak is ~1,900 a minute) would take one transaction
-each, so they are written in bulk instead: the same rows ``record`` writes — a ``CrowdReport``
-per user (salted hash, account weight, counted) and the increment of the 5-minute
-``CrowdBucket`` — in one transaction per minute. Every reporter is a distinct, long-standing
-Discord account (so each report counts with weight 1), spread over many servers (so
-anti-brigading lets them all count).
+does; thousands in a minute (the x-outage peak is ~1,900 a minute) through
+``CrowdService.record_many``, the service's own bulk path with the same rules, in one
+transaction per minute. Every reporter is a distinct, long-standing Discord account (so each
+report counts with weight 1), spread over many servers (so anti-brigading lets them all
+count).
 
 ``seed_history`` writes the weeks of ordinary report volume a running bot would have seen, so
 the baseline ("usually 12") is learned by ``CrowdService`` the normal way.
@@ -16,15 +15,12 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
-from typing import Any
 
-from tortoise.expressions import F
-from tortoise.transactions import in_transaction
 
 from bot.services.crowd import CrowdService
-from bot.db.models import CrowdBucket, CrowdReport
+from bot.db.models import CrowdBucket
 from bot.detect.baseline import BUCKET, bucket_start
-from bot.detect.crowd import DISCORD_EPOCH_MS, account_weight
+from bot.detect.crowd import DISCORD_EPOCH_MS
 from bot.simulate.scenarios import poisson
 
 BULK_FROM = 20  # reports in one minute from which the bulk path is used
@@ -93,52 +89,12 @@ class ReportInjector:
         return n
 
     async def _bulk(self, minute: datetime, problems: list[str]) -> None:
-        rows: list[dict[str, object]] = []
-        weight_sum = 0.0
+        """A busy minute through the crowd service's own bulk path (same rules as ``record``)."""
+        reports = []
         for problem in problems:
             user_id, guild_id = self._user()
-            weight = account_weight(user_id, minute)
-            weight_sum += weight
-            rows.append(
-                {
-                    "service_id": self.service_id,
-                    "guild_id": guild_id,
-                    "user_hash": self.crowd.user_hash(user_id),
-                    "problem": problem,
-                    "weight": weight,
-                    "counted": True,  # every reporter is new within the rate-limit window
-                    "at": minute,
-                }
-            )
-        start = bucket_start(minute)
-        async with in_transaction() as conn:
-            await _insert_reports(conn, rows)
-            bucket = await CrowdBucket.filter(service_id=self.service_id, bucket_start=start).using_db(conn).first()
-            if bucket is None:
-                await CrowdBucket.create(service_id=self.service_id, bucket_start=start, count=weight_sum, using_db=conn)
-            else:
-                await CrowdBucket.filter(id=bucket.id).using_db(conn).update(count=F("count") + weight_sum)
-
-
-_REPORT_COLUMNS = ("service_id", "guild_id", "user_hash", "problem", "weight", "counted", "at")
-
-
-async def _insert_reports(conn: Any, rows: list[dict[str, object]]) -> None:
-    """One ``executemany`` for a minute's reports: the ``CrowdReport`` rows the ORM would
-    write (values converted by the model's own fields), without building a model object per
-    report, which would dominate the run time at the x-outage peak."""
-    meta = CrowdReport._meta
-    fields = [meta.fields_map[name] for name in _REPORT_COLUMNS]
-    columns = ", ".join(f'"{f.source_field or name}"' for f, name in zip(fields, _REPORT_COLUMNS))
-    marks = ", ".join(_mark(conn, i) for i in range(len(fields)))
-    sql = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES ({marks})'
-    values = [[f.to_db_value(row[name], None) for f, name in zip(fields, _REPORT_COLUMNS)] for row in rows]  # type: ignore[arg-type]
-    await conn.execute_many(sql, values)
-
-
-def _mark(conn: Any, index: int) -> str:
-    """The driver's parameter mark: ``?`` (SQLite) or ``$n`` (asyncpg)."""
-    return f"${index + 1}" if conn.capabilities.dialect == "postgres" else "?"
+            reports.append((guild_id, user_id, problem))
+        await self.crowd.record_many(self.service_id, reports, minute)
 
 
 async def seed_history(service_id: str, until: datetime, per_minute: float, *, weeks: int = 3, seed: int = 11) -> int:

@@ -275,3 +275,44 @@ async def test_the_chart_series_holds_the_last_24_hours_in_quarter_hours(db: Tes
     assert all(u > 0 for u in series.usual)  # the baseline's usual level, never nothing
     with pytest.raises(UnknownService):
         await crowd.series("myspace", NOW)
+
+
+async def test_a_warm_signal_reads_memory_not_the_database(db: TestDB) -> None:
+    """Per poll, the crowd signal costs no database round trip: after the first read, reports
+    join the in-memory window as they are recorded, and a fresh service reading the database
+    agrees with the warm one."""
+    from bot.db.setup import close_db, init_db
+
+    crowd = service()
+    await crowd.start()
+    await burst(crowd, 30, 6, NOW - timedelta(minutes=12), minutes=10)
+    first = await crowd.signal("x", NOW)  # loads the window once
+    await crowd.record("x", 1007, user(900), "app", NOW)  # joins memory as it is stored
+    warm_before_close = await crowd.signal("x", NOW + timedelta(seconds=30))
+    await close_db()
+    try:
+        warm = await crowd.signal("x", NOW + timedelta(seconds=30))  # no database at all
+    finally:
+        await init_db(db.url, apply_migrations=False)
+    assert warm == warm_before_close and warm is not None and first is not None
+    assert warm.recent >= first.recent + 1
+    cold = await service().signal("x", NOW + timedelta(seconds=30))
+    assert cold is not None and (cold.level, cold.recent) == (warm.level, warm.recent)
+
+
+async def test_record_many_keeps_the_rules_of_record(db: TestDB) -> None:
+    crowd = service()
+    await crowd.start()
+    await crowd.record("x", 1, user(1), "login", NOW - timedelta(minutes=5))  # already counted
+    batch = [(10, user(1), "login"), (11, user(2), "app"), (12, user(2), "app"), (13, user(3, NOW - timedelta(hours=2)), "website")]
+    counted = await crowd.record_many("x", batch, NOW)
+    assert counted == 2  # user 1 repeats within the window, user 2 twice in the batch
+    rows = await CrowdReport.filter(at=NOW).order_by("id")
+    assert [r.counted for r in rows] == [False, True, False, True]
+    assert [r.weight for r in rows if r.counted] == [1.0, 0.5]  # a two-hour-old account weighs half
+    [bucket] = await CrowdBucket.filter(bucket_start=datetime(2025, 3, 10, 4, 5, tzinfo=UTC))
+    assert bucket.count == 1.5  # the two that counted: weights 1 and 0.5
+    with pytest.raises(UnknownService):
+        await crowd.record_many("myspace", batch, NOW)
+    with pytest.raises(ValueError):
+        await crowd.record_many("x", [(1, user(5), "nonsense")], NOW)
