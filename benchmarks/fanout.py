@@ -147,7 +147,7 @@ async def _worker_run(fake: FakeDiscord, client: discord.Client, channels: list[
         incident = await Incident.create(key=event.incident_key, service_id="github", status="major_outage",
                                          peak_status="major_outage", started_at=now)
         record = await IncidentEventRecord.create(incident=incident, kind="opened", at=now, status="major_outage",
-                                                  payload=event_to_dict(event), fanned_out=True)
+                                                  payload=event_to_dict(event))
         await create_deliveries(record, incident, event)
     once, many = _inject_429s(fake, channels, rng)
     before_429, before_global = fake.stats["429"], fake.stats["429_global"]

@@ -80,7 +80,6 @@ class IncidentEventRecord(Model):
     at = fields.DatetimeField(db_index=True)
     status = fields.CharField(max_length=16)
     payload: Any = fields.JSONField()  # the serialized IncidentEvent, for rendering later
-    fanned_out = fields.BooleanField(default=False, db_index=True)
 
     class Meta:
         table = "incident_events"

@@ -257,7 +257,6 @@ class Monitor:
                     at=event.at,
                     status=event.status.value,
                     payload=event_to_dict(event),
-                    fanned_out=True,  # its deliveries are written just below, atomically
                     using_db=conn,
                 )
                 await create_deliveries(record, incident, event, using_db=conn)

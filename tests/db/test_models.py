@@ -46,6 +46,22 @@ async def test_migrations_apply_twice_and_record_themselves(database_url: str) -
     assert names == sorted(p.stem for p in MIGRATIONS_DIR.glob("0*.py"))
 
 
+async def test_the_unread_fanned_out_column_is_gone_after_upgrade(database_url: str) -> None:
+    await upgrade(database_url)
+    async with connected(database_url, migrate=False):
+        conn = Tortoise.get_connection("default")
+        _, rows = await conn.execute_query("SELECT * FROM incident_events LIMIT 0")
+        if conn.capabilities.dialect == "sqlite":
+            _, columns = await conn.execute_query("PRAGMA table_info(incident_events)")
+            names = {c["name"] for c in columns}
+        else:
+            _, columns = await conn.execute_query(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'incident_events' AND table_schema = current_schema()"
+            )
+            names = {c["column_name"] for c in columns}
+    assert "payload" in names and "fanned_out" not in names
+
+
 async def test_models_round_trip(database_url: str) -> None:
     async with connected(database_url):
         await _round_trip()

@@ -56,7 +56,7 @@ async def persist(event: IncidentEvent) -> IncidentEventRecord:
     )
     record = await IncidentEventRecord.create(
         incident=incident, kind=event.kind.value, at=event.at, status=event.status.value,
-        payload=event_to_dict(event), fanned_out=True,
+        payload=event_to_dict(event),
     )
     await create_deliveries(record, incident, event)
     return record
