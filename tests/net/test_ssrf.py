@@ -109,3 +109,53 @@ def test_one_private_answer_taints_the_whole_lookup() -> None:
         vet_addresses([])
     assert vet_addresses(["93.184.216.34"]) == ["93.184.216.34"]
     assert vet_addresses(["127.0.0.1"], allow_private=True) == ["127.0.0.1"]
+
+
+# One test per rule, by the reason it gives: a rule removed (even one a later layer would
+# catch anyway) changes the reason or lets the URL through, and its row fails.
+RULES = {
+    "scheme": ("ftp://example.com/", "scheme 'ftp' is not allowed"),
+    "no scheme": ("//example.com/", "scheme '(none)' is not allowed"),
+    "credentials": ("http://user:pw@example.com/", "credentials in the URL"),
+    "backslash": ("http://127.0.0.1\\.example.com/", "backslash in the host part"),
+    "no host": ("http:///nohost", "the URL has no host"),
+    "port": ("http://example.com:8080/", "port 8080 is not allowed"),
+    "malformed port": ("http://example.com:99999/", "malformed URL"),
+    "private literal": ("http://10.1.2.3/", "address 10.1.2.3 is not public"),
+    "zone id": ("http://[fe80::1%25eth0]/", "zone identifiers are not allowed"),
+    "embedded IPv4": ("http://[::ffff:127.0.0.1]/", "embeds a refused IPv4 address"),
+    "odd IPv4 spelling": ("http://0x7f.1/", "non-canonical IPv4 spelling"),
+}
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_each_url_rule_refuses_for_its_own_reason(rule: str) -> None:
+    url, reason = RULES[rule]
+    with pytest.raises(SSRFRefused, match=reason.replace("(", r"\(").replace(")", r"\)").replace(".", r"\.")):
+        check_url(url)
+
+
+@pytest.mark.parametrize(
+    "url,host",
+    [
+        # parsers disagree on these; we refuse or resolve what the HTTP client will connect to
+        ("http://example.com#@127.0.0.1/", "example.com"),  # '@' after the fragment mark is no userinfo
+        ("http://example.com?@127.0.0.1/", "example.com"),
+        ("http://EXAMPLE.com./path", "example.com"),  # case and trailing dot do not change the host
+    ],
+)
+def test_where_url_parsers_disagree_the_host_is_the_one_connected_to(url: str, host: str) -> None:
+    import yarl
+
+    target = check_url(url)
+    assert target.host == host == (yarl.URL(url).host or "").lower().rstrip(".")
+
+
+def test_a_host_the_url_rules_pass_is_still_vetted_after_resolution() -> None:
+    """The second layer on its own: a public-looking name whose answer is private is refused
+    by the address rules, whatever the URL rules said."""
+    assert check_url("http://internal.example.org/").address is None  # a name: the URL rules pass it
+    with pytest.raises(SSRFRefused, match="not public"):
+        vet_addresses(["10.0.0.7"])
+    with pytest.raises(SSRFRefused, match="resolved to no address"):
+        vet_addresses([])
