@@ -20,6 +20,7 @@ class GuildSettings(Model):
     language = fields.CharField(max_length=4, default="en")  # ar | en
     timezone = fields.CharField(max_length=64, default="UTC")
     digits = fields.CharField(max_length=4, default="latn")  # latn | arab
+    country = fields.CharField(max_length=2, null=True)  # ISO 3166 alpha-2; None: from the time zone
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
@@ -166,6 +167,7 @@ class CrowdReport(Model):
     weight = fields.FloatField(default=1.0)
     counted = fields.BooleanField(default=True)
     at = fields.DatetimeField(db_index=True)
+    country = fields.CharField(max_length=2, null=True)  # the reporting guild's, when it has one
 
     class Meta:
         table = "crowd_reports"

@@ -126,6 +126,7 @@ class Report:
     problem: str
     at: datetime
     weight: float = 1.0
+    country: str | None = None  # the reporting guild's country (ISO 3166 alpha-2), if it set one
 
     def __post_init__(self) -> None:
         if self.problem not in PROBLEMS:
@@ -144,11 +145,16 @@ class Bucket:
     total: float = 0.0
     by_guild: dict[int, float] = field(default_factory=dict)
     by_problem: dict[str, float] = field(default_factory=dict)
+    #: country → guild → weight (reports of guilds that set no country are in no country)
+    by_country: dict[str, dict[int, float]] = field(default_factory=dict)
 
-    def add(self, guild_id: int, problem: str, weight: float) -> None:
+    def add(self, guild_id: int, problem: str, weight: float, country: str | None = None) -> None:
         self.total += weight
         self.by_guild[guild_id] = self.by_guild.get(guild_id, 0.0) + weight
         self.by_problem[problem] = self.by_problem.get(problem, 0.0) + weight
+        if country:
+            guilds = self.by_country.setdefault(country, {})
+            guilds[guild_id] = guilds.get(guild_id, 0.0) + weight
 
 
 @dataclass(slots=True)
@@ -162,7 +168,7 @@ class BucketCounts:
         bucket = self.buckets.get(start)
         if bucket is None:
             bucket = self.buckets[start] = Bucket()
-        bucket.add(report.guild_id, report.problem, report.weight)
+        bucket.add(report.guild_id, report.problem, report.weight, report.country)
 
     def get(self, start: datetime) -> Bucket | None:
         return self.buckets.get(start)
@@ -253,6 +259,7 @@ class CrowdConfig:
     possible_multiple: float = 2.0
     possible_p_value: float = 1e-2
     min_guilds: int = 3
+    country_min_guilds: int = 2  # servers that must report from a country before it is named
     max_guild_share: float = 1 / 3
     hold: float = 0.75  # a level is kept down to this fraction of its min count and multiple
     lookback: timedelta = timedelta(hours=12)  # how far back to look for ``since`` cold
@@ -275,6 +282,7 @@ class _Window:
     top_share: float | None
     level: CrowdLevel
     starts: tuple[datetime, ...]  # the buckets that contributed reports
+    countries: tuple[str, ...] = ()  # reporting countries, most reports first
 
 
 def _window(
@@ -292,6 +300,7 @@ def _window(
 
     guilds: dict[int, float] = {}
     problems: dict[str, float] = {}
+    by_country: dict[str, dict[int, float]] = {}
     usual = 0.0
     for start, count_share, time_share in parts:
         usual += time_share * baseline.expected(start)
@@ -302,6 +311,10 @@ def _window(
             guilds[g] = guilds.get(g, 0.0) + count_share * w
         for p, w in bucket.by_problem.items():
             problems[p] = problems.get(p, 0.0) + count_share * w
+        for c, per_guild in bucket.by_country.items():
+            into = by_country.setdefault(c, {})
+            for g, w in per_guild.items():
+                into[g] = into.get(g, 0.0) + count_share * w
 
     counted = counted_total(guilds.values(), cfg.max_guild_share)
     distinct = sum(1 for w in guilds.values() if w > 0)
@@ -322,7 +335,23 @@ def _window(
         ):
             level = CrowdLevel.POSSIBLE
     starts = tuple(start for start, count_share, _ in parts if count_share > 0)
-    return _Window(counted, usual, distinct, top, top_share, level, starts)
+    return _Window(counted, usual, distinct, top, top_share, level, starts, _countries(by_country, cfg))
+
+
+def _countries(by_country: dict[str, dict[int, float]], cfg: CrowdConfig) -> tuple[str, ...]:
+    """The reporting countries, most reports first, under anti-brigading rules like the
+    count's: a country needs reports from ``country_min_guilds`` servers, and its loudest server
+    counts for no more than all its other servers together — so one server can neither make a
+    country appear nor make it lead."""
+    weights: dict[str, float] = {}
+    for country, per_guild in by_country.items():
+        values = [w for w in per_guild.values() if w > 0]
+        if len(values) < cfg.country_min_guilds:
+            continue
+        loudest = max(values)
+        others = sum(values) - loudest
+        weights[country] = others + min(loudest, others)
+    return tuple(sorted((c for c, w in weights.items() if w > 0), key=lambda c: (-weights[c], c)))
 
 
 _RANK = {CrowdLevel.NONE: 0, CrowdLevel.POSSIBLE: 1, CrowdLevel.PROBLEMS: 2}
@@ -404,6 +433,7 @@ def assess(
         top_problem=w.top_problem,
         top_problem_share=w.top_share,
         since=since,
+        countries=w.countries,
     )
 
 

@@ -289,4 +289,5 @@ def _crowd_evidence(crowd: CrowdSignal, now: datetime) -> Evidence:
         usual=crowd.usual,
         top_problem=crowd.top_problem,
         top_problem_share=crowd.top_problem_share,
+        countries=crowd.countries,
     )

@@ -40,6 +40,7 @@ class CrowdSignal:
     top_problem: str | None = None  # login, app, website, messages, posting, connection, other
     top_problem_share: float | None = None  # 0..1
     since: datetime | None = None
+    countries: tuple[str, ...] = ()  # reporting countries (ISO 3166 alpha-2), most reports first
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,8 @@ class Evidence:
 
     Only the fields relevant to ``role`` are set: official → ``official_status``,
     ``official_title``, ``official_url``; probe → ``http_status``, ``latency_ms``,
-    ``error_kind``; crowd → ``reports``, ``usual``, ``top_problem``, ``top_problem_share``.
+    ``error_kind``; crowd → ``reports``, ``usual``, ``top_problem``, ``top_problem_share``,
+    ``countries``.
     """
 
     role: SourceRole
@@ -65,6 +67,7 @@ class Evidence:
     usual: float | None = None
     top_problem: str | None = None
     top_problem_share: float | None = None
+    countries: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ def evidence_to_dict(ev: Evidence) -> dict[str, Any]:
         "usual": ev.usual,
         "top_problem": ev.top_problem,
         "top_problem_share": ev.top_problem_share,
+        "countries": list(ev.countries),
     }
 
 
@@ -50,6 +51,7 @@ def evidence_from_dict(data: Mapping[str, Any]) -> Evidence:
         usual=data.get("usual"),
         top_problem=data.get("top_problem"),
         top_problem_share=data.get("top_problem_share"),
+        countries=tuple(data.get("countries") or ()),
     )
 
 

@@ -220,13 +220,14 @@ class CrowdService:
         return service
 
     async def report(
-        self, service_id: str, guild_id: int | None, user_id: int, problem: str = "other", now: datetime | None = None
+        self, service_id: str, guild_id: int | None, user_id: int, problem: str = "other", now: datetime | None = None,
+        *, country: str | None = None,
     ) -> tuple[RecordResult, ReportCounts]:
         """``record`` then ``counts``: what the ``/report`` answer and the button need.
         Raises ``UserError`` for a service that left the catalog."""
         now = now or self.clock()
         try:
-            result = await self.record(service_id, guild_id, user_id, problem, now)
+            result = await self.record(service_id, guild_id, user_id, problem, now, country=country)
         except UnknownService:
             raise UserError(ERR_UNKNOWN_SERVICE, query=service_id[:80]) from None
         return result, await self.counts(service_id, now)
@@ -238,9 +239,12 @@ class CrowdService:
         user_id: int,
         problem: str = "other",
         now: datetime | None = None,
+        *,
+        country: str | None = None,
     ) -> RecordResult:
-        """Store one report; it counts unless this user had one counted for the service within
-        ``rate_window``. Raises ``UnknownService`` and ``ValueError`` (bad problem)."""
+        """Store one report (from a guild in ``country``, when it has one); it counts unless
+        this user had one counted for the service within ``rate_window``. Raises
+        ``UnknownService`` and ``ValueError`` (bad problem)."""
         if self.catalog.get(service_id) is None:
             raise UnknownService(service_id)
         if problem not in PROBLEMS:
@@ -280,6 +284,7 @@ class CrowdService:
                 weight=weight,
                 counted=counted,
                 at=now,
+                country=country,
                 using_db=conn,
             )
             if counted:
@@ -289,55 +294,57 @@ class CrowdService:
                     .update(count=F("count") + weight)
                 )
         if counted:
-            self._remember(service_id, [(guild_id, user_hash, problem, weight)], now)
+            self._remember(service_id, [(guild_id, user_hash, problem, weight, country)], now)
         next_at = None if counted or last_at is None else last_at + self.config.rate_window
         return RecordResult(counted, service_id, problem, weight, now, next_at)
 
-    async def record_many(self, service_id: str, reports: Sequence[tuple[int | None, int, str]], now: datetime) -> int:
-        """Store many reports of one instant at once — ``(guild_id, user_id, problem)`` each —
+    async def record_many(
+        self, service_id: str, reports: Sequence[tuple[int | None, int, str, str | None]], now: datetime
+    ) -> int:
+        """Store many reports of one instant at once — ``(guild_id, user_id, problem, country)`` each —
         with ``record``'s rules (one counted report per user within ``rate_window``, account
         weights, the 5-minute bucket) in one transaction and one bulk insert: for a burst of
         thousands a minute, where a transaction per report would not keep up. Returns how many
         counted. Raises ``UnknownService`` and ``ValueError`` (bad problem)."""
         if self.catalog.get(service_id) is None:
             raise UnknownService(service_id)
-        if any(problem not in PROBLEMS for _, _, problem in reports):
+        if any(problem not in PROBLEMS for _, _, problem, _ in reports):
             raise ValueError("unknown problem category in a batch of reports")
         salt = await self._salt_bytes()
         start = bucket_start(now)
         await _ensure_bucket(service_id, start)
         rows: list[dict[str, object]] = []
-        added: list[tuple[int | None, str, str, float]] = []
+        added: list[tuple[int | None, str, str, float, str | None]] = []
         async with in_transaction() as conn:
             await CrowdBucket.filter(service_id=service_id, bucket_start=start).select_for_update().using_db(conn).first()
-            hashes = [hash_user(user_id, salt) for _, user_id, _ in reports]
+            hashes = [hash_user(user_id, salt) for _, user_id, _, _ in reports]
             seen: set[str] = set(
                 await CrowdReport.filter(
                     service_id=service_id, user_hash__in=set(hashes), counted=True, at__gt=now - self.config.rate_window
                 ).using_db(conn).values_list("user_hash", flat=True)  # type: ignore[arg-type]
             )
-            for (guild_id, user_id, problem), user_hash in zip(reports, hashes):
+            for (guild_id, user_id, problem, country), user_hash in zip(reports, hashes):
                 counted = user_hash not in seen
                 seen.add(user_hash)
                 weight = account_weight(user_id, now)
                 rows.append({"service_id": service_id, "guild_id": guild_id, "user_hash": user_hash, "problem": problem,
-                             "weight": weight, "counted": counted, "at": now})  # fmt: skip
+                             "weight": weight, "counted": counted, "at": now, "country": country})  # fmt: skip
                 if counted:
-                    added.append((guild_id, user_hash, problem, weight))
+                    added.append((guild_id, user_hash, problem, weight, country))
             await _insert_reports(conn, rows)
-            total = sum(weight for *_, weight in added)
+            total = sum(weight for _, _, _, weight, _ in added)
             if total:
                 await CrowdBucket.filter(service_id=service_id, bucket_start=start).using_db(conn).update(count=F("count") + total)
         self._remember(service_id, added, now)
         return len(added)
 
-    def _remember(self, service_id: str, counted: Sequence[tuple[int | None, str, str, float]], at: datetime) -> None:
+    def _remember(self, service_id: str, counted: Sequence[tuple[int | None, str, str, float, str | None]], at: datetime) -> None:
         """Counted reports, once stored, join the in-memory window (when it is loaded)."""
         recent = self._recent.get(service_id)
         if recent is None:
             return
-        for guild_id, user_hash, problem, weight in counted:
-            recent.counts.add(Report(service_id, int(guild_id or 0), user_hash, problem, at, weight))
+        for guild_id, user_hash, problem, weight, country in counted:
+            recent.counts.add(Report(service_id, int(guild_id or 0), user_hash, problem, at, weight, country))
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -558,11 +565,11 @@ async def _bucket_counts(service_id: str, start: datetime, now: datetime) -> Buc
     """Counted reports in ``[start, now]`` per bucket, guild and problem, in one query."""
     counts = BucketCounts()
     rows = await CrowdReport.filter(service_id=service_id, counted=True, at__gte=start, at__lte=now).values_list(
-        "guild_id", "problem", "weight", "at"
+        "guild_id", "problem", "weight", "at", "country"
     )
-    for guild_id, problem, weight, at in rows:
+    for guild_id, problem, weight, at, country in rows:
         if weight:
-            counts.buckets.setdefault(bucket_start(_aware(at)), Bucket()).add(int(guild_id or 0), problem, float(weight))
+            counts.buckets.setdefault(bucket_start(_aware(at)), Bucket()).add(int(guild_id or 0), problem, float(weight), country)
     return counts
 
 
@@ -574,7 +581,7 @@ class _Recent:
     since: datetime
 
 
-_REPORT_COLUMNS = ("service_id", "guild_id", "user_hash", "problem", "weight", "counted", "at")
+_REPORT_COLUMNS = ("service_id", "guild_id", "user_hash", "problem", "weight", "counted", "at", "country")
 
 
 async def _insert_reports(conn: Any, rows: list[dict[str, object]]) -> None:

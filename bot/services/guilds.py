@@ -13,8 +13,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from babel import Locale
+from babel.core import get_global
+
 from bot.db.models import GuildSettings
 from bot.i18n import DIGITS, LOCALES, N_, Translator, translations
+from bot.notify.render.words import country_name
 from bot.services.errors import UserError
 
 #: the zones offered before the user types anything (the bot's audience first)
@@ -49,6 +53,7 @@ COMMON_TIMEZONES: tuple[str, ...] = (
 ERR_TIMEZONE = N_("{zone} is not a time zone we know. Pick one from the list, like {example}.")
 ERR_LANGUAGE = N_("The language must be Arabic or English.")
 ERR_DIGITS = N_("Digits must be Western (0123) or Eastern Arabic (٠١٢٣).")
+ERR_COUNTRY = N_("{country} is not a country we know. Pick one from the list.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +63,8 @@ class GuildPrefs:
     language: str = "en"
     timezone: str = "UTC"
     digits: str = "latn"
+    #: the guild's country as it set it, else the one its time zone lies in (None for UTC)
+    country: str | None = None
 
     def translator(self, language: str | None = None) -> Translator:
         """The guild's translator (in ``language`` instead of the guild's when given)."""
@@ -86,6 +93,7 @@ class GuildService:
         language: str | None = None,
         timezone: str | None = None,
         digits: str | None = None,
+        country: str | None = None,
     ) -> GuildPrefs:
         """Change what was given (validated first: nothing is written on a mistake)."""
         if language is not None and language not in LOCALES:
@@ -94,9 +102,11 @@ class GuildService:
             raise UserError(ERR_DIGITS)
         if timezone is not None:
             timezone = canonical_timezone(timezone)
+        if country is not None:
+            country = canonical_country(country)
         row, _ = await GuildSettings.get_or_create(guild_id=guild_id)
         changed: list[str] = []
-        for name, value in (("language", language), ("timezone", timezone), ("digits", digits)):
+        for name, value in (("language", language), ("timezone", timezone), ("digits", digits), ("country", country)):
             if value is not None:
                 setattr(row, name, value)
                 changed.append(name)
@@ -113,7 +123,8 @@ def _prefs(row: GuildSettings) -> GuildPrefs:
         zone = row.timezone
     except (ZoneInfoNotFoundError, ValueError):
         zone = "UTC"  # a zone removed from tzdata since it was chosen
-    return GuildPrefs(language, zone, digits)
+    country = row.country if row.country in _countries() else country_of_zone(zone)
+    return GuildPrefs(language, zone, digits, country)
 
 
 @lru_cache(maxsize=1)
@@ -155,3 +166,49 @@ def suggest_timezones(query: str, limit: int = 25) -> list[str]:
         city = folded.rsplit("/", 1)[-1]
         (first if folded.startswith(q) or city.startswith(q) else rest).append(zone)
     return (first + rest)[:limit]
+
+
+# --- countries ----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    """ISO 3166 alpha-2 codes babel names (regions such as 001 or EU are not countries)."""
+    codes = (str(code) for code in Locale.parse("en").territories)
+    return frozenset(c for c in codes if len(c) == 2 and c.isalpha() and c not in ("EU", "EZ", "UN", "QO", "ZZ"))
+
+
+def country_of_zone(zone: str) -> str | None:
+    """The country an IANA time zone lies in (``Asia/Baghdad`` → ``IQ``; None for UTC)."""
+    found = get_global("zone_territories").get(zone)
+    return found if found in _countries() else None
+
+
+@lru_cache(maxsize=4)
+def _country_names(lang: str) -> dict[str, str]:
+    return {code: country_name(code, lang) for code in _countries()}
+
+
+def canonical_country(text: str) -> str:
+    """An ISO code or a country's name in English or Arabic → its ISO code; raises ``UserError``."""
+    folded = _fold(text)
+    if text.strip().upper() in _countries():
+        return text.strip().upper()
+    for lang in LOCALES:
+        for code, name in _country_names(lang).items():
+            if _fold(name) == folded:
+                return code
+    raise UserError(ERR_COUNTRY, country=text.strip()[:64])
+
+
+def suggest_countries(current: str, lang: str, limit: int = 25) -> list[tuple[str, str]]:
+    """(code, "name · الاسم") for the autocomplete: names in both languages matching ``current``."""
+    folded = _fold(current)
+    out: list[tuple[str, str]] = []
+    for code in sorted(_countries(), key=lambda c: country_name(c, lang)):
+        label = f"{country_name(code, 'en')} · {country_name(code, 'ar')} ({code})"
+        if not folded or folded in _fold(label):
+            out.append((code, label[:100]))
+        if len(out) >= limit:
+            break
+    return out

@@ -11,6 +11,7 @@ from typing import Callable, Sequence
 from bot.catalog import ALL
 from bot.i18n import N_, UTC_NAMES, Text, Translator
 from bot.notify.render import COLORS, RenderedMessage, ServiceNames, since_phrase, status_word
+from bot.notify.render.words import country_name
 from bot.services.guilds import GuildPrefs
 from bot.services.status import Overview
 from bot.services.subscriptions import SubscriptionInfo
@@ -116,6 +117,9 @@ def settings_summary(t: Translator, prefs: GuildPrefs, *, changed: bool) -> Text
         zone=_zone(t, prefs.timezone),
         digits=DIGIT_SAMPLES.get(prefs.digits, DIGIT_SAMPLES["latn"]),
     )
+    if prefs.country:
+        country = t.gettext("Country: {country}", country=country_name(prefs.country, t.lang))
+        text = Text(f"{text} · {country}")
     if changed:
         saved = t.gettext("Saved.")
         return Text(f"{saved}\n{text}")

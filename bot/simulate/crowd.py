@@ -93,7 +93,7 @@ class ReportInjector:
         reports = []
         for problem in problems:
             user_id, guild_id = self._user()
-            reports.append((guild_id, user_id, problem))
+            reports.append((guild_id, user_id, problem, None))
         await self.crowd.record_many(self.service_id, reports, minute)
 
 

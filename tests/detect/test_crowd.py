@@ -400,3 +400,27 @@ def test_replay_of_the_seeds_curve() -> None:
     assert levels[0] is CrowdLevel.NONE and levels[-1] is CrowdLevel.NONE
     assert CrowdLevel.PROBLEMS in levels[raised[0] : raised[-1] + 1]
     assert all(s.since == at_peak.since for _, s in signals[raised[0] : raised[-1] + 1])
+
+
+# --- countries --------------------------------------------------------------------------------
+
+#: (reports per (country, guild), expected countries in order) — the anti-brigading rules of the
+#: count, applied per country: two servers before a country is named, no server over a third
+COUNTRY_TABLE = [
+    ({("US", 1): 20, ("US", 2): 20, ("DE", 3): 10, ("DE", 4): 10}, ("US", "DE")),
+    ({("US", 1): 20, ("US", 2): 20, ("IQ", 3): 500}, ("US",)),  # one server cannot name its country
+    ({("US", 1): 20, ("US", 2): 20, ("IQ", 3): 500, ("IQ", 4): 1}, ("US", "IQ")),  # capped: IQ does not lead
+    ({("SA", 1): 10, ("SA", 2): 10, ("EG", 3): 10, ("EG", 4): 10}, ("EG", "SA")),  # ties: by code
+    ({(None, 1): 30, (None, 2): 30, (None, 3): 30}, ()),  # servers that set no country name none
+]
+
+
+@pytest.mark.parametrize("counts,expected", COUNTRY_TABLE)
+def test_reporting_countries_follow_the_anti_brigading_rules(counts: dict[tuple[str | None, int], int], expected: tuple[str, ...]) -> None:
+    reports = [
+        Report("x", guild, f"user-{country}-{guild}-{i}", "login", QUIET - timedelta(minutes=5) + timedelta(seconds=i % 240), 1.0, country)
+        for (country, guild), n in counts.items()
+        for i in range(n)
+    ]
+    signal = assess(BucketCounts.from_reports(reports), day_and_night(), QUIET)
+    assert signal.countries == expected

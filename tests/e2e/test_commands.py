@@ -190,7 +190,7 @@ async def test_bot_connects_without_privileged_intents_and_syncs_the_commands(fa
     assert choice_values("subscribe", "language") == ["ar", "en", "both"]
     assert choice_values("subscribe", "min_severity") == ["degraded", "partial_outage", "major_outage"]
     assert list(options("unsubscribe")) == ["service", "channel"]
-    assert list(options("settings")) == ["language", "timezone", "digits"]
+    assert list(options("settings")) == ["language", "timezone", "digits", "country"]
     assert choice_values("settings", "language") == ["ar", "en"]
     assert choice_values("settings", "digits") == ["latn", "arab"]
     assert options("settings")["timezone"]["autocomplete"] is True

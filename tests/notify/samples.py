@@ -23,8 +23,12 @@ HTTP_503 = Evidence(
     SourceRole.PROBE, "http", Status.MAJOR_OUTAGE, since=STARTED, http_status=503, latency_ms=842.6, error_kind="http_status"
 )
 TCP_TIMEOUT = Evidence(SourceRole.PROBE, "tcp", Status.MAJOR_OUTAGE, since=STARTED, error_kind="timeout")
+#: the press story's countries: "users in the US, Germany, Spain, France, India, Canada, Australia
+#: and Britain could not log in"
+COUNTRIES = ("US", "DE", "IN", "ES", "FR", "CA", "AU", "GB")
 CROWD = Evidence(
-    SourceRole.CROWD, "crowd", Status.DEGRADED, since=STARTED, reports=1240, usual=12.4, top_problem="login", top_problem_share=0.63
+    SourceRole.CROWD, "crowd", Status.DEGRADED, since=STARTED, reports=1240, usual=12.4, top_problem="login",
+    top_problem_share=0.63, countries=COUNTRIES,
 )
 CROWD_PEAK = Evidence(
     SourceRole.CROWD, "crowd", Status.DEGRADED, since=STARTED, reports=18432, usual=12.4, top_problem="login", top_problem_share=0.71

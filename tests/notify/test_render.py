@@ -22,6 +22,7 @@ from bot.notify.render import (
     RenderedMessage,
     ServiceNames,
     as_text,
+    crowd_line,
     problem_label,
     render_alert,
     render_both,
@@ -392,7 +393,10 @@ def test_problem_share_only_when_reports_are_above_usual() -> None:
     assert quiet == "7 reports in the last 15 minutes (usually 9)"
     spiking = replace(background, status=Status.DEGRADED, reports=70)
     loud = dict(render_alert(replace(s.ALERT, evidence=(spiking,)), s.X, t=en, now=s.OPENED_AT).fields)["User reports"]
-    assert loud == "70 reports in the last 15 minutes (usually 9) · 71% of reporters have problems with the app"
+    assert loud == (
+        "70 reports in the last 15 minutes (usually 9) · 71% of reporters have problems with the app"
+        " · reports from 8 countries: United States, Germany, and India…"
+    )  # the background (quiet, above) names neither a problem nor countries
     # /isitdown with the crowd signal itself: its level decides
     signal = CrowdSignal(CrowdLevel.NONE, recent=12, usual=10.0, top_problem="login", top_problem_share=0.6)
     answer = render_verdict(s.VERDICT_OK, s.X, t=en, now=s.RESOLVED_AT, crowd=signal)
@@ -419,6 +423,23 @@ def test_recovery_shows_the_report_peak_only_when_it_stood_out(peak: int, usual:
     for lang, name in (("en", "Peak user reports"), ("ar", "ذروة بلاغات المستخدمين")):
         fields = {bare(n) for n, _ in render_recovery(event, s.X, t=translations(lang), now=s.RESOLVED_AT).fields}
         assert (name in fields) is shown
+
+
+def test_reporting_countries_are_named_as_the_press_names_them() -> None:
+    """One country, two, a few, many: the plural forms, babel's names and list, "…" past three."""
+    ar, en = translations("ar", digits="arab"), translations("en")
+    window = timedelta(minutes=15)
+
+    def line(t: Translator, countries: tuple[str, ...]) -> str:
+        return bare(crowd_line(t, 400, 10.0, window, countries=countries).split(" · ")[-1])
+
+    assert line(en, ("IQ",)) == "reports from 1 country: Iraq"
+    assert line(ar, ("IQ",)) == "بلاغات من دولة واحدة: العراق"
+    assert line(ar, ("IQ", "SA")) == "بلاغات من دولتين: العراق والمملكة العربية السعودية"
+    assert line(ar, s.COUNTRIES) == "بلاغات من ٨ دول: الولايات المتحدة وألمانيا والهند…"
+    assert line(ar, s.COUNTRIES * 2) == "بلاغات من ١٦ دولة: الولايات المتحدة وألمانيا والهند…"
+    quiet = crowd_line(en, 3, 10.0, window, countries=("IQ", "SA"))  # below usual: no countries
+    assert "countr" not in quiet
 
 
 def test_problem_categories_are_localized() -> None:

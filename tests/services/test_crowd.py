@@ -304,7 +304,7 @@ async def test_record_many_keeps_the_rules_of_record(db: TestDB) -> None:
     crowd = service()
     await crowd.start()
     await crowd.record("x", 1, user(1), "login", NOW - timedelta(minutes=5))  # already counted
-    batch = [(10, user(1), "login"), (11, user(2), "app"), (12, user(2), "app"), (13, user(3, NOW - timedelta(hours=2)), "website")]
+    batch = [(10, user(1), "login", "IQ"), (11, user(2), "app", "IQ"), (12, user(2), "app", None), (13, user(3, NOW - timedelta(hours=2)), "website", "SA")]
     counted = await crowd.record_many("x", batch, NOW)
     assert counted == 2  # user 1 repeats within the window, user 2 twice in the batch
     rows = await CrowdReport.filter(at=NOW).order_by("id")
@@ -315,4 +315,4 @@ async def test_record_many_keeps_the_rules_of_record(db: TestDB) -> None:
     with pytest.raises(UnknownService):
         await crowd.record_many("myspace", batch, NOW)
     with pytest.raises(ValueError):
-        await crowd.record_many("x", [(1, user(5), "nonsense")], NOW)
+        await crowd.record_many("x", [(1, user(5), "nonsense", None)], NOW)

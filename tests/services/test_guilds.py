@@ -11,12 +11,14 @@ from bot.services.errors import UserError
 from bot.services.guilds import (
     COMMON_TIMEZONES,
     DEFAULT_PREFS,
+    ERR_COUNTRY,
     ERR_DIGITS,
     ERR_LANGUAGE,
     ERR_TIMEZONE,
     GuildPrefs,
     GuildService,
     canonical_timezone,
+    suggest_countries,
     suggest_timezones,
 )
 
@@ -35,9 +37,27 @@ async def test_update_changes_only_what_was_given(db: Any) -> None:
     prefs = await service.update(GUILD, language="ar")
     assert prefs == GuildPrefs("ar", "UTC", "latn")
     prefs = await service.update(GUILD, timezone="africa/cairo ", digits="arab")
-    assert prefs == GuildPrefs("ar", "Africa/Cairo", "arab")
+    assert prefs == GuildPrefs("ar", "Africa/Cairo", "arab", "EG")  # the country follows the zone
     assert await service.get(GUILD) == prefs
     assert await service.get(GUILD + 1) == DEFAULT_PREFS
+
+
+async def test_a_country_is_set_by_code_or_name_in_either_language(db: Any) -> None:
+    service = GuildService()
+    await service.update(GUILD, timezone="Asia/Riyadh")
+    assert (await service.get(GUILD)).country == "SA"  # unset: from the time zone
+    for typed in ("iq", "Iraq", "العراق"):
+        assert (await service.update(GUILD, country=typed)).country == "IQ"
+    assert (await service.update(GUILD, timezone="Europe/Berlin")).country == "IQ"  # set: kept
+    with pytest.raises(UserError) as caught:
+        await service.update(GUILD, country="Atlantis")
+    assert caught.value.msgid == ERR_COUNTRY and caught.value.kwargs == {"country": "Atlantis"}
+
+
+def test_country_suggestions_name_both_languages() -> None:
+    [(code, label)] = suggest_countries("عراق", "ar")
+    assert code == "IQ" and "Iraq" in label and "العراق" in label
+    assert len(suggest_countries("", "en")) == 25
 
 
 @pytest.mark.parametrize(

@@ -162,7 +162,10 @@ class Reports(commands.Cog, name=COG_NAME):
     async def _record(self, interaction: discord.Interaction, service_id: str, problem: str, lang: str | None) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         now = self.crowd.clock()
-        result, counts = await self.crowd.report(service_id, interaction.guild_id, interaction.user.id, problem, now)
+        prefs = await self.guilds.get(interaction.guild_id)
+        result, counts = await self.crowd.report(
+            service_id, interaction.guild_id, interaction.user.id, problem, now, country=prefs.country
+        )
         t = await self._translator(interaction, lang)
         service = self.crowd.catalog.get(service_id)
         name = service.display_name(t.lang) if service is not None else service_id

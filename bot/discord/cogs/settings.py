@@ -1,4 +1,4 @@
-"""``/settings [language] [timezone] [digits]`` (thin: ``bot.services.guilds`` validates and
+"""``/settings [language] [timezone] [digits] [country]`` (thin: ``bot.services.guilds`` validates and
 stores). Without options it shows the current settings. Needs Manage Server, checked by
 Discord and again by the bot."""
 
@@ -14,7 +14,7 @@ from bot.discord.cogs import ui
 from bot.i18n import DIGITS, LOCALES
 from bot.notify.render import CHOICE_NAMES, COMMAND_DESCRIPTIONS, OPTION_DESCRIPTIONS
 from bot.services import replies
-from bot.services.guilds import suggest_timezones
+from bot.services.guilds import suggest_countries, suggest_timezones
 from bot.discord.tree import answer, require_manage_guild
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ class SettingsCog(commands.Cog):
         language=ui(OPTION_DESCRIPTIONS, "language"),
         timezone=ui(OPTION_DESCRIPTIONS, "timezone"),
         digits=ui(OPTION_DESCRIPTIONS, "digits"),
+        country=ui(OPTION_DESCRIPTIONS, "country"),
     )
     @app_commands.choices(language=LANGUAGE_CHOICES, digits=DIGIT_CHOICES)
     async def settings(
@@ -45,22 +46,29 @@ class SettingsCog(commands.Cog):
         language: app_commands.Choice[str] | None = None,
         timezone: app_commands.Range[str, 1, 64] | None = None,
         digits: app_commands.Choice[str] | None = None,
+        country: app_commands.Range[str, 1, 64] | None = None,
     ) -> None:
         guild = require_manage_guild(interaction)
         guilds = self.runtime.guilds
-        changing = language is not None or timezone is not None or digits is not None
+        changing = language is not None or timezone is not None or digits is not None or country is not None
         if changing:
             prefs = await guilds.update(
                 guild.id,
                 language=language.value if language else None,
                 timezone=timezone,
                 digits=digits.value if digits else None,
+                country=country,
             )
         else:
             prefs = await guilds.get(guild.id)
         # answered in the (new) language of the guild
         t = prefs.translator()
         await answer(interaction, replies.settings_summary(t, prefs, changed=changing), lang=t.lang, ephemeral=True)
+
+    @settings.autocomplete("country")
+    async def _country(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        prefs = await self.runtime.guilds.get(interaction.guild_id)
+        return [app_commands.Choice(name=label, value=code) for code, label in suggest_countries(current, prefs.language)]
 
     @settings.autocomplete("timezone")
     async def _timezone(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:

@@ -27,7 +27,7 @@ from bot.notify.render.phrases import (
     quote,
     safe_link,
 )
-from bot.notify.render.words import PROBE_FAILURES, PROBLEM_SHARES, status_word
+from bot.notify.render.words import PROBE_FAILURES, PROBLEM_SHARES, country_name, status_word
 from bot.sources.base import SourceRole
 from bot.status import Status
 
@@ -162,12 +162,14 @@ def crowd_line(
     top_problem_share: float | None = None,
     *,
     elevated: bool | None = None,
+    countries: Sequence[str] = (),
 ) -> Text:
-    """"1,240 reports in the last 15 minutes (usually 12) · 63% of reporters can't log in".
+    """"1,240 reports in the last 15 minutes (usually 12) · 63% of reporters can't log in ·
+    reports from 8 countries: United States, Germany and India…".
 
-    The share of a problem is shown only when the reports are above usual (``elevated``: the
-    crowd signal is above NONE; by default, more reports than usual): a share of the everyday
-    background says nothing about an outage."""
+    The share of a problem and the countries are shown only when the reports are above usual
+    (``elevated``: the crowd signal is above NONE; by default, more reports than usual): the
+    everyday background says nothing about an outage."""
     if elevated is None:
         elevated = usual is None or reports > usual
     if reports:
@@ -184,21 +186,37 @@ def crowd_line(
     if elevated and reports and top_problem and top_problem_share:
         template = PROBLEM_SHARES.get(top_problem, PROBLEM_SHARES["other"])
         parts.append(t.gettext(template, share=t.percent(top_problem_share)))
+    if elevated and reports and countries:
+        parts.append(_countries_phrase(t, countries))
     return Text(" · ".join(parts))
+
+
+#: how many reporting countries are named before "…"
+COUNTRIES_NAMED = 3
+
+
+def _countries_phrase(t: Translator, countries: Sequence[str]) -> Text:
+    """"reports from 8 countries: United States, Germany and India…" (names from babel)."""
+    names = t.list(country_name(code, t.lang) for code in countries[:COUNTRIES_NAMED])
+    if len(countries) > COUNTRIES_NAMED:
+        names = Text(f"{names}…")
+    return t.ngettext("reports from {n} country: {countries}", "reports from {n} countries: {countries}", len(countries), countries=names)
+
 
 
 def crowd_field(t: Translator, evidence: Sequence[Evidence], window: timedelta, crowd: CrowdSignal | None = None) -> tuple[str, str] | None:
     if crowd is not None:
         value = crowd_line(
             t, crowd.recent, crowd.usual, crowd.window, crowd.top_problem, crowd.top_problem_share,
-            elevated=crowd.level is not CrowdLevel.NONE,
+            elevated=crowd.level is not CrowdLevel.NONE, countries=crowd.countries,
         )  # fmt: skip
         return t.gettext("User reports"), value
     for e in by_role(evidence, SourceRole.CROWD):
         if e.reports is not None:
             value = crowd_line(
-                t, e.reports, e.usual, window, e.top_problem, e.top_problem_share, elevated=e.status.is_outage
-            )
+                t, e.reports, e.usual, window, e.top_problem, e.top_problem_share, elevated=e.status.is_outage,
+                countries=e.countries,
+            )  # fmt: skip
             return t.gettext("User reports"), value
     return None
 

@@ -9,6 +9,10 @@ descriptions and choice names pass through ``bot.i18n.bilingual``.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from babel import Locale
+
 from bot.i18n import N_, Text, Translator
 from bot.sources.base import SourceRole
 from bot.status import Status
@@ -58,7 +62,7 @@ COMMAND_DESCRIPTIONS: dict[str, str] = {
     "unsubscribe": N_("Stop outage alerts for a service in a channel"),
     "subscriptions": N_("List this server's alert subscriptions"),
     "report": N_("Report that a service is down for you"),
-    "settings": N_("Language, time zone and digits for this server"),
+    "settings": N_("Language, time zone, digits and country"),
 }
 
 
@@ -73,6 +77,7 @@ OPTION_DESCRIPTIONS: dict[str, str] = {
     "problem": N_("What is not working"),
     "timezone": N_("Time zone, e.g. Asia/Riyadh"),
     "digits": N_("How numbers are written"),
+    "country": N_("This server's country (default: from its time zone)"),
 }
 
 
@@ -130,3 +135,9 @@ def status_word(t: Translator, status: Status) -> Text:
 def problem_label(t: Translator, problem: str) -> Text:
     """The localized name of a crowd-report problem category (unknown keys → "other")."""
     return t.gettext(PROBLEM_LABELS.get(problem, PROBLEM_LABELS["other"]))
+
+
+@lru_cache(maxsize=1024)
+def country_name(code: str, lang: str) -> str:
+    """A country's name in ``lang`` (``IQ`` → "Iraq" / «العراق»), as babel (CLDR) writes it."""
+    return Locale.parse(lang).territories.get(code, code)
