@@ -27,7 +27,8 @@ Usage::
 State to assert on: ``requests`` (RecordedRequest list), ``stats`` (Counter: requests, 429,
 429_global, 429_channel, injected, invalid_requests, nonce_deduplicated, banned), ``messages()``,
 ``edit_history()``, ``commands()``, ``interactions``, ``gateway_ops()``, ``gateway_connections``.
-Faults: ``inject``/``inject_error``/``inject_429``; limits: ``set_rate_limits``.
+Faults: ``inject``/``inject_error``/``inject_429``, ``hold`` (requests held on the wire until a
+gate opens); limits: ``set_rate_limits``.
 
 The package, one module per area (``FakeDiscord`` is composed of one mixin each):
 

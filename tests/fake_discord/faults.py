@@ -3,6 +3,7 @@ with their real headers, and the invalid-request ban. Add a new fault here."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import time
 from collections.abc import Mapping
@@ -32,6 +33,11 @@ class FaultsMixin:
         """Queue a response for requests matching ``route``: "POST /channels/123/messages" (a path)
         or "POST /channels/{channel_id}/messages" (a template); method "*" matches any."""
         self._faults.append((route, Fault(status, body, dict(headers or {}), delay, times)))
+
+    def hold(self, route: str, gate: "asyncio.Event", *, times: int = 1) -> None:
+        """Hold matching requests on the wire — received, not answered — until ``gate`` is set,
+        then answer them normally (a slow Discord). ``holding`` counts those held right now."""
+        self._faults.append((route, Fault(None, gate=gate, times=times)))
 
     def inject_error(self, route: str, name: str, *, times: int = 1) -> None:
         """Queue one of :data:`ERRORS` by name ("missing_access", "unknown_channel", "server_error"…)."""

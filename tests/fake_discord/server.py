@@ -57,6 +57,7 @@ class FakeDiscord(WorldMixin, FaultsMixin, RestMixin, CommandsMixin, Interaction
         self.stats: collections.Counter[str] = collections.Counter()
         self.rate_limits = RateLimits()
         self._faults: list[tuple[str, Fault]] = []
+        self.holding = 0  # requests held on the wire right now (``hold``)
         self._global_rl: list[float] = [0.0, 0]  # window start, count
         self._channel_rl: dict[tuple[str, int], list[float]] = {}
         self._invalid_at: collections.deque[float] = collections.deque()
@@ -170,6 +171,16 @@ class FakeDiscord(WorldMixin, FaultsMixin, RestMixin, CommandsMixin, Interaction
             self.stats["banned"] += 1
             return web.Response(status=429, text="error code: 1015", content_type="text/html")
         fault = self._take_fault(record.method, record.path, record.route)
+        if fault is not None and fault.status is None:  # held on the wire, then answered for real
+            assert fault.gate is not None
+            self.holding += 1
+            self.stats["held"] += 1
+            await self._notify()
+            try:
+                await fault.gate.wait()
+            finally:
+                self.holding -= 1
+            fault = None
         if fault is not None:
             self.stats["injected"] += 1
             if fault.delay:
