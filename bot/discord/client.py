@@ -159,6 +159,7 @@ async def run_bot(settings: Settings) -> int:
     from bot.ops.logs import setup_logging
     from bot.runtime.monitor import Monitor
     from bot.discord.delivery import DeliveryWorker
+    from bot.discord.ratelimit import InvalidRequests, LocalGlobalLimit, discord_http_trace
     from bot.runtime.scheduler import Scheduler, SchedulerConfig
 
     token = settings.require_token()
@@ -182,10 +183,13 @@ async def run_bot(settings: Settings) -> int:
         runtime.scheduler = scheduler
 
         configure_api_base(settings.discord_api_base)
-        bot = OutageBot(runtime)
+        # one global limit for every send of the process (a Redis-backed GlobalLimit, shared by
+        # several processes, would be built here from REDIS_URL)
+        global_limit = LocalGlobalLimit()
+        bot = OutageBot(runtime, http_trace=discord_http_trace(global_limit, InvalidRequests()))
         metrics.bind_gateway_latency(lambda: bot.latency)
         metrics.install_discord_429_counter()
-        delivery = DeliveryWorker(bot, catalog, drain_timeout=DRAIN_TIMEOUT)
+        delivery = DeliveryWorker(bot, catalog, drain_timeout=DRAIN_TIMEOUT, global_limit=global_limit)
         runtime.delivery = delivery
 
         async def wake_delivery(_events: list[Any]) -> None:

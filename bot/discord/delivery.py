@@ -23,6 +23,10 @@ Why it works this way:
 - **Pace, don't collide.** Sends are paced by a token bucket under Discord's global limit
   (50 requests/s) instead of learning it from 429s; concurrency is bounded by a semaphore;
   each (event, language, time zone, digits) is rendered once per run.
+- **A global limit stops everything.** Before taking a paced slot a send waits on the
+  process's ``GlobalLimit`` (``bot/discord/ratelimit.py``), which every global 429 holds —
+  whether discord.py retried it (its HTTP session carries the same gate) or gave up and the
+  429 reached us — and so does a Cloudflare ban (a 429 without ``Via``).
 
 - **Stop without a scar.** When ``run_forever``'s ``stop`` is set (SIGTERM) the worker claims
   nothing more; sends already on the wire get ``drain_timeout`` seconds to finish and are
@@ -56,6 +60,7 @@ from bot.db.models import AlertMessage, Delivery, GuildSettings, IncidentEventRe
 from bot.detect.model import EventKind, IncidentEvent
 from bot.detect.serialize import event_from_dict
 from bot.discord.embeds import to_edit_kwargs, to_send_kwargs
+from bot.discord.ratelimit import GlobalLimit, LocalGlobalLimit, global_retry_after
 from bot.notify.render import RenderedMessage, ServiceNames, render_event, render_for, render_resolved_alert
 
 log = logging.getLogger(__name__)
@@ -172,6 +177,7 @@ class DeliveryWorker:
         clock: Callable[[], datetime] = _utcnow,
         rng: random.Random | None = None,
         pacer: Pacer | None = None,
+        global_limit: GlobalLimit | None = None,
     ) -> None:
         self.client = client
         self.catalog = catalog
@@ -186,6 +192,7 @@ class DeliveryWorker:
         self.clock = clock
         self.rng = rng or random.Random()
         self.pacer = pacer or Pacer(rate_per_s)
+        self.global_limit: GlobalLimit = global_limit or LocalGlobalLimit()
         self.stats: Counter[str] = Counter()
         self._semaphore = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
@@ -369,7 +376,7 @@ class DeliveryWorker:
         except discord.HTTPException as exc:
             await self._http_error(delivery, batch, exc, now)
         except discord.RateLimited as exc:
-            await self._retry(delivery, now, self._rate_limited(exc.retry_after, "rate limited (discord.py gave up)"))
+            await self._retry(delivery, now, await self._rate_limited(exc.retry_after, "rate limited (discord.py gave up)"))
         except (asyncio.TimeoutError, aiohttp.ClientError, OSError) as exc:
             await self._retry(delivery, now, _Retry(f"{type(exc).__name__}: {exc}", self._backoff(delivery), counts=True))
         except Exception as exc:  # a bug or a database hiccup: retry, bounded, and say so loudly
@@ -474,7 +481,9 @@ class DeliveryWorker:
         self.stats["requests"] += 1
 
     async def _before_the_wire(self) -> None:
-        """Wait for a paced slot; a stop meanwhile (or already) releases the delivery."""
+        """Wait out a global limit, then for a paced slot; a stop meanwhile (or already)
+        releases the delivery."""
+        await self._unless_stopped(self.global_limit.wait())
         await self._unless_stopped(self.pacer.acquire())
         if self._stop.is_set():
             raise _Released
@@ -541,13 +550,11 @@ class DeliveryWorker:
             headers = getattr(exc.response, "headers", None)
             if headers is not None and not headers.get("Via"):
                 log.error("Discord answered 429 without Via (a Cloudflare ban?): holding sends for %.0f s", BAN_PAUSE_S)
-                self.pacer.pause(BAN_PAUSE_S)
+                await self.global_limit.hold(BAN_PAUSE_S)
                 await self._retry(d, now, _Retry("429 without Via (Cloudflare ban)", BAN_PAUSE_S, counts=False))
             else:
-                is_global = headers is not None and (
-                    headers.get("X-RateLimit-Global") == "true" or headers.get("X-RateLimit-Scope") == "global"
-                )
-                retry = self._rate_limited(_retry_after(exc), "429 (discord.py gave up after 5 tries)", is_global=is_global)
+                is_global = headers is not None and global_retry_after(429, headers, None) is not None
+                retry = await self._rate_limited(_retry_after(exc), "429 (discord.py gave up after 5 tries)", is_global=is_global)
                 await self._retry(d, now, retry)
         elif exc.status >= 500:
             await self._retry(d, now, _Retry(f"{exc.status} {exc.text}", self._backoff(d), counts=True))
@@ -555,11 +562,11 @@ class DeliveryWorker:
             log.error("delivery %s refused by Discord: %s %s %s", d.id, exc.status, exc.code, exc.text)
             await self._finish(d, FAILED, error=f"{exc.status} {exc.code} {exc.text}")
 
-    def _rate_limited(self, retry_after: float | None, reason: str, *, is_global: bool = False) -> _Retry:
+    async def _rate_limited(self, retry_after: float | None, reason: str, *, is_global: bool = False) -> _Retry:
         """Reschedule after a 429 that discord.py gave up on; a global one holds every send."""
         wait = max(1.0, retry_after or 1.0)
         if is_global:
-            self.pacer.pause(wait)
+            await self.global_limit.hold(wait)
         self.stats["rate_limited"] += 1
         metrics.discord_429s.labels(handler="outbox").inc()
         return _Retry(reason, wait * (1.0 + 0.5 * self.rng.random()), counts=False)
