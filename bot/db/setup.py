@@ -2,6 +2,14 @@
 
 Tortoise 1.x keeps its connections in a context variable: call ``init_db`` in the task that
 later creates the workers (tasks copy the context at creation), never inside a worker.
+
+``init_db`` also guards tortoise's pooled transactions (PostgreSQL) against a connection that
+died while idle in the pool (``pg_terminate_backend``, a server restart, a failover): tortoise
+1.1 sets the task's connection to the transaction *before* ``BEGIN``, so when ``BEGIN`` fails
+on the dead connection the task keeps pointing at a transaction that will never work again,
+and the pool never gets that connection back. A long-lived loop (the scheduler, the delivery
+worker) would fail every query until the process restarts, and after a few such deaths the
+pool would be empty. The guard undoes both when entering the transaction fails.
 """
 
 from __future__ import annotations
@@ -15,6 +23,34 @@ from tortoise.migrations.api import migrate
 
 MODELS = ["bot.db.models"]
 MIGRATIONS = "bot.db.migrations"
+
+
+def guard_pooled_transactions() -> None:
+    """Make a failed ``BEGIN`` of a pooled transaction leave nothing behind (see module
+    docstring): reset the task's connection and give the connection back to the pool, where
+    asyncpg replaces a dead one. Idempotent."""
+    from tortoise.backends.base.client import TransactionContextPooled
+    from tortoise.connection import get_connections
+
+    if getattr(TransactionContextPooled.__aenter__, "_outage_bot_guard", False):
+        return
+    enter = TransactionContextPooled.__aenter__
+
+    async def guarded_enter(self: TransactionContextPooled) -> Any:
+        try:
+            return await enter(self)
+        except BaseException:
+            token = getattr(self, "token", None)  # set only once a connection was acquired
+            if token is not None:
+                get_connections().reset(token)
+            connection, pool = self.client._connection, self.client._parent._pool
+            if connection is not None and pool is not None:
+                self.client._connection = None
+                await pool.release(connection)
+            raise
+
+    guarded_enter._outage_bot_guard = True  # type: ignore[attr-defined]
+    TransactionContextPooled.__aenter__ = guarded_enter  # type: ignore[method-assign]
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
@@ -61,6 +97,7 @@ async def init_db(database_url: str, *, apply_migrations: bool = True) -> None:
     if apply_migrations:
         await upgrade(database_url)
     ensure_sqlite_dir(database_url)
+    guard_pooled_transactions()
     await Tortoise.init(config=tortoise_config(database_url))
 
 

@@ -13,8 +13,10 @@ Order matters:
    (``bot/discord_api.py``): REST and gateway go where ``DISCORD_API_BASE`` says.
 3. Monitoring starts at once (an outage while Discord is unreachable still becomes deliveries
    in the outbox); the delivery worker starts once the gateway is ready.
-4. SIGTERM/SIGINT stop the scheduler and the worker, close the bot, the HTTP client and the
-   database, in that order.
+4. SIGTERM/SIGINT stop the scheduler and the worker and wait for them (the worker lets the
+   sends on the wire finish and releases the rest, ``DRAIN_TIMEOUT``), then close the bot —
+   discord.py's HTTP session — the HTTP client and the database, in that order. Closing the
+   bot first would fail every send in flight with "Session is closed" and cost it an attempt.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT = 10.0
+#: how long the delivery worker lets sends on the wire finish at shutdown (inside SHUTDOWN_TIMEOUT)
+DRAIN_TIMEOUT = 8.0
 
 
 def utcnow() -> datetime:
@@ -155,6 +159,7 @@ async def run_bot(settings: Settings) -> int:
     from bot.ops.logs import setup_logging
     from bot.runtime.monitor import Monitor
     from bot.discord.delivery import DeliveryWorker
+    from bot.discord.ratelimit import InvalidRequests, LocalGlobalLimit, discord_http_trace
     from bot.runtime.scheduler import Scheduler, SchedulerConfig
 
     token = settings.require_token()
@@ -178,10 +183,13 @@ async def run_bot(settings: Settings) -> int:
         runtime.scheduler = scheduler
 
         configure_api_base(settings.discord_api_base)
-        bot = OutageBot(runtime)
+        # one global limit for every send of the process (a Redis-backed GlobalLimit, shared by
+        # several processes, would be built here from REDIS_URL)
+        global_limit = LocalGlobalLimit()
+        bot = OutageBot(runtime, http_trace=discord_http_trace(global_limit, InvalidRequests()))
         metrics.bind_gateway_latency(lambda: bot.latency)
         metrics.install_discord_429_counter()
-        delivery = DeliveryWorker(bot, catalog, charts=crowd.event_series)
+        delivery = DeliveryWorker(bot, catalog, drain_timeout=DRAIN_TIMEOUT, global_limit=global_limit, charts=crowd.event_series)
         runtime.delivery = delivery
 
         async def wake_delivery(_events: list[Any]) -> None:
@@ -286,13 +294,15 @@ async def _health_server(
 
 
 async def _shutdown(bot: OutageBot | None, scheduler: "Scheduler | None", tasks: list[asyncio.Task[Any]]) -> None:
+    """``stop`` is set: the background tasks wind down (the delivery worker drains its sends
+    through the still-open HTTP session), then the Discord client closes."""
     if scheduler is not None:
         scheduler.stop()
-    if bot is not None and not bot.is_closed():
-        await bot.close()
     if tasks:
         _, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_TIMEOUT)
         for task in pending:
             log.warning("background task %s did not stop in time; cancelling it", task.get_name())
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+    if bot is not None and not bot.is_closed():
+        await bot.close()

@@ -23,6 +23,16 @@ Why it works this way:
 - **Pace, don't collide.** Sends are paced by a token bucket under Discord's global limit
   (50 requests/s) instead of learning it from 429s; concurrency is bounded by a semaphore;
   each (event, language, time zone, digits) is rendered once per run.
+- **A global limit stops everything.** Before taking a paced slot a send waits on the
+  process's ``GlobalLimit`` (``bot/discord/ratelimit.py``), which every global 429 holds —
+  whether discord.py retried it (its HTTP session carries the same gate) or gave up and the
+  429 reached us — and so does a Cloudflare ban (a 429 without ``Via``).
+
+- **Stop without a scar.** When ``run_forever``'s ``stop`` is set (SIGTERM) the worker claims
+  nothing more; sends already on the wire get ``drain_timeout`` seconds to finish and are
+  recorded; every claimed delivery not yet on the wire (waiting for a sender, a paced slot or
+  the global limit) goes back to the outbox as it was — its attempt given back, due as before —
+  without a log line each. ``run_bot`` closes discord.py's HTTP session only after this.
 
 ``python -m bot run`` builds one worker and runs ``run_forever``; the monitor calls ``wake()``
 after writing new deliveries.
@@ -50,6 +60,7 @@ from bot.db.models import AlertMessage, Delivery, GuildSettings, IncidentEventRe
 from bot.detect.model import EventKind, IncidentEvent
 from bot.detect.serialize import event_from_dict
 from bot.discord.embeds import draw_charts, files_of, to_edit_kwargs, to_send_kwargs
+from bot.discord.ratelimit import GlobalLimit, LocalGlobalLimit, global_retry_after
 from bot.notify.render import RenderedMessage, ServiceNames, render_event, render_for, render_resolved_alert
 from bot.notify.render.chart import ReportSeries
 
@@ -123,6 +134,10 @@ class Pacer:
 # --- the worker ----------------------------------------------------------------------------------
 
 
+class _Released(Exception):
+    """The worker is stopping and this delivery was not on the wire yet: give it back."""
+
+
 class _Retry(Exception):
     """Try again at ``delay`` seconds from now; ``counts`` says whether it used up an attempt."""
 
@@ -165,9 +180,11 @@ class DeliveryWorker:
         backoff_base: float = 5.0,
         backoff_cap: float = 900.0,
         poll_interval: float = 5.0,
+        drain_timeout: float = 8.0,
         clock: Callable[[], datetime] = _utcnow,
         rng: random.Random | None = None,
         pacer: Pacer | None = None,
+        global_limit: GlobalLimit | None = None,
         charts: ChartSource | None = None,
     ) -> None:
         self.client = client
@@ -179,14 +196,18 @@ class DeliveryWorker:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.poll_interval = poll_interval
+        self.drain_timeout = drain_timeout
         self.clock = clock
         self.rng = rng or random.Random()
         self.pacer = pacer or Pacer(rate_per_s)
+        self.global_limit: GlobalLimit = global_limit or LocalGlobalLimit()
         #: the report chart's data for an event (None: the message carries no chart)
         self.charts = charts
         self.stats: Counter[str] = Counter()
         self._semaphore = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
+        self._stop = asyncio.Event()  # run_forever's; never set for run_once
+        self._due_before: dict[int, datetime | None] = {}  # claimed id -> next_attempt_at before the claim
 
     # ------------------------------------------------------------------ loop
 
@@ -199,6 +220,7 @@ class DeliveryWorker:
 
         Pipelined: the next deliveries are claimed when half of the current ones are done, so
         the pace never stalls on a batch's slowest send."""
+        self._stop = stop
         inflight: set[asyncio.Task[None]] = set()
         low_water = max(1, self.batch_size // 2)
         try:
@@ -222,10 +244,25 @@ class DeliveryWorker:
                     wake.cancel()
                     stopped.cancel()
         finally:
-            if inflight:  # let started sends finish (a cancelled one is retried after its lease)
-                _, late = await asyncio.wait(inflight, timeout=self.request_timeout)
-                for task in late:
-                    task.cancel()
+            await self._drain(inflight)
+
+    async def _drain(self, inflight: set[asyncio.Task[None]]) -> None:
+        """Stopping: sends on the wire finish (up to ``drain_timeout``), the rest are released
+        by their own tasks as soon as they see ``stop``. A send still unanswered at the end is
+        cancelled: its row keeps its lease and is sent again, with its nonce, after it."""
+        if not inflight:
+            return
+        before = Counter(self.stats)
+        _, late = await asyncio.wait(set(inflight), timeout=self.drain_timeout)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
+        done = self.stats - before
+        log.info(
+            "delivery worker stopped: %d finished, %d released for the next start, %d cut off",
+            done[SENT] + done[FAILED] + done[DROPPED] + done["retried"], done["released"], len(late),
+        )
 
     async def _start(self, now: datetime, inflight: set[asyncio.Task[None]], limit: int) -> int:
         """Claim up to ``limit`` due deliveries and start sending them; returns how many."""
@@ -308,6 +345,7 @@ class DeliveryWorker:
                 attempts=F("attempts") + 1, next_attempt_at=lease_end
             )
         for r in heads:
+            self._due_before[r.id] = r.next_attempt_at
             r.attempts += 1
             r.next_attempt_at = lease_end
         return heads
@@ -326,23 +364,37 @@ class DeliveryWorker:
     # ------------------------------------------------------------------ one delivery
 
     async def _process(self, delivery: Delivery, batch: _Batch, now: datetime) -> None:
-        async with self._semaphore:
-            sub = batch.subscriptions.get(delivery.subscription_id)  # type: ignore[attr-defined]
-            if sub is None or not sub.enabled or delivery.channel_id in batch.dead_channels:
-                reason = sub.disabled_reason if sub is not None and sub.disabled_reason else "subscription disabled"
-                await self._finish(delivery, DROPPED, error=reason)
+        try:
+            async with self._semaphore:
+                if self._stop.is_set():
+                    await self._release(delivery)
+                    return
+                await self._process_one(delivery, batch, now)
+        finally:
+            self._due_before.pop(delivery.id, None)
+
+    async def _process_one(self, delivery: Delivery, batch: _Batch, now: datetime) -> None:
+        sub = batch.subscriptions.get(delivery.subscription_id)  # type: ignore[attr-defined]
+        if sub is None or not sub.enabled or delivery.channel_id in batch.dead_channels:
+            reason = sub.disabled_reason if sub is not None and sub.disabled_reason else "subscription disabled"
+            await self._finish(delivery, DROPPED, error=reason)
+            return
+        try:
+            await asyncio.wait_for(self._deliver(delivery, sub, batch, now), self.request_timeout * 3)
+        except _Released:
+            await self._release(delivery)
+        except discord.HTTPException as exc:
+            await self._http_error(delivery, batch, exc, now)
+        except discord.RateLimited as exc:
+            await self._retry(delivery, now, await self._rate_limited(exc.retry_after, "rate limited (discord.py gave up)"))
+        except (asyncio.TimeoutError, aiohttp.ClientError, OSError) as exc:
+            await self._retry(delivery, now, _Retry(f"{type(exc).__name__}: {exc}", self._backoff(delivery), counts=True))
+        except Exception as exc:  # a bug or a database hiccup: retry, bounded, and say so loudly
+            if self.client.is_closed():  # shut down under our feet: not this delivery's fault
+                await self._release(delivery)
                 return
-            try:
-                await asyncio.wait_for(self._deliver(delivery, sub, batch, now), self.request_timeout * 3)
-            except discord.HTTPException as exc:
-                await self._http_error(delivery, batch, exc, now)
-            except discord.RateLimited as exc:
-                await self._retry(delivery, now, self._rate_limited(exc.retry_after, "rate limited (discord.py gave up)"))
-            except (asyncio.TimeoutError, aiohttp.ClientError, OSError) as exc:
-                await self._retry(delivery, now, _Retry(f"{type(exc).__name__}: {exc}", self._backoff(delivery), counts=True))
-            except Exception as exc:  # a bug or a database hiccup: retry, bounded, and say so loudly
-                log.exception("delivery %s failed unexpectedly", delivery.id)
-                await self._retry(delivery, now, _Retry(f"{type(exc).__name__}: {exc}", self._backoff(delivery), counts=True))
+            log.exception("delivery %s failed unexpectedly", delivery.id)
+            await self._retry(delivery, now, _Retry(f"{type(exc).__name__}: {exc}", self._backoff(delivery), counts=True))
 
     async def _deliver(self, d: Delivery, sub: Subscription, batch: _Batch, now: datetime) -> None:
         record = batch.events[d.event_id]  # type: ignore[attr-defined]
@@ -450,7 +502,7 @@ class DeliveryWorker:
         reference = None
         if reply_to is not None:
             reference = discord.MessageReference(message_id=reply_to, channel_id=d.channel_id, fail_if_not_exists=False)
-        await self.pacer.acquire()
+        await self._before_the_wire()
         kwargs = to_send_kwargs(messages, role_id=role_id)
         if reference is not None:
             kwargs["reference"] = reference
@@ -464,7 +516,7 @@ class DeliveryWorker:
             else:
                 self.stats["requests"] += 1
                 return message.id
-            await self.pacer.acquire()
+            await self._before_the_wire()
         message = await asyncio.wait_for(channel.send(nonce=d.nonce, **kwargs), self.request_timeout)
         self.stats["requests"] += 1
         return message.id
@@ -474,7 +526,7 @@ class DeliveryWorker:
         *, files: Sequence[tuple[str, bytes]] = (),
     ) -> None:  # fmt: skip
         """Edit the alert in place; new charts replace the old ones (no charts: left as they are)."""
-        await self.pacer.acquire()
+        await self._before_the_wire()
         message = channel.get_partial_message(message_id)
         if files:
             try:
@@ -483,14 +535,43 @@ class DeliveryWorker:
             except discord.Forbidden as exc:  # no Attach Files there: edit the words alone
                 log.warning("channel %s refused the chart (%s); editing the alert without it", channel.id, exc.text)
                 messages = _without_images(messages)
-                await self.pacer.acquire()
+                await self._before_the_wire()
             else:
                 self.stats["requests"] += 1
                 return
         await asyncio.wait_for(message.edit(**to_edit_kwargs(messages, role_id=role_id)), self.request_timeout)
         self.stats["requests"] += 1
 
+    async def _before_the_wire(self) -> None:
+        """Wait out a global limit, then for a paced slot; a stop meanwhile (or already)
+        releases the delivery."""
+        await self._unless_stopped(self.global_limit.wait())
+        await self._unless_stopped(self.pacer.acquire())
+        if self._stop.is_set():
+            raise _Released
+
+    async def _unless_stopped(self, waiting: Awaitable[Any]) -> None:
+        if self._stop.is_set():
+            raise _Released
+        task = asyncio.ensure_future(waiting)
+        stopped = asyncio.ensure_future(self._stop.wait())
+        try:
+            await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+        if not task.done():
+            task.cancel()
+            raise _Released
+        task.result()
+
     # ------------------------------------------------------------------ outcomes
+
+    async def _release(self, d: Delivery) -> None:
+        """Give a claimed delivery back untouched: its attempt returned, due as it was."""
+        await Delivery.filter(id=d.id, state=PENDING).update(
+            attempts=max(0, d.attempts - 1), next_attempt_at=self._due_before.get(d.id)
+        )
+        self.stats["released"] += 1
 
     async def _finish(
         self,
@@ -531,13 +612,11 @@ class DeliveryWorker:
             headers = getattr(exc.response, "headers", None)
             if headers is not None and not headers.get("Via"):
                 log.error("Discord answered 429 without Via (a Cloudflare ban?): holding sends for %.0f s", BAN_PAUSE_S)
-                self.pacer.pause(BAN_PAUSE_S)
+                await self.global_limit.hold(BAN_PAUSE_S)
                 await self._retry(d, now, _Retry("429 without Via (Cloudflare ban)", BAN_PAUSE_S, counts=False))
             else:
-                is_global = headers is not None and (
-                    headers.get("X-RateLimit-Global") == "true" or headers.get("X-RateLimit-Scope") == "global"
-                )
-                retry = self._rate_limited(_retry_after(exc), "429 (discord.py gave up after 5 tries)", is_global=is_global)
+                is_global = headers is not None and global_retry_after(429, headers, None) is not None
+                retry = await self._rate_limited(_retry_after(exc), "429 (discord.py gave up after 5 tries)", is_global=is_global)
                 await self._retry(d, now, retry)
         elif exc.status >= 500:
             await self._retry(d, now, _Retry(f"{exc.status} {exc.text}", self._backoff(d), counts=True))
@@ -545,11 +624,11 @@ class DeliveryWorker:
             log.error("delivery %s refused by Discord: %s %s %s", d.id, exc.status, exc.code, exc.text)
             await self._finish(d, FAILED, error=f"{exc.status} {exc.code} {exc.text}")
 
-    def _rate_limited(self, retry_after: float | None, reason: str, *, is_global: bool = False) -> _Retry:
+    async def _rate_limited(self, retry_after: float | None, reason: str, *, is_global: bool = False) -> _Retry:
         """Reschedule after a 429 that discord.py gave up on; a global one holds every send."""
         wait = max(1.0, retry_after or 1.0)
         if is_global:
-            self.pacer.pause(wait)
+            await self.global_limit.hold(wait)
         self.stats["rate_limited"] += 1
         metrics.discord_429s.labels(handler="outbox").inc()
         return _Retry(reason, wait * (1.0 + 0.5 * self.rng.random()), counts=False)

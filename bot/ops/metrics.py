@@ -11,6 +11,9 @@ Other modules import this module and call the objects directly, e.g.::
     metrics.deliveries.labels(outcome="sent").inc()
     metrics.deliveries_pending.set(12)
     metrics.discord_429s.labels(handler="outbox").inc()
+    metrics.discord_invalid_requests.labels(status="429").inc()
+    metrics.discord_invalid_requests_window.set(12)
+    metrics.discord_global_limits.inc()
     metrics.gateway_latency.set(0.042)          # or bind_gateway_latency(lambda: bot.latency)
     with metrics.time_command("isitdown"): ...
 
@@ -36,6 +39,9 @@ __all__ = [
     "deliveries",
     "deliveries_pending",
     "discord_429s",
+    "discord_global_limits",
+    "discord_invalid_requests",
+    "discord_invalid_requests_window",
     "gateway_latency",
     "install_discord_429_counter",
     "last_poll",
@@ -81,6 +87,20 @@ discord_429s = Counter(
     "discord_rate_limited", "HTTP 429 answers from Discord, by who handled them: library (discord.py "
     "retried it) or outbox (it reached our delivery worker).",
     ["handler"], namespace=NAMESPACE, registry=REGISTRY,
+)
+discord_invalid_requests = Counter(
+    "discord_invalid_requests", "Answers Discord counts towards its invalid-request ban (10,000 in 10 "
+    "minutes): 401, 403, and 429 except X-RateLimit-Scope: shared; by status.",
+    ["status"], namespace=NAMESPACE, registry=REGISTRY,
+)
+discord_invalid_requests_window = Gauge(
+    "discord_invalid_requests_10m", "Invalid Discord requests in the last 10 minutes (the ban is at 10,000).",
+    namespace=NAMESPACE, registry=REGISTRY,
+)
+discord_global_limits = Counter(
+    "discord_global_rate_limits", "Global rate limits Discord announced; every send of the process waited "
+    "each one out.",
+    namespace=NAMESPACE, registry=REGISTRY,
 )
 gateway_latency = Gauge(
     "gateway_latency_seconds", "Discord gateway heartbeat latency (NaN before the first ACK).",

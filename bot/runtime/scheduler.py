@@ -30,6 +30,11 @@ Why it looks like this:
   share the sources and never poll one twice. SQLite has no row locks (``select_for_update``
   is a no-op there): run a single scheduler process per SQLite file (``sync`` then clears
   leases a crashed predecessor left; on PostgreSQL they expire after ``lease``).
+* **The database going away.** A round that cannot reach the database is retried after
+  ``idle`` seconds. A poll whose result cannot be written leaves its lease behind; the process
+  takes its own leases back at once (only polls in flight are excluded), so a source whose
+  outage began while the database was away is polled — and alerted — at its next due time
+  after the database returns, not when the lease runs out.
 * **Bounded concurrency.** A semaphore (200 by default) caps polls in flight.
 """
 
@@ -265,9 +270,7 @@ class Scheduler:
         claimed: list[tuple[Slot, int, datetime]] = []
         while True:
             async with in_transaction() as conn:
-                query = SourceState.filter(next_due__lte=now).filter(
-                    Q(lease_until__isnull=True) | Q(lease_until__lte=now)
-                )
+                query = SourceState.filter(next_due__lte=now).filter(self._claimable(now))
                 if self._in_flight:
                     query = query.exclude(key__in=list(self._in_flight))
                 rows = (
@@ -295,6 +298,13 @@ class Scheduler:
                 await SourceState.filter(key__in=unknown).update(owner=None, lease_until=None, next_due=later)
             if len(rows) < self.config.claim_batch:
                 return claimed
+
+    def _claimable(self, now: datetime) -> Q:
+        """Unleased, lease run out, or leased by this very process: a lease of ours on a source
+        that is not in flight is one whose result could not be written (the database went away
+        mid-poll). Waiting for it to expire would hold the source back a whole ``lease`` (two
+        minutes) after the database returns; taking it back polls it at its due time."""
+        return Q(lease_until__isnull=True) | Q(lease_until__lte=now) | Q(owner=self.config.owner)
 
     async def _poll_guarded(self, slot: Slot, errors: int, due: datetime, now: datetime) -> None:
         """Poll, ingest and reschedule one source; nothing escapes (one source never stops
@@ -418,7 +428,7 @@ class Scheduler:
 
     async def next_due(self, now: datetime) -> datetime | None:
         """The earliest time something (an unleased source or the canaries) is due."""
-        query = SourceState.filter(Q(lease_until__isnull=True) | Q(lease_until__lte=now))
+        query = SourceState.filter(self._claimable(now))
         if self._in_flight:
             query = query.exclude(key__in=list(self._in_flight))
         dues = await query.order_by("next_due").limit(1).values_list("next_due", flat=True)

@@ -5,6 +5,7 @@ SIGTERM."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 from pathlib import Path
@@ -96,6 +97,78 @@ async def test_run_bot_serves_commands_then_stops_cleanly_on_sigterm(
     assert code == 0
     assert bot.is_closed()
     assert all(t.done() for t in bot.runtime.background)
+
+
+async def test_sigterm_during_a_fan_out_lets_sends_on_the_wire_finish_and_releases_the_rest(
+    fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A routine deploy mid fan-out: the sends Discord is answering finish and are recorded;
+    the deliveries claimed but not yet sent go back to the outbox untouched (no attempt used);
+    no traceback, no "Session is closed"; the next start sends each of them exactly once."""
+    from bot.db.models import Delivery
+    from bot.db.setup import close_db, init_db
+    from bot.discord.delivery import DeliveryWorker
+    from tests.discord.test_delivery import persist, subscribe
+    from tests.fake_discord import rest_client
+    from tests.notify.samples import ALERT
+
+    caplog.set_level(logging.INFO)
+    monkeypatch.setattr("bot.ops.logs.setup_logging", lambda *a, **k: None)
+    guild = next(iter(fake.guilds.values()))
+    channels = [fake.add_channel(guild.id, f"c{i}") for i in range(40)]
+    url = f"sqlite://{tmp_path / 'bot.sqlite3'}"
+    await init_db(url)
+    for cid in channels:
+        await subscribe(guild, cid, "en")
+    await persist(ALERT)  # the alert's deliveries wait in the outbox, as after a restart
+    await close_db()
+
+    on_the_wire = asyncio.Event()
+    fake.hold("POST /channels/{channel_id}/messages", on_the_wire, times=len(channels))
+    operational = (ROOT / "tests" / "fixtures" / "statuspage" / "github_operational.json").read_bytes()
+    async with serve({"/api/v2/summary.json": respond(operational)}) as server:
+        catalog = tmp_path / "services.toml"
+        catalog.write_text(
+            '[[services]]\nid = "octo"\nname = "Octo"\nname_ar = "أوكتو"\n'
+            f'[[services.sources]]\nkind = "statuspage"\nurl = "{server.url("/")}"\n',
+            encoding="utf-8",
+        )
+        settings = Settings(discord_token=fake.token, discord_api_base=fake.api_base, database_url=url,
+                            services_file=catalog, poll_interval=5, canary_targets=())
+        task = asyncio.create_task(run_bot(settings))
+        # every sender of the worker is waiting for Discord's answer (16 by default)
+        await _until(lambda: fake.holding >= 16 or task.done())
+        assert not task.done(), task.result()
+        held = fake.holding
+        os.kill(os.getpid(), signal.SIGTERM)
+        await _until(lambda: "stopping (signal received)" in caplog.text)
+        on_the_wire.set()  # Discord answers the sends it already has
+        code = await asyncio.wait_for(task, SAFETY_TIMEOUT)
+    assert code == 0
+    noisy = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert noisy == [], [r.getMessage() for r in noisy]
+    assert "Session is closed" not in caplog.text
+
+    await init_db(url, apply_migrations=False)
+    try:
+        rows = await Delivery.all()
+        sent = [d for d in rows if d.state == "sent"]
+        assert len(sent) == held == len(fake.all_messages())  # what was on the wire got through
+        assert all(d.attempts == 1 for d in sent)
+        rest = [d for d in rows if d.state != "sent"]
+        assert rest and all((d.state, d.attempts) == ("pending", 0) for d in rest)
+        # the next start sends the rest at once, each exactly once
+        async with rest_client(fake) as client:
+            from bot.catalog import load_catalog
+
+            worker = DeliveryWorker(client, load_catalog(), rate_per_s=None)
+            while await worker.run_once(ALERT.at):
+                pass
+        assert await Delivery.filter(state="sent").count() == len(channels)
+        assert all(len(fake.messages(cid)) == 1 for cid in channels)
+        assert fake.stats["nonce_deduplicated"] == 0
+    finally:
+        await close_db()
 
 
 async def _until(predicate, timeout: float = SAFETY_TIMEOUT) -> None:  # type: ignore[no-untyped-def]

@@ -22,6 +22,7 @@ from bot.detect.model import IncidentEvent
 from bot.detect.serialize import event_to_dict
 from bot.discord import delivery as delivery_mod
 from bot.discord.delivery import DeliveryWorker, Pacer
+from bot.discord.ratelimit import LocalGlobalLimit
 from bot.notify.outbox import create_deliveries
 from bot.notify.render.chart import ReportSeries, series_span
 from tests.fake_discord import discord_py_on_fake, rest_client, FakeDiscord, FakeGuild
@@ -71,9 +72,11 @@ async def subscribe(
 
 
 def worker_for(client: discord.Client, catalog: Catalog, **kw: Any) -> tuple[DeliveryWorker, RecordingSleep]:
-    """A worker whose pacer never really sleeps (tests drive time, they don't wait for it)."""
+    """A worker whose pacer and global limit never really sleep (tests drive time, they don't
+    wait for it)."""
     sleep = RecordingSleep()
     kw.setdefault("pacer", Pacer(kw.pop("rate_per_s", None), sleep=sleep))
+    kw.setdefault("global_limit", LocalGlobalLimit(sleep=sleep))
     return DeliveryWorker(client, catalog, **kw), sleep
 
 

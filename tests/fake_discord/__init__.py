@@ -10,6 +10,9 @@ Wire details that matter to discord.py:
   discord.py treats them as text.
 - A 429 carries ``Via`` (discord.py takes a 429 without it for a Cloudflare ban), Discord's
   ``X-RateLimit-*`` headers, ``Retry-After`` and ``{"message", "retry_after", "global"}``.
+- Once a global 429 went out, the global limit is in force for its ``retry_after``: every
+  bot-token request meanwhile is answered with another global 429 (``429_inside_global``);
+  interaction callbacks and follow-ups are not bound to it, as Discord documents.
 - Interaction callbacks come with ``?with_response=1`` and get the callback object back.
 - The gateway honours ``compress=zlib-stream`` (one zlib stream, each payload Z_SYNC_FLUSHed).
 
@@ -25,9 +28,11 @@ Usage::
         fake.messages(guild.channel_by_name("alerts"))
 
 State to assert on: ``requests`` (RecordedRequest list), ``stats`` (Counter: requests, 429,
-429_global, 429_channel, injected, invalid_requests, nonce_deduplicated, banned), ``messages()``,
+429_global, 429_channel, 429_inside_global, injected, held, invalid_requests, nonce_deduplicated,
+banned), ``messages()``,
 ``edit_history()``, ``commands()``, ``interactions``, ``gateway_ops()``, ``gateway_connections``.
-Faults: ``inject``/``inject_error``/``inject_429``; limits: ``set_rate_limits``.
+Faults: ``inject``/``inject_error``/``inject_429``, ``hold`` (requests held on the wire until a
+gate opens); limits: ``set_rate_limits``.
 
 The package, one module per area (``FakeDiscord`` is composed of one mixin each):
 

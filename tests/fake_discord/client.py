@@ -29,12 +29,12 @@ async def discord_py_on_fake(*guilds: tuple[str, tuple[str, ...]], **kwargs: Any
 
 
 @asynccontextmanager
-async def rest_client(fake: FakeDiscord) -> AsyncIterator["discord.Client"]:
+async def rest_client(fake: FakeDiscord, **client_kwargs: Any) -> AsyncIterator["discord.Client"]:
     """The real discord.py client logged in over REST only (no gateway, no cache): all a
-    delivery worker needs."""
+    delivery worker needs. ``client_kwargs`` go to ``discord.Client`` (e.g. ``http_trace``)."""
     import discord
 
-    client = discord.Client(intents=discord.Intents.none())
+    client = discord.Client(intents=discord.Intents.none(), **client_kwargs)
     await client.login(fake.token)
     try:
         yield client

@@ -3,7 +3,9 @@ with their real headers, and the invalid-request ban. Add a new fault here."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import json
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -33,6 +35,11 @@ class FaultsMixin:
         or "POST /channels/{channel_id}/messages" (a template); method "*" matches any."""
         self._faults.append((route, Fault(status, body, dict(headers or {}), delay, times)))
 
+    def hold(self, route: str, gate: "asyncio.Event", *, times: int = 1) -> None:
+        """Hold matching requests on the wire — received, not answered — until ``gate`` is set,
+        then answer them normally (a slow Discord). ``holding`` counts those held right now."""
+        self._faults.append((route, Fault(None, gate=gate, times=times)))
+
     def inject_error(self, route: str, name: str, *, times: int = 1) -> None:
         """Queue one of :data:`ERRORS` by name ("missing_access", "unknown_channel", "server_error"…)."""
         status, body = error_body(name)
@@ -46,13 +53,17 @@ class FaultsMixin:
         is_global: bool = False,
         times: int = 1,
         via: bool = True,
+        delay: float = 0.0,
+        global_in_body: bool | None = None,
     ) -> None:
-        """Queue a Discord 429 (``via=False`` imitates a Cloudflare ban, which discord.py won't retry)."""
+        """Queue a Discord 429 (``via=False`` imitates a Cloudflare ban, which discord.py won't retry;
+        ``global_in_body=False`` says global in the headers only)."""
         headers = self._429_headers(retry_after, is_global=is_global, limit=5, bucket=self._bucket_hash(route))
         if not via:
             headers.pop("Via")
-        body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}
-        self.inject(route, 429, body, headers=headers, times=times)
+        in_body = is_global if global_in_body is None else global_in_body
+        body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": in_body}
+        self.inject(route, 429, body, headers=headers, times=times, delay=delay)
 
     def set_rate_limits(
         self,
@@ -91,6 +102,30 @@ class FaultsMixin:
                 "X-RateLimit-Reset-After": f"{retry_after:.3f}", "X-RateLimit-Bucket": bucket,
             })
         return headers
+
+    def _note_global_limit(self, response: web.StreamResponse) -> None:
+        """A global 429 went out: Discord's global limit is now in force for its
+        ``retry_after``, for every request with the bot's token (interactions excepted)."""
+        if response.status != 429 or not (
+            response.headers.get("X-RateLimit-Global") == "true" or response.headers.get("X-RateLimit-Scope") == "global"
+        ):
+            return
+        try:
+            retry_after = float(json.loads(getattr(response, "body", b"") or b"{}").get("retry_after"))
+        except (TypeError, ValueError):
+            retry_after = float(response.headers.get("Retry-After", "1"))
+        self._global_until = max(self._global_until, self.clock() + retry_after)
+
+    def _inside_global_limit(self) -> web.Response | None:
+        """Discord's answer to a request sent while a global limit it announced is in force:
+        another global 429, counted (``stats["429_inside_global"]``) — a self-inflicted one."""
+        remaining = self._global_until - self.clock()
+        if remaining <= 0:
+            return None
+        self.stats["429_inside_global"] += 1
+        retry = round(remaining, 3)
+        body = {"message": "You are being rate limited.", "retry_after": retry, "global": True}
+        return json_response(body, 429, self._429_headers(retry, is_global=True, limit=0, bucket=""))
 
     def _banned(self) -> bool:
         rl = self.rate_limits

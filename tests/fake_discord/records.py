@@ -42,13 +42,15 @@ class RecordedRequest:
 
 @dataclass
 class Fault:
-    """A queued response that replaces the real one for a matching request."""
+    """A queued response that replaces the real one for a matching request (``status`` None:
+    the real answer, once ``gate`` is set — a request held on the wire)."""
 
-    status: int
+    status: int | None
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     times: int = 1
+    gate: asyncio.Event | None = None
 
 
 @dataclass

@@ -58,6 +58,8 @@ class FakeDiscord(WorldMixin, FaultsMixin, RestMixin, CommandsMixin, Interaction
         self.stats: collections.Counter[str] = collections.Counter()
         self.rate_limits = RateLimits()
         self._faults: list[tuple[str, Fault]] = []
+        self.holding = 0  # requests held on the wire right now (``hold``)
+        self._global_until = float("-inf")  # a global limit the fake announced is in force until then
         self._global_rl: list[float] = [0.0, 0]  # window start, count
         self._channel_rl: dict[tuple[str, int], list[float]] = {}
         self._invalid_at: collections.deque[float] = collections.deque()
@@ -157,6 +159,7 @@ class FakeDiscord(WorldMixin, FaultsMixin, RestMixin, CommandsMixin, Interaction
         finally:
             await self._notify()
         record.status = response.status
+        self._note_global_limit(response)
         if response.status in (401, 403) or (response.status == 429 and response.headers.get("X-RateLimit-Scope") != "shared"):
             self.stats["invalid_requests"] += 1
             self._invalid_at.append(self.clock())
@@ -172,7 +175,19 @@ class FakeDiscord(WorldMixin, FaultsMixin, RestMixin, CommandsMixin, Interaction
         if self._banned():
             self.stats["banned"] += 1
             return web.Response(status=429, text="error code: 1015", content_type="text/html")
+        if bot_route and (inside := self._inside_global_limit()) is not None:
+            return inside
         fault = self._take_fault(record.method, record.path, record.route)
+        if fault is not None and fault.status is None:  # held on the wire, then answered for real
+            assert fault.gate is not None
+            self.holding += 1
+            self.stats["held"] += 1
+            await self._notify()
+            try:
+                await fault.gate.wait()
+            finally:
+                self.holding -= 1
+            fault = None
         if fault is not None:
             self.stats["injected"] += 1
             if fault.delay:

@@ -316,3 +316,59 @@ async def test_sqlite_start_clears_leases_left_by_a_crash(sqlite_db: TestDB) -> 
             assert await second.scheduler.run_due(second.clock.now()) == 1
             assert server.hits["/a"] == 1
         assert first.scheduler.stats["polls"] == 0
+
+
+# ---------------------------------------------------------------- the database going away
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgres"])
+async def test_an_outage_that_began_while_the_database_was_away_is_alerted_one_poll_after_it_returns(
+    dialect: str, tmp_path: Path
+) -> None:
+    """The database goes away between a source's claim and its result (PostgreSQL refused and
+    its connections cut; SQLite write-locked): the lease the scheduler took must not hold the
+    source back once the database is back — the next round polls it and the alert goes out."""
+    from bot.db.models import Delivery, Subscription
+    from bot.db.setup import close_db, init_db
+    from tests.conftest import postgres_url, NO_POSTGRES
+    from tests.dbfaults import database_that_goes_away
+
+    if dialect == "postgres" and postgres_url() is None:
+        pytest.skip(NO_POSTGRES)
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "statuspage"
+    page = {"body": (fixtures / "github_operational.json").read_bytes()}
+    away: dict[str, Callable[[], None]] = {}
+
+    async def summary(request: web.Request) -> web.Response:
+        if "now" in away:  # the database goes away while this poll is on the wire
+            away.pop("now")()
+        return web.Response(body=page["body"], content_type="application/json")
+
+    async with database_that_goes_away(dialect, tmp_path) as (url, outage):
+        await init_db(url, apply_migrations=False)
+        try:
+            async with serve({"/api/v2/summary.json": summary}) as server:
+                spec = SourceSpec(kind="statuspage", url=server.url("/"))
+                catalog = Catalog([service("octo", spec)])
+                await Subscription.create(guild_id=1, channel_id=2, service_id="octo", language="en")
+                async with Harness(catalog) as h:
+                    assert await h.step() == 1 and h.events == []  # operational, all is well
+
+                    page["body"] = (fixtures / "github_major_outage.json").read_bytes()
+                    away["now"] = outage.down
+                    outage_seen_at = await h.scheduler.next_due(h.clock.now())
+                    assert await h.step() == 1  # the page says major outage; nothing could be saved
+                    assert "now" not in away and h.events == []
+
+                    await outage.up()
+                    assert outage_seen_at is not None
+                    back = outage_seen_at + timedelta(seconds=h.scheduler.config.poll_interval)
+                    while h.clock.now() < back and not h.events:
+                        due = await h.scheduler.next_due(h.clock.now())
+                        h.clock.set(min(due or back, back))
+                        await h.scheduler.run_due(h.clock.now())
+                    assert [e.kind for e in h.events] == [EventKind.OPENED]
+                    assert h.events[0].at <= back
+                    assert await Delivery.filter(state="pending").count() == 1
+        finally:
+            await close_db()
