@@ -272,7 +272,7 @@ async def _health_server(settings: Settings, bot: OutageBot, monitor: "Monitor",
         info={"monitor": monitor.health},
     )
     assert settings.health_port is not None
-    runner = await start_health_server(settings.health_port, checks)
+    runner = await start_health_server(settings.health_port, checks, host=settings.health_host)
     try:
         await stop.wait()
     finally:
