@@ -74,10 +74,11 @@ _MD_CHARS = re.compile(r"([\\*_~`|\[>])")
 #: space after it, not a backslash before it — a backslash right after a URL would become
 #: part of the URL (Discord's URLs run to the next space or "<") and show
 _ANGLE = re.compile("<(?!\u200b)")
-#: markup at the start of a line: headings and subtext (#, -#), bullets (-, +), numbered
-#: items (1. / 1)): escaped at the character that makes them markup — the dot, not the number
-_LINE_START_MARK = re.compile(r"(?m)^([#\-+])")
-_LINE_START_NUMBER = re.compile(r"(?m)^(\d+)([.)])")
+#: markup at the start of a line, followed by a space: headings and subtext (# , -# ), bullets
+#: (- , + ), numbered items (1. / 1) ): escaped at the character that makes them markup — the
+#: dot, not the number. "127.0.0.1" or "-5%" at the start of a line is not markup.
+_LINE_START_MARK = re.compile(r"(?m)^([#\-+])(?=[#\s]|$)")
+_LINE_START_NUMBER = re.compile(r"(?m)^(\d+)([.)])(?=\s|$)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 _SPACES = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINES = re.compile(r"\n{3,}")

@@ -122,9 +122,8 @@ def reader_sees(markdown: str) -> str:
         assert ch not in "*_~`|[>\\", f"live markup {ch!r} at {i} in {markdown!r}"
         assert ch != "<" or markdown[i + 1 : i + 2] == ZWSP, f"live angle bracket at {i} in {markdown!r}"
         if line_start:
-            assert ch not in "#-+", f"live line markup in {markdown!r}"
-            number = re.match(r"\d+[.)]", markdown[i:])
-            assert number is None, f"live numbered item in {markdown!r}"
+            assert not re.match(r"[#\-+]([#\s]|$)", markdown[i:]), f"live line markup in {markdown!r}"
+            assert not re.match(r"\d+[.)](\s|$)", markdown[i:]), f"live numbered item in {markdown!r}"
         out.append(ch)
         line_start = ch == "\n"
         i += 1
@@ -155,6 +154,11 @@ def test_the_official_title_is_cleaned_once_in_an_alert() -> None:
     line = value.splitlines()[0]
     assert "\\\\" not in line
     assert reader_sees(line.split(": ", 1)[1]) == "“Degraded performance [EU] for <@1577> and a_b”"
+
+
+def test_an_address_at_the_start_of_a_line_is_not_a_list() -> None:
+    assert clean("127.0.0.1 answers") == "127.0.0.1 answers"
+    assert clean("-5% errors\n#general") == "-5% errors\n#general"
 
 
 def test_a_numbered_update_reads_as_written() -> None:
