@@ -6,7 +6,9 @@ to set, so ``python -m bot run`` can print it and exit 2 instead of a traceback.
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -22,6 +24,10 @@ DEFAULT_CANARIES = (
     "https://www.amazon.com/",
     "dns://example.com",
 )
+#: where /healthz and /metrics listen unless HEALTH_HOST says otherwise: the port is
+#: unauthenticated, so it is private to the machine until the operator opens it
+DEFAULT_HEALTH_HOST = "127.0.0.1"
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$")
 _DB_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg", "psycopg", "mysql")
 
 
@@ -38,6 +44,7 @@ class Settings:
     poll_interval: float = 60.0
     allow_private_targets: bool = False
     health_port: int | None = None
+    health_host: str = DEFAULT_HEALTH_HOST
     canary_targets: tuple[str, ...] = field(default=DEFAULT_CANARIES)
     log_format: str = "text"  # text | json
 
@@ -61,6 +68,7 @@ class Settings:
             if not health_port.isdigit() or not 0 < int(health_port) < 65536:
                 raise SettingsError(f"HEALTH_PORT={health_port!r} is not a TCP port: set a number from 1 to 65535 or unset it")
             port = int(health_port)
+        health_host = _health_host(env.get("HEALTH_HOST", ""))
         canaries_raw = env.get("CANARY_TARGETS")
         canaries = DEFAULT_CANARIES if canaries_raw is None else tuple(t.strip() for t in canaries_raw.split(",") if t.strip())
         for target in canaries:
@@ -76,6 +84,7 @@ class Settings:
             poll_interval=poll_interval,
             allow_private_targets=allow_private,
             health_port=port,
+            health_host=health_host,
             canary_targets=canaries,
             log_format=log_format,
         )
@@ -137,6 +146,24 @@ def _flag(name: str, raw: str | None) -> bool:
     if value in ("0", "false", "no", "off", ""):
         return False
     raise SettingsError(f"{name}={raw!r} is not a flag: set 1 or 0")
+
+
+def _health_host(raw: str) -> str:
+    """``HEALTH_HOST``: an IP address (``0.0.0.0`` or ``::`` for every interface) or a host
+    name of this machine; unset or empty is loopback."""
+    value = raw.strip()
+    if not value:
+        return DEFAULT_HEALTH_HOST
+    bare = value[1:-1] if value.startswith("[") and value.endswith("]") else value
+    try:
+        return str(ipaddress.ip_address(bare))
+    except ValueError:
+        pass
+    if _HOSTNAME.match(value) and not value.replace(".", "").isdigit():
+        return value.rstrip(".")
+    raise SettingsError(
+        f"HEALTH_HOST={raw!r} is not an address to listen on: set an IP address such as 127.0.0.1 (the default), 0.0.0.0 for every interface, or a host name (the port goes in HEALTH_PORT)"
+    )
 
 
 def _check_canary(target: str) -> None:

@@ -18,6 +18,7 @@ def test_defaults_match_the_design_table() -> None:
     assert s.poll_interval == 60.0
     assert s.allow_private_targets is False
     assert s.health_port is None
+    assert s.health_host == "127.0.0.1"
     assert s.canary_targets == DEFAULT_CANARIES
     assert any(t.startswith("dns://") for t in s.canary_targets)
 
@@ -34,6 +35,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
             "POLL_INTERVAL": "30",
             "ALLOW_PRIVATE_TARGETS": "1",
             "HEALTH_PORT": "8081",
+            "HEALTH_HOST": "10.0.0.7",
             "CANARY_TARGETS": "https://a.example/, dns://b.example, c.example:443",
             "LOG_FORMAT": "json",
         }
@@ -45,6 +47,7 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
     assert s.poll_interval == 30.0
     assert s.allow_private_targets is True
     assert s.health_port == 8081
+    assert s.health_host == "10.0.0.7"
     assert s.canary_targets == ("https://a.example/", "dns://b.example", "c.example:443")
     assert s.log_format == "json"
 
@@ -64,6 +67,10 @@ def test_empty_canary_list_turns_the_self_check_off() -> None:
         ({"POLL_INTERVAL": "1"}, "POLL_INTERVAL"),
         ({"ALLOW_PRIVATE_TARGETS": "maybe"}, "ALLOW_PRIVATE_TARGETS"),
         ({"HEALTH_PORT": "99999"}, "HEALTH_PORT"),
+        ({"HEALTH_HOST": "127.0.0.1:8081"}, "HEALTH_HOST"),
+        ({"HEALTH_HOST": "every interface"}, "HEALTH_HOST"),
+        ({"HEALTH_HOST": "999.1.1.1"}, "HEALTH_HOST"),
+        ({"HEALTH_HOST": "http://0.0.0.0"}, "HEALTH_HOST"),
         ({"DISCORD_API_BASE": "discord.com"}, "DISCORD_API_BASE"),
         ({"CANARY_TARGETS": "ftp://x"}, "CANARY_TARGETS"),
         ({"CANARY_TARGETS": "host-without-port"}, "CANARY_TARGETS"),
@@ -87,3 +94,13 @@ def test_password_is_not_echoed_back() -> None:
     with pytest.raises(SettingsError) as info:
         Settings.from_env({"DATABASE_URL": "postgres://user:hunter2@/db"})
     assert "hunter2" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "host"),
+    [("", "127.0.0.1"), ("  ", "127.0.0.1"), ("0.0.0.0", "0.0.0.0"), ("::", "::"), ("[::1]", "::1"),
+     ("::1", "::1"), ("health.internal", "health.internal"), ("localhost.", "localhost")],
+)
+def test_health_host_takes_an_address_or_a_host_name(raw: str, host: str) -> None:
+    """Loopback unless the operator chooses; an address or a host name, never a URL or a port."""
+    assert Settings.from_env({"HEALTH_HOST": raw}).health_host == host

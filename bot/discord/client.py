@@ -286,7 +286,7 @@ async def _health_server(
         stopped_tasks=stopped_tasks,
     )
     assert settings.health_port is not None
-    runner = await start_health_server(settings.health_port, checks)
+    runner = await start_health_server(settings.health_port, checks, host=settings.health_host)
     try:
         await stop.wait()
     finally:

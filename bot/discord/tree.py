@@ -23,6 +23,7 @@ from bot.i18n import Translator, is_rtl, orient, translations
 from bot.notify.render import RenderedMessage
 from bot.services import replies
 from bot.services.errors import UserError
+from bot.services.status import in_arabic_script
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,36 @@ class UserFacingError(app_commands.AppCommandError, UserError):
 
     def __init__(self, msgid: str | tuple[str, str], **kwargs: Any) -> None:
         UserError.__init__(self, msgid, **kwargs)
+
+
+class BoundedText(app_commands.Transformer):
+    """A string option whose length the bot enforces itself: Discord is told the range (so its
+    client stops the user typing more), and a value that arrives longer anyway — a client that
+    ignores the range, a changed limit — is refused with a localized error before the command
+    runs, logs it, or looks it up. Use as ``app_commands.Transform[str, BoundedText(200)]``."""
+
+    def __init__(self, max_length: int, min_length: int = 1) -> None:
+        self.max_length = max_length
+        self.min_length = min_length
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.string
+
+    @property
+    def min_value(self) -> int:
+        return self.min_length
+
+    @property
+    def max_value(self) -> int:
+        return self.max_length
+
+    async def transform(self, interaction: discord.Interaction, value: Any, /) -> str:
+        text = value if isinstance(value, str) else str(value)
+        if len(text) > self.max_length:
+            lang = "ar" if in_arabic_script(text[: self.max_length]) else None
+            raise UserFacingError(replies.ERR_TOO_LONG, n=self.max_length, _lang=lang)
+        return text
 
 
 async def english(_interaction: discord.Interaction, lang: str | None = None) -> Translator:

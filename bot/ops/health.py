@@ -160,9 +160,15 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-async def start_health_server(port: int, checks: HealthChecks, *, host: str = "0.0.0.0") -> web.AppRunner:
+#: loopback unless told otherwise (``HEALTH_HOST``): the server is unauthenticated
+DEFAULT_HOST = "127.0.0.1"
+
+
+async def start_health_server(port: int, checks: HealthChecks, *, host: str = DEFAULT_HOST) -> web.AppRunner:
     """Serve ``/healthz`` and ``/metrics`` on ``host:port`` (port 0: any free port; read it
-    from ``runner.addresses``). Stop with ``await runner.cleanup()``."""
+    from ``runner.addresses``). ``host`` is loopback by default: the endpoints are
+    unauthenticated, so exposing them is the operator's choice (``HEALTH_HOST``). Stop with
+    ``await runner.cleanup()``."""
     runner = web.AppRunner(build_app(checks), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

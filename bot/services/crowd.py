@@ -55,6 +55,7 @@ from bot.detect.crowd import (
 )
 from bot.detect.model import CrowdLevel, CrowdSignal, IncidentEvent
 from bot.i18n import N_, Text, Translator
+from bot.notify.text import echo
 from bot.notify.render import crowd_line
 from bot.notify.render.chart import BUCKET as CHART_BUCKET
 from bot.notify.render.chart import SPAN as CHART_SPAN
@@ -216,7 +217,7 @@ class CrowdService:
         text = query.strip()
         service = self.catalog.resolve(text) if text else None
         if service is None:
-            raise UserError(ERR_UNKNOWN_SERVICE, query=text[:80], _lang="ar" if in_arabic_script(text) else None)
+            raise UserError(ERR_UNKNOWN_SERVICE, query=echo(text), _lang="ar" if in_arabic_script(text) else None)
         return service
 
     async def report(
@@ -229,7 +230,7 @@ class CrowdService:
         try:
             result = await self.record(service_id, guild_id, user_id, problem, now, country=country)
         except UnknownService:
-            raise UserError(ERR_UNKNOWN_SERVICE, query=service_id[:80]) from None
+            raise UserError(ERR_UNKNOWN_SERVICE, query=echo(service_id)) from None
         return result, await self.counts(service_id, now)
 
     async def record(

@@ -19,6 +19,7 @@ from babel.core import get_global
 from bot.db.models import GuildSettings
 from bot.i18n import DIGITS, LOCALES, N_, Translator, translations
 from bot.notify.render.words import country_name
+from bot.notify.text import echo
 from bot.services.errors import UserError
 
 #: the zones offered before the user types anything (the bot's audience first)
@@ -145,7 +146,7 @@ def canonical_timezone(name: str) -> str:
     """``name`` as the IANA database spells it (case and spaces forgiven); raises ``UserError``."""
     found = _zones_by_folded().get(_fold(name))
     if found is None:
-        raise UserError(ERR_TIMEZONE, zone=name.strip()[:64], example="Asia/Riyadh")
+        raise UserError(ERR_TIMEZONE, zone=echo(name, 64), example="Asia/Riyadh")
     return found
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Callable, Sequence
 
 from bot.catalog import ALL
-from bot.i18n import N_, UTC_NAMES, Text, Translator
+from bot.i18n import N_, UTC_NAMES, Nn_, Text, Translator
 from bot.notify.render import COLORS, RenderedMessage, ServiceNames, since_phrase, status_word
 from bot.notify.render.words import country_name
 from bot.services.guilds import GuildPrefs
@@ -24,6 +24,10 @@ ERR_GUILD_ONLY = N_("This command works only in a server.")
 ERR_CHECK_FAILED = N_("You can't use this command here.")
 ERR_CANNOT_POST = N_("We can't post alerts in {channel} until we have {permissions} there.")
 ERR_BAD_CHANNEL = N_("Pick a text channel for the alerts.")
+#: an option longer than the command declares (Discord caps it; the bot checks it too)
+ERR_TOO_LONG = Nn_("That is too long: type at most {n} character.", "That is too long: type at most {n} characters.")
+#: the private note left where a refusal would have gone, once the answer is posted publicly
+ANSWER_POSTED = N_("Done: the answer is posted below for everyone.")
 
 LANGUAGE_WORDS: dict[str, str] = {"ar": N_("Arabic"), "en": N_("English"), "both": N_("Arabic and English")}
 #: a subscription's language inside a sentence (Arabic: «باللغتين العربية والإنجليزية», a dual)

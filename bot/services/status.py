@@ -24,6 +24,7 @@ from bot.detect.model import CrowdSignal, Verdict
 from bot.i18n import N_
 from bot.notify.render import ServiceNames
 from bot.notify.render.chart import ReportSeries
+from bot.notify.text import echo
 from bot.services.errors import UserError
 from bot.sources.base import Fetcher, Observation, PollContext, SourceError, get_kind
 from bot.sources.http import ProbeOptions, probe
@@ -151,7 +152,7 @@ class StatusService:
             return Target(names_of(service), service=service, lang=lang)
         url = _as_url(text)
         if url is None:
-            raise UserError(ERR_UNKNOWN, query=text[:80], _lang=lang)
+            raise UserError(ERR_UNKNOWN, query=echo(text), _lang=lang)
         host = (urlsplit(url).hostname or "").lower()
         by_host = self._service_for_host(host)
         if by_host is not None:
@@ -176,8 +177,8 @@ class StatusService:
     def _refusal(url: str, error: SourceError, lang: str | None) -> UserError:
         log.info("refused /isitdown URL %s: %s", url, error.message)
         if _private_host(url) or (error.kind == "ssrf" and "address" in error.message):
-            return UserError(ERR_PRIVATE, url=url[:100], _lang=lang)
-        return UserError(ERR_BAD_URL, url=url[:100], prefix="https://", _lang=lang)
+            return UserError(ERR_PRIVATE, url=echo(url, 100), _lang=lang)
+        return UserError(ERR_BAD_URL, url=echo(url, 100), prefix="https://", _lang=lang)
 
     # -- answers --------------------------------------------------------------------------
 

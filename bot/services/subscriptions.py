@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from bot.catalog import ALL, Catalog
 from bot.db.models import Subscription
 from bot.i18n import N_, Nn_
+from bot.notify.text import echo
 from bot.services.errors import UserError
 from bot.status import Status
 
@@ -66,7 +67,7 @@ class SubscriptionService:
             return ALL
         service = self.catalog.resolve(text)
         if service is None:
-            raise UserError(ERR_UNKNOWN_SERVICE, query=text[:80])
+            raise UserError(ERR_UNKNOWN_SERVICE, query=echo(text))
         return service.id
 
     async def subscribe(
@@ -113,7 +114,7 @@ class SubscriptionService:
             rows = rows.filter(service_id=service_id)
         removed = [row.service_id for row in await rows.order_by("id")]
         if not removed:
-            raise UserError(ERR_NOT_SUBSCRIBED, channel=f"<#{channel_id}>", service=query.strip()[:80])
+            raise UserError(ERR_NOT_SUBSCRIBED, channel=f"<#{channel_id}>", service=echo(query))
         await rows.delete()
         return removed
 

@@ -186,3 +186,32 @@ def test_runtime_stale_window_follows_the_poll_interval() -> None:
     fast = app_module.Runtime.build(Settings(poll_interval=5), load_catalog(), HttpClient())
     assert slow.status.stale_after.total_seconds() == 900
     assert fast.status.stale_after.total_seconds() == 180
+
+
+async def test_the_health_server_binds_the_host_the_operator_chose(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``HEALTH_HOST`` reaches the health server (loopback when unset, see tests/ops)."""
+    import bot.ops.health as health
+
+    seen: dict[str, object] = {}
+
+    class Runner:
+        async def cleanup(self) -> None:
+            seen["cleaned"] = True
+
+    async def fake_start(port: int, checks: object, *, host: str = "?") -> Runner:
+        seen.update(port=port, host=host)
+        return Runner()
+
+    monkeypatch.setattr(health, "start_health_server", fake_start)
+    settings = Settings.from_env({"HEALTH_PORT": "8081", "HEALTH_HOST": "0.0.0.0"})
+    stop = asyncio.Event()
+    stop.set()
+
+    class Monitor:
+        last_poll_at = None
+
+        def health(self) -> dict[str, str]:
+            return {}
+
+    await app_module._health_server(settings, object(), Monitor(), stop, list)  # type: ignore[arg-type]
+    assert seen == {"port": 8081, "host": "0.0.0.0", "cleaned": True}

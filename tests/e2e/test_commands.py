@@ -30,6 +30,7 @@ from bot.i18n import BILINGUAL_MAX, translations
 from bot.runtime.monitor import Monitor
 from bot.net.client import HttpClient
 from bot.services import replies
+from bot.services.replies import ANSWER_POSTED, ERR_TOO_LONG
 from bot.services.status import ERR_PRIVATE
 from bot.settings import Settings
 from bot.sources.base import IncidentInfo, Observation, SourceRole
@@ -106,11 +107,13 @@ Starter = Callable[..., "contextlib.AbstractAsyncContextManager[E2EBot]"]
 @pytest.fixture
 def start_bot(fake: FakeDiscord, monitor: Monitor) -> Starter:
     @contextlib.asynccontextmanager
-    async def start(*, allow_private: bool = False, catalog: Catalog | None = None) -> AsyncIterator[E2EBot]:
+    async def start(
+        *, allow_private: bool = False, catalog: Catalog | None = None, resolver: Any = None
+    ) -> AsyncIterator[E2EBot]:
         settings = Settings(
             discord_token=fake.token, discord_api_base=fake.api_base, allow_private_targets=allow_private
         )
-        async with HttpClient(allow_private=allow_private, timeout=5.0) as fetcher:
+        async with HttpClient(allow_private=allow_private, timeout=5.0, resolver=resolver) as fetcher:
             services = catalog or load_catalog()
             crowd = CrowdService(services, clock=lambda: NOW)
             runtime = Runtime.build(settings, services, fetcher, monitor=monitor, crowd=crowd, clock=lambda: NOW)
@@ -371,22 +374,78 @@ async def test_isitdown_in_arabic_script_answers_in_arabic(fake: FakeDiscord, gu
     assert buttons[0]["label"] == translations("ar").gettext("Down for me too")
 
 
-async def test_isitdown_url_defers_then_edits_with_a_live_probe(
+async def test_isitdown_url_defers_privately_then_answers_for_everyone(
     fake: FakeDiscord, guild: FakeGuild, start_bot: Starter
 ) -> None:
+    """A URL may still be refused once its name is looked up, so its live check is deferred
+    privately; a good answer leaves a private note there and goes to everyone as a follow-up."""
+
     async def ok(_request: web.Request) -> web.Response:
         return web.Response(text="hello")
 
+    alerts = guild.channel_by_name("alerts")
     async with serve({"/": ok}) as server, start_bot(allow_private=True):
         url = server.url("/")
-        inter = await fake.invoke_command(guild.id, guild.channel_by_name("alerts"), "isitdown", {"service": url})
+        inter = await fake.invoke_command(guild.id, alerts, "isitdown", {"service": url})
         callback = await inter.wait_response()
-        assert callback["type"] == 5, "a URL is probed live: the bot defers first"
-        original = await inter.wait_original(timeout=SAFETY_TIMEOUT, predicate=lambda m: bool(m.get("embeds")))
+        assert callback["type"] == 5 and is_ephemeral(callback), "a URL is probed live: the bot defers, privately"
+        note = await inter.wait_original(timeout=SAFETY_TIMEOUT)
+        (answer,) = await inter.wait_followups(1, timeout=SAFETY_TIMEOUT)
         assert server.hits["/"] == 1
-        text = embed_text(original)
-        assert "127.0.0.1" in original["embeds"][0]["title"] and "is up" in original["embeds"][0]["title"]
-        assert "HTTP 200" in text
+    assert note["flags"] & FLAG_EPHEMERAL and note["content"] == translations("en").gettext(ANSWER_POSTED)
+    assert not answer["flags"] & FLAG_EPHEMERAL
+    assert "127.0.0.1" in answer["embeds"][0]["title"] and "is up" in answer["embeds"][0]["title"]
+    assert "HTTP 200" in embed_text(answer)
+    public = fake.messages(alerts, include_interaction_responses=True)
+    assert [m["id"] for m in public] == [answer["id"]]
+
+
+async def test_isitdown_refusal_after_a_name_lookup_stays_private(
+    fake: FakeDiscord, guild: FakeGuild, start_bot: Starter
+) -> None:
+    """Issue 14, item 4: a name that resolves to a private address is refused only after the
+    defer; the refusal (with the address the user typed) must not reach the channel."""
+
+    looked_up: list[str] = []
+
+    async def resolve(host: str) -> list[str]:
+        looked_up.append(host)
+        return ["127.0.0.1"]  # a public-looking name pointing inside
+
+    alerts = guild.channel_by_name("alerts")
+    url = "http://intranet.example/status"
+    async with start_bot(resolver=resolve):
+        inter = await fake.invoke_command(guild.id, alerts, "isitdown", {"service": url})
+        callback = await inter.wait_response()
+        assert callback["type"] == 5 and is_ephemeral(callback)
+        refusal = await inter.wait_original(timeout=SAFETY_TIMEOUT, predicate=lambda m: bool(m.get("content")))
+    assert looked_up == ["intranet.example"], "refused only after the name lookup, after the defer"
+    assert refusal["flags"] & FLAG_EPHEMERAL
+    assert refusal["content"] == translations("en").gettext(ERR_PRIVATE, url=url)
+    assert fake.messages(alerts, include_interaction_responses=True) == []
+    assert inter.followups == []
+
+
+async def test_an_option_longer_than_declared_is_refused_by_the_bot(
+    fake: FakeDiscord, guild: FakeGuild, bot: E2EBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 14, item 3: Discord caps option values, but the bot does not rely on it: a value
+    over the declared 200 characters is refused (privately, localized) before it is looked
+    up or logged."""
+    alerts = guild.channel_by_name("alerts")
+    typed = "https://" + "a" * 300 + ".example/"
+    with caplog.at_level(logging.INFO):
+        inter = await fake.invoke_command(guild.id, alerts, "isitdown", {"service": typed})
+        callback = await inter.wait_response()
+    assert callback["type"] == 4 and is_ephemeral(callback)
+    assert data_of(callback)["content"] == translations("en").ngettext(*ERR_TOO_LONG, 200)
+    assert not any("a" * 250 in r.getMessage() for r in caplog.records)
+    arabic_query = "واتس" * 60
+    inter = await fake.invoke_command(guild.id, alerts, "isitdown", {"service": arabic_query})
+    callback = await inter.wait_response()
+    assert is_ephemeral(callback) and arabic(data_of(callback)["content"])
+    inter = await fake.invoke_command(guild.id, alerts, "report", {"service": "x" * 101})
+    assert is_ephemeral(await inter.wait_response())
 
 
 async def test_isitdown_for_a_service_without_fresh_data_defers_and_probes_its_sources(

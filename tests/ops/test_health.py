@@ -190,3 +190,14 @@ async def test_metrics_are_exposed_and_move(health: str) -> None:
     assert sample(after, key) == sample(before, key) + 1
     assert sample(after, 'outage_bot_poll_errors_total{error="timeout",kind="web-test"}') >= 1
     assert sample(after, "outage_bot_open_incidents") == 4
+
+
+async def test_listens_on_loopback_unless_told_otherwise(clock: Clock, parts: Parts) -> None:
+    """The endpoints are unauthenticated: without a host, the server binds 127.0.0.1 only
+    (it used to bind 0.0.0.0, every interface)."""
+    checks = HealthChecks(gateway=lambda: True, last_poll=lambda: None, poll_interval=60, database=lambda: None, clock=clock)
+    runner = await start_health_server(0, checks)
+    try:
+        assert {address[0] for address in runner.addresses} == {"127.0.0.1"}
+    finally:
+        await runner.cleanup()

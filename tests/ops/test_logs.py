@@ -105,3 +105,85 @@ def test_redact_leaves_ordinary_text_alone() -> None:
     assert logs.redact(text) == text
     logs.add_secret("ab")  # too short to be a secret: would mask ordinary words
     assert logs.redact("about") == "about"
+
+
+# --- issue 14, item 3: linear redaction, bounded records -------------------------------------
+
+import re  # noqa: E402
+import re._constants as sre_constants  # noqa: E402
+import re._parser as sre_parser  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+#: the URL-password rule as a regular expression (what the scanner must agree with)
+_URL_PASSWORD_REGEX = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*:)([^@\s]+)(@)")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["a", "B", "1", "+", ".", "-", ":", "/", "@", " ", "\n", "://", "x://u:", "é"]), max_size=30).map("".join))
+def test_the_url_password_scanner_masks_what_the_regex_would(text: str) -> None:
+    expected = _URL_PASSWORD_REGEX.sub(lambda m: f"{m.group(1)}{logs.MASK}{m.group(3)}", text)
+    assert logs._mask_url_passwords(text) == expected
+
+
+def _unbounded_repeats(parsed: sre_parser.SubPattern) -> list[tuple[int, bool]]:
+    """(index, is last item) of every repeat without an upper bound, anywhere in the pattern."""
+    found: list[tuple[int, bool]] = []
+    items = list(parsed)
+    for index, (op, av) in enumerate(items):
+        last = index == len(items) - 1
+        if op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, sre_constants.POSSESSIVE_REPEAT):
+            low, high, sub = av
+            if high is sre_constants.MAXREPEAT:
+                found.append((index, last))
+            found.extend((i, False) for i, _ in _unbounded_repeats(sub))
+            assert high is sre_constants.MAXREPEAT or high <= 64, f"repeat of up to {high}"
+        elif op is sre_constants.SUBPATTERN:
+            found.extend((i, False) for i, _ in _unbounded_repeats(av[-1]))
+        elif op is sre_constants.BRANCH:
+            for branch in av[1]:
+                found.extend((i, False) for i, _ in _unbounded_repeats(branch))
+    return found
+
+
+@pytest.mark.parametrize("pattern", logs.PATTERNS, ids=lambda p: p.pattern[:30])
+def test_redaction_patterns_cannot_backtrack_far(pattern: re.Pattern[str]) -> None:
+    """Linear time by construction: a repeat is bounded (at most 64), or has no upper bound
+    only as the very last item — once it runs, the match has succeeded and what it read is
+    consumed. So a failed attempt at any position reads a bounded number of characters, and
+    the 7.8 s of a 100 kB URL (a leading unbounded ``[A-Za-z0-9+.-]*`` retried at every
+    position) cannot come back."""
+    repeats = _unbounded_repeats(sre_parser.parse(pattern.pattern, pattern.flags))
+    assert all(last for _, last in repeats), pattern.pattern
+
+
+def test_a_megabyte_log_value_is_read_only_up_to_the_bound(stream: io.StringIO, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record carries at most MESSAGE_MAX / VALUE_MAX / TRACE_MAX characters, and redaction
+    never reads more than that plus a small margin, whatever a user typed."""
+    seen: list[int] = []
+    real = logs.redact
+
+    def measuring(text: str, **kwargs: object) -> str:
+        seen.append(len(text))
+        return real(text, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(logs, "redact", measuring)
+    huge = "x " * 500_000  # 1 MB
+    try:
+        raise ValueError(huge)
+    except ValueError:
+        logging.getLogger("bot.test").exception("isitdown %r", huge, extra={"options": {"service": huge}, "many": list(range(10_000))})
+    line = stream.getvalue()
+    assert seen and max(seen) <= logs.TRACE_MAX + 1_000
+    assert len(line) < logs.MESSAGE_MAX + logs.TRACE_MAX + logs.VALUE_MAX + logs.ITEMS_MAX * 20 + 2_000
+    assert "more characters]" in line and "more items" in line
+
+
+def test_a_secret_cut_by_the_bound_is_still_masked() -> None:
+    """The cut happens after redaction, and a URL password running past it is masked."""
+    for offset in range(logs.MESSAGE_MAX - 60, logs.MESSAGE_MAX + 5, 7):
+        text = "a" * offset + " " + TOKEN + " " + "b" * 5_000
+        assert TOKEN[:12] not in logs.bounded(text, logs.MESSAGE_MAX)
+    text = "x" * (logs.MESSAGE_MAX - 40) + " postgres://bot:" + "p" * 10_000 + "@db"
+    assert "ppppp" not in logs.bounded(text, logs.MESSAGE_MAX)

@@ -215,3 +215,15 @@ def test_overview_lists_troubled_services_worst_first(catalog: Catalog) -> None:
     assert overview.known == 5 and overview.total == len(catalog)
     empty = service_for(catalog).overview()
     assert empty.troubled == () and empty.known == 0
+
+
+def test_what_the_user_typed_is_quoted_back_inert() -> None:
+    """Issue 14 sweep: the unknown query went into the reply raw (a masked link, markdown,
+    a mention); it is cleaned like outside text now."""
+    from bot.notify.text import ZWSP
+
+    status = StatusService(load_catalog(), fetcher=None)  # type: ignore[arg-type]
+    with pytest.raises(UserError) as info:
+        status.target("[free nitro](https://evil.example) **@everyone**")
+    query = info.value.kwargs["query"]
+    assert "](" not in query and f"@{ZWSP}everyone" in query and "\\*\\*" in query

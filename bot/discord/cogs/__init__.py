@@ -45,7 +45,7 @@ def _choice_name(match: Match) -> str:
 def service_choices(catalog: Catalog, current: str, *, with_all: bool = False) -> list[app_commands.Choice[str]]:
     """Up to 25 suggestions for what is being typed; the value is the matched label itself, so
     a query typed in Arabic stays Arabic (and ``/isitdown`` then answers in Arabic)."""
-    typed = current.strip()
+    typed = current.strip()[:CHOICE_MAX]  # what is being typed: Discord caps it, so do we
     choices: list[app_commands.Choice[str]] = []
     if with_all and (not typed or any(word.startswith(typed.casefold()) for word in ALL_WORDS)):
         value = "الكل" if in_arabic_script(typed) else ALL

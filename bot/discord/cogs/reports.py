@@ -34,7 +34,7 @@ from bot.services import replies
 from bot.services.errors import UserError
 from bot.services.guilds import GuildService
 from bot.services.status import in_arabic_script
-from bot.discord.tree import answer
+from bot.discord.tree import BoundedText, answer
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,10 @@ class Reports(commands.Cog, name=COG_NAME):
     @app_commands.choices(problem=PROBLEM_CHOICES)
     @app_commands.guild_only()
     async def report(
-        self, interaction: discord.Interaction, service: str, problem: app_commands.Choice[str] | None = None
+        self,
+        interaction: discord.Interaction,
+        service: app_commands.Transform[str, BoundedText(100)],
+        problem: app_commands.Choice[str] | None = None,
     ) -> None:
         """Record the user's report and tell them where the count stands."""
         found = self.crowd.resolve(service)  # UserError → the tree's error path

@@ -15,12 +15,14 @@ from bot.i18n import DIGITS, LOCALES
 from bot.notify.render import CHOICE_NAMES, COMMAND_DESCRIPTIONS, OPTION_DESCRIPTIONS
 from bot.services import replies
 from bot.services.guilds import suggest_countries, suggest_timezones
-from bot.discord.tree import answer, require_manage_guild
+from bot.discord.tree import BoundedText, answer, require_manage_guild
 
 if TYPE_CHECKING:
     from bot.discord.client import OutageBot, Runtime
 
 LANGUAGE_CHOICES = [app_commands.Choice(name=ui(CHOICE_NAMES["language"], v), value=v) for v in LOCALES]
+#: the longest time zone name we accept (the longest IANA name is 30 characters)
+TIMEZONE_MAX = 64
 DIGIT_CHOICES = [app_commands.Choice(name=ui(CHOICE_NAMES["digits"], v), value=v) for v in DIGITS]
 
 
@@ -44,9 +46,9 @@ class SettingsCog(commands.Cog):
         self,
         interaction: discord.Interaction,
         language: app_commands.Choice[str] | None = None,
-        timezone: app_commands.Range[str, 1, 64] | None = None,
+        timezone: app_commands.Transform[str, BoundedText(TIMEZONE_MAX)] | None = None,
         digits: app_commands.Choice[str] | None = None,
-        country: app_commands.Range[str, 1, 64] | None = None,
+        country: app_commands.Transform[str, BoundedText(TIMEZONE_MAX)] | None = None,
     ) -> None:
         guild = require_manage_guild(interaction)
         guilds = self.runtime.guilds
@@ -72,7 +74,7 @@ class SettingsCog(commands.Cog):
 
     @settings.autocomplete("timezone")
     async def _timezone(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=zone, value=zone) for zone in suggest_timezones(current)]
+        return [app_commands.Choice(name=zone, value=zone) for zone in suggest_timezones(current[:TIMEZONE_MAX])]
 
 
 async def setup(bot: "OutageBot") -> None:

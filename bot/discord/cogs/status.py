@@ -16,7 +16,7 @@ from bot.notify.render import COMMAND_DESCRIPTIONS, OPTION_DESCRIPTIONS, Rendere
 from bot.services.guilds import GuildPrefs
 from bot.services import replies
 from bot.services.status import Answer, describe
-from bot.discord.tree import answer
+from bot.discord.tree import BoundedText, answer
 
 if TYPE_CHECKING:
     from bot.discord.client import OutageBot, Runtime
@@ -32,15 +32,25 @@ class StatusCog(commands.Cog):
 
     @app_commands.command(name="isitdown", description=ui(COMMAND_DESCRIPTIONS, "isitdown"))
     @app_commands.describe(service=ui(OPTION_DESCRIPTIONS, "service_or_url"))
-    async def isitdown(self, interaction: discord.Interaction, service: app_commands.Range[str, 1, 200]) -> None:
+    async def isitdown(self, interaction: discord.Interaction, service: app_commands.Transform[str, BoundedText(200)]) -> None:
+        """A good answer is public, a refusal private. What can be refused without the network
+        (a bad URL, a private address written out) is refused by ``target`` before anything is
+        sent. A URL can still be refused after its name is looked up or it redirects, so its
+        live check is deferred privately; a good answer then leaves a private note in the
+        deferred message and is posted for everyone as a follow-up (Discord keeps a deferred
+        reply's visibility, so the note must come first). A catalog service is never refused:
+        its live check is deferred publicly."""
         rt = self.runtime
         target = rt.status.target(service)
         prefs = await rt.guilds.get(interaction.guild_id)
         t = prefs.translator(target.lang)
         result = await rt.status.current(target, rt.clock())
+        refusable = target.service is None
         if result is None:
-            await interaction.response.defer(thinking=True)
+            await interaction.response.defer(thinking=True, ephemeral=refusable)
             result = await rt.status.live(target, rt.clock())
+            if refusable:
+                await answer(interaction, t.gettext(replies.ANSWER_POSTED), lang=t.lang, ephemeral=True)
         log.info("isitdown %r → %s", service, describe(result))
         message = render_verdict(result.verdict, target.names, t=t, now=rt.clock(), crowd=result.crowd)
         # the "down for me too" button: a persistent item the reports cog handles by custom_id

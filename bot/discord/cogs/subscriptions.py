@@ -17,7 +17,7 @@ from bot.notify.render import CHOICE_NAMES, COMMAND_DESCRIPTIONS, OPTION_DESCRIP
 from bot.services import replies
 from bot.services.status import names_of
 from bot.services.subscriptions import LANGUAGES, SEVERITIES
-from bot.discord.tree import UserFacingError, answer, require_guild, require_manage_guild
+from bot.discord.tree import BoundedText, UserFacingError, answer, require_guild, require_manage_guild
 
 if TYPE_CHECKING:
     from bot.discord.client import OutageBot, Runtime
@@ -67,7 +67,7 @@ class SubscriptionsCog(commands.Cog):
     async def subscribe(
         self,
         interaction: discord.Interaction,
-        service: app_commands.Range[str, 1, 100],
+        service: app_commands.Transform[str, BoundedText(100)],
         channel: discord.TextChannel | None = None,
         language: app_commands.Choice[str] | None = None,
         role: discord.Role | None = None,
@@ -111,7 +111,7 @@ class SubscriptionsCog(commands.Cog):
     async def unsubscribe(
         self,
         interaction: discord.Interaction,
-        service: app_commands.Range[str, 1, 100],
+        service: app_commands.Transform[str, BoundedText(100)],
         channel: discord.TextChannel | None = None,
     ) -> None:
         guild = require_manage_guild(interaction)

@@ -32,7 +32,7 @@ API (every function takes a ``Translator`` as ``t`` and the current time as ``no
 * ``render_both``/``render_for`` return a list of ``RenderedMessage`` (one embed each) that
   together fit one Discord message (6,000 characters in all).
 
-Everything from outside (titles, update bodies) goes through ``bot.notify.text.clean``:
+Everything from outside (titles, update bodies) goes through ``bot.notify.text.clean`` once, in ``phrases.quote`` (pass it raw):
 quoted, trimmed, mentions neutralised, masked links opened, markdown escaped.
 """
 

@@ -15,7 +15,6 @@ from typing import Protocol, Sequence
 
 from bot.detect.model import CrowdLevel, CrowdSignal, Evidence
 from bot.i18n import Text, Translator
-from bot.notify import text as tx
 from bot.notify.render.message import ServiceNames
 from bot.notify.render.phrases import (
     DEFAULT_CROWD_WINDOW,
@@ -65,7 +64,7 @@ def official_field(
                     t.gettext(
                         "{status}: {title}",
                         status=Text(capitalized(status_word(t, e.status))),
-                        title=quote(t, tx.clean_line(e.official_title), OFFICIAL_TITLE_BUDGET),
+                        title=quote(t, e.official_title, OFFICIAL_TITLE_BUDGET, one_line=True),
                     )
                 )
             else:

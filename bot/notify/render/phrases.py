@@ -36,10 +36,12 @@ def service_name(names: ServiceNames, t: Translator) -> str:
     return tx.clean_line(names.for_locale(t))
 
 
-def quote(t: Translator, outside: str, budget: int) -> Text:
-    """Outside text cleaned, trimmed to ``budget`` and put in the locale's quotation marks."""
+def quote(t: Translator, outside: str, budget: int, *, one_line: bool = False) -> Text:
+    """Raw outside text cleaned (the one cleaning pass: pass it uncleaned), folded onto one
+    line when ``one_line``, trimmed to ``budget`` and put in the locale's quotation marks."""
+    cleaned = tx.clean_line(outside) if one_line else tx.clean(outside)
     # NOTE: quotation marks around text from a status page; Arabic uses «…»
-    return t.gettext("“{text}”", text=tx.trim(tx.clean(outside), budget))
+    return t.gettext("“{text}”", text=tx.trim(cleaned, budget))
 
 
 def at_phrase(t: Translator, dt: datetime, now: datetime) -> Text:
