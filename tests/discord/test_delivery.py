@@ -419,6 +419,11 @@ async def test_pending_deliveries_resume_when_the_worker_starts(
 # ---------------------------------------------------------------- the report chart
 
 
+async def _charts(event: IncidentEvent, now: Any) -> ReportSeries:
+    """A chart source standing in for ``CrowdService.event_series``."""
+    return _series_for(event, now)
+
+
 def _series_for(event: IncidentEvent, now: Any) -> ReportSeries:
     start = now - timedelta(hours=24)
     counts = tuple(float(10 + (1200 if i > 90 else 0)) for i in range(96))
@@ -462,10 +467,7 @@ async def test_the_recovery_reply_carries_the_whole_curve(
     await persist(ALERT)
     await persist(RECOVERY)
 
-    async def charts(event: IncidentEvent, now: Any) -> Any:
-        return _series_for(event, now)
-
-    worker, _ = worker_for(client, catalog, charts=charts)
+    worker, _ = worker_for(client, catalog, charts=_charts)
     await worker.run_once(RECOVERY.at)
     await worker.run_once(RECOVERY.at)
     alert, reply = fake.messages(en)
@@ -503,10 +505,7 @@ async def test_a_channel_without_attach_files_gets_the_alert_without_its_chart(
     await persist(ALERT)
     await persist(UPDATE)
 
-    async def charts(event: IncidentEvent, now: Any) -> Any:
-        return _series_for(event, now)
-
-    worker, _ = worker_for(client, catalog, charts=charts)
+    worker, _ = worker_for(client, catalog, charts=_charts)
     assert await worker.run_once(UPDATE.at) == 1
     [alert] = fake.messages(en)
     assert alert["attachments"] == [] and "image" not in alert["embeds"][0]
