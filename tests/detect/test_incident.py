@@ -369,3 +369,16 @@ def test_config_is_validated() -> None:
         IncidentConfig(open_after=5, open_window=4)
     with pytest.raises(ValueError):
         IncidentConfig(resolve_after=0)
+
+
+def test_a_new_incident_needs_n_fresh_failures_even_when_the_window_is_longer() -> None:
+    """With 3 failing of the last 5 rounds to open and 2 ok rounds to resolve, the failures of
+    the last incident would still be in the window after it resolved: one new failure must not
+    reopen it (the rounds are forgotten on resolve), three must."""
+    config = IncidentConfig(open_after=3, open_window=5, resolve_after=2)
+    state, kinds = IncidentState("x"), []
+    script = [PART, PART, PART, OK, OK, PART, PART, PART]
+    for i, status in enumerate(script):
+        state, events = step(state, verdict(status, official=OK, probe_at=T0 + i * MIN), T0 + i * MIN, config)
+        kinds.append([e.kind for e in events])
+    assert kinds == [[], [], [E.OPENED], [], [E.RESOLVED], [], [], [E.OPENED]]

@@ -187,3 +187,12 @@ def test_a_secret_cut_by_the_bound_is_still_masked() -> None:
         assert TOKEN[:12] not in logs.bounded(text, logs.MESSAGE_MAX)
     text = "x" * (logs.MESSAGE_MAX - 40) + " postgres://bot:" + "p" * 10_000 + "@db"
     assert "ppppp" not in logs.bounded(text, logs.MESSAGE_MAX)
+
+
+def test_a_token_shaped_string_nobody_registered_is_masked_by_its_shape() -> None:
+    """A bot token that is not the configured one (another bot's, pasted into an outside
+    error text) has no registered value to search for and no ``Authorization`` header around
+    it: the token's shape alone must mask it."""
+    stray = "MTA5OTg3NjU0MzIxMDk4NzY1NA.Gh1Jk2.abcdefghijklmnopqrstuvwxyz0123456789AB"
+    out = logs.redact(f"discord said 401 for {stray} while posting")
+    assert stray not in out and "while posting" in out and "discord said 401 for" in out
