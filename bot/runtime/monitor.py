@@ -77,6 +77,8 @@ class Monitor:
         self._acknowledged: dict[str, datetime | None] = {}
         self._states: dict[str, IncidentState] = {}
         self._saved: dict[str, dict[str, Any]] = {}
+        #: per source: what was last written to ``SourceState.last_observation`` and when
+        self._stored: dict[str, tuple[dict[str, Any], datetime]] = {}
         self._verdicts: dict[str, Verdict] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -167,7 +169,7 @@ class Monitor:
             )
             events = await self._advance(service_id, now)
         if persist_observation:
-            await save_observation(source_key, service_id, observation, now)
+            await self._store(source_key, service_id, observation, now)
         await self._notify(events)
         return events
 
@@ -193,6 +195,19 @@ class Monitor:
         return self.vantage.blind
 
     # -- internals -----------------------------------------------------------------------
+
+    async def _store(self, source_key: str, service_id: str, observation: Observation, now: datetime) -> None:
+        """Write a source's reading when it says something new, or at least every half
+        ``stale_after`` (so the readings a restart loads are never stale): a page that reads
+        the same all day costs no write per poll."""
+        content = observation.to_dict()
+        for volatile in ("fetched_at", "latency_ms"):
+            content.pop(volatile, None)
+        last = self._stored.get(source_key)
+        if last is not None and last[0] == content and timedelta(0) <= now - last[1] < self.stale_after / 2:
+            return
+        await save_observation(source_key, service_id, observation, now)
+        self._stored[source_key] = (content, now)
 
     def _lock(self, service_id: str) -> asyncio.Lock:
         lock = self._locks.get(service_id)

@@ -339,3 +339,26 @@ def fixture_names() -> Iterator[str]:
 def test_observation_round_trips_through_json(name: str) -> None:
     obs = parse_statuspage((FIXTURES / f"{name}.json").read_bytes(), service_id="x", fetched_at=T0, url="https://x.test")
     assert Observation.from_dict(json.loads(json.dumps(obs.to_dict()))) == obs
+
+
+async def test_a_reading_that_says_nothing_new_is_not_written_every_poll(db: TestDB) -> None:
+    """The source's last reading is stored when it changes, or every half ``stale_after`` so a
+    restart never loads a stale one — not on every poll of a page that reads the same all day."""
+    from bot.db.models import SourceState
+
+    monitor = Monitor(stale_after=timedelta(minutes=10))
+    t0 = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+
+    async def stored_at() -> str:
+        row = await SourceState.get(key="github:0")
+        return row.last_observation["fetched_at"]  # type: ignore[index]
+
+    await monitor.ingest("github", "github:0", official("github_operational", t0), t0)
+    first = await stored_at()
+    await monitor.ingest("github", "github:0", official("github_operational", t0 + timedelta(minutes=1)), t0 + timedelta(minutes=1))
+    assert await stored_at() == first  # the same reading: no write
+    await monitor.ingest("github", "github:0", official("github_major_outage", t0 + timedelta(minutes=2)), t0 + timedelta(minutes=2))
+    changed = await stored_at()
+    assert changed != first  # a new reading is written at once
+    await monitor.ingest("github", "github:0", official("github_major_outage", t0 + timedelta(minutes=7)), t0 + timedelta(minutes=7))
+    assert await stored_at() != changed  # and the same one again after half stale_after
