@@ -519,3 +519,22 @@ def test_crowd_signal_quiet_baseline_below_one() -> None:
     assert value == "لا توجد بلاغات خلال آخر ٣٠ دقيقة (عادةً لا تكاد توجد بلاغات)"
     english = render_verdict(s.VERDICT_OK, s.X, t=translations("en"), now=s.RESOLVED_AT, crowd=crowd)
     assert dict(english.fields)["User reports"] == "No reports in the last 30 minutes (usually almost none)"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://[::1/incidents/x",  # does not parse: urlsplit raises
+        "https://status.example:99999/",  # a port out of range raises too
+        "https://status.example/\x07bell",  # a control character
+        "https://stätus.example/",  # not ASCII: Discord refuses it in an embed
+        "https://status.example/" + "x" * 3000,  # over Discord's length
+        "https://status.example\\@evil.example/",  # a backslash
+    ],
+)
+def test_a_hostile_status_page_link_is_no_link_and_never_breaks_the_alert(url: str) -> None:
+    """A page's own link is outside text: a bad one must leave the alert without a link, not
+    make rendering raise (which would hold every delivery of the event back)."""
+    official = replace(s.OFFICIAL_MAJOR, official_url=url)
+    message = render_alert(replace(s.ALERT, evidence=(official, s.HTTP_503)), ServiceNames("x", "X"), t=translations("en"), now=s.OPENED_AT)
+    assert message.url is None and url not in message.as_text()

@@ -58,12 +58,22 @@ def since_phrase(t: Translator, dt: datetime, now: datetime) -> Text:
     return t.gettext("since {date} at {time}", date=t.date(dt), time=t.time(dt))
 
 
+#: Discord refuses an embed whose URL is longer (and then the whole alert is not sent)
+URL_MAX = 2048
+
+
 def safe_link(url: str | None) -> str | None:
-    """Only plain http(s) URLs become links (no spaces or brackets that break markdown)."""
-    if not url:
+    """Only plain http(s) URLs become links: printable ASCII, no spaces, brackets, quotes or
+    backslashes that break markdown, within Discord's length; anything else — including a URL
+    that does not even parse, such as ``https://[::1/…`` from a hostile page — is no link."""
+    if not url or len(url) > URL_MAX or not url.isascii() or any(not c.isprintable() for c in url):
         return None
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc or any(c in url for c in " ()<>[]\n\"'"):
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a malformed port or IPv6 literal
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c in url for c in " ()<>[]\"'\\"):
         return None
     return url
 
