@@ -226,8 +226,18 @@ def _install_factory() -> None:
         _factory_installed = True
 
 
+#: characters a terminal acts on (C0/C1 controls: ANSI escape sequences, CSI) or that reorder
+#: what it shows (bidi controls), and line separators: written as ``\uXXXX`` in log lines, so
+#: text from outside (a status page, a user's input) can neither forge nor hide a log line
+_UNSAFE_IN_LINE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape_unsafe(text: str) -> str:
+    return _UNSAFE_IN_LINE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def _one_line(text: str) -> str:
-    return text.replace("\r", "").replace("\n", "\\n")
+    return _escape_unsafe(text.replace("\r", "").replace("\n", "\\n"))
 
 
 class LineFormatter(logging.Formatter):
@@ -264,7 +274,9 @@ class JsonFormatter(logging.Formatter):
             doc["exc"] = record.exc_text
         if record.stack_info:
             doc["stack"] = record.stack_info
-        return json.dumps(doc, ensure_ascii=False, default=str)
+        # json.dumps leaves C1 controls, bidi controls and U+2028/9 raw with ensure_ascii=False:
+        # the same escapes keep the line valid JSON that parses back to the original text
+        return _escape_unsafe(json.dumps(doc, ensure_ascii=False, default=str))
 
 
 _HANDLER_NAME = "outage-bot"

@@ -196,3 +196,20 @@ def test_a_token_shaped_string_nobody_registered_is_masked_by_its_shape() -> Non
     stray = "MTA5OTg3NjU0MzIxMDk4NzY1NA.Gh1Jk2.abcdefghijklmnopqrstuvwxyz0123456789AB"
     out = logs.redact(f"discord said 401 for {stray} while posting")
     assert stray not in out and "while posting" in out and "discord said 401 for" in out
+
+
+@pytest.mark.parametrize("fmt", ["stream", "json_stream"])
+def test_outside_text_can_neither_forge_nor_hide_log_lines(fmt: str, request: pytest.FixtureRequest) -> None:
+    """A status page title or a user's input reaching a log line may carry terminal escape
+    sequences (ANSI, C1 CSI), bidi overrides or line separators: they are written escaped."""
+    out: io.StringIO = request.getfixturevalue(fmt)
+    hostile = "Degraded\x1b[2J\x1b[31m fake\r\n2026-01-01T00:00:00Z INFO forged\u2028 \u202eevil\x9b1m end"
+    logging.getLogger("bot.test").warning("title %s", hostile, extra={"title": hostile})
+    [line] = out.getvalue().splitlines()
+    for ch in "\x1b\r\u2028\u202e\x9b":
+        assert ch not in line
+    if fmt == "json_stream":
+        doc = json.loads(line)
+        assert doc["msg"] == f"title {hostile}" and doc["title"] == hostile  # nothing lost, only escaped
+    else:
+        assert "\\u001b[2J" in line and "\\u202eevil" in line and "\\n2026-01-01" in line
