@@ -399,12 +399,33 @@ def add_isitdown(client: ProbeClient, guild_id: int, answers: list[str]) -> None
         await interaction.edit_original_response(content=f"all systems checked (manage_guild={allowed})")
         await interaction.followup.send("follow-up", ephemeral=True)
 
+    @client.tree.command(name="late", description="Deferred privately, then a public follow-up", guild=discord.Object(guild_id))
+    async def late(interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await interaction.followup.send("for everyone?", ephemeral=False)
+
+
+async def test_the_first_follow_up_after_a_defer_replaces_it_and_keeps_its_visibility(
+    fake: FakeDiscord, guild: FakeGuild, client: ProbeClient
+) -> None:
+    """Discord's documented rule: while the "thinking…" message of a deferred response is still
+    loading, the first follow-up replaces it — keeping the defer's visibility, whatever the
+    follow-up asks. (A private defer cannot be turned public by a follow-up.)"""
+    add_isitdown(client, guild.id, [])
+    await client.tree.sync(guild=discord.Object(guild.id))
+    cid = guild.channel_by_name("general")
+    inter = await fake.invoke_command(guild.id, cid, "late")
+    final = await inter.wait_original(SAFETY_TIMEOUT)
+    assert final["content"] == "for everyone?" and final["flags"] & 64  # still ephemeral
+    assert inter.followups == [] and fake.stats["followup_replaced_defer"] == 1
+    assert fake.messages(cid, include_interaction_responses=True) == []
+
 
 async def test_command_sync_autocomplete_and_invoke(fake: FakeDiscord, guild: FakeGuild, client: ProbeClient) -> None:
     answers: list[str] = []
     add_isitdown(client, guild.id, answers)
     synced = await client.tree.sync(guild=discord.Object(guild.id))
-    assert {c.name for c in synced} == {"isitdown", "status"}
+    assert {c.name for c in synced} == {"isitdown", "status", "late"}
     stored = fake.command("isitdown", guild.id)
     [option] = stored["options"]
     assert (option["name"], option["type"], option["required"], option["autocomplete"]) == ("service", 3, True, True)

@@ -292,9 +292,20 @@ class InteractionsMixin:
         return inter, msg
 
     async def _followup(self, request: web.Request) -> web.Response:
+        """A follow-up message. As Discord documents for a deferred response, the first
+        follow-up while the "thinking…" message is still loading replaces that message, and
+        keeps its visibility (an ephemeral defer stays ephemeral whatever the follow-up asks)."""
         inter = self._webhook_interaction(request)
         body = request[BODY_KEY] or {}
         self._validate_message(body, creating=True)
+        original = inter.original
+        if original is not None and original.get("flags", 0) & FLAG_LOADING:
+            body = {**body, "flags": int(body.get("flags") or 0) & ~FLAG_EPHEMERAL}  # visibility is the defer's
+            self._apply_edit(original, body, self.guilds.get(inter.guild_id) if inter.guild_id else None)
+            self.stats["followup_replaced_defer"] += 1
+            if request.query.get("wait") in ("true", "1", "True"):
+                return json_response(original)
+            return web.Response(status=204)
         msg = self._interaction_message(inter, body)
         inter.followup_ids.append(int(msg["id"]))
         if request.query.get("wait") in ("true", "1", "True"):
