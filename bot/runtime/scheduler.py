@@ -406,13 +406,15 @@ class Scheduler:
     async def run(self) -> None:
         """Poll forever (until ``stop()``): each round claims what is due and starts those
         polls without waiting for the slow ones, then sleeps until the next due time.
-        Syncs with the catalog first unless ``sync`` already ran."""
-        if not self._synced:
-            await self.sync(self.clock.now())
+        Syncs with the catalog first unless ``sync`` already ran — inside the round's error
+        handling, so a database that is away at start delays the first round instead of ending
+        the scheduler for good."""
         while not self._stop.is_set():
             now = self.clock.now()
             self._wake.clear()
             try:
+                if not self._synced:
+                    await self.sync(now)
                 claimed = await self._claim(now)
                 await self._maybe_canaries(now, claimed)
                 for slot, errors, due in claimed:

@@ -372,3 +372,38 @@ async def test_an_outage_that_began_while_the_database_was_away_is_alerted_one_p
                     assert await Delivery.filter(state="pending").count() == 1
         finally:
             await close_db()
+
+
+async def test_a_database_away_at_start_delays_the_first_round_but_does_not_end_the_scheduler(db: TestDB) -> None:
+    """The catalog sync is the first thing ``run`` does; if the database is not there yet, the
+    scheduler must try again a round later, not die (its task would end and nothing be polled)."""
+    hits = {"n": 0}
+    seen = asyncio.Event()
+
+    async def counted(_request: web.Request) -> web.Response:
+        hits["n"] += 1
+        seen.set()
+        return web.Response(text="ok")
+
+    async with serve({"/": counted}) as server:
+        catalog = Catalog([service("acme", probe(server, "/"))])
+        clock = ManualClock(T0)
+        http = HttpClient(timeout=5)
+        scheduler = Scheduler(catalog, Monitor(), http, SchedulerConfig(poll_interval=60, owner="w1"), clock)
+        real_sync, failures = scheduler.sync, {"left": 2}
+
+        async def flaky_sync(now: datetime) -> None:
+            if failures["left"]:
+                failures["left"] -= 1
+                raise ConnectionRefusedError("the database is not up yet")
+            await real_sync(now)
+
+        scheduler.sync = flaky_sync  # type: ignore[method-assign]
+        try:
+            task = asyncio.create_task(scheduler.run())
+            await asyncio.wait_for(seen.wait(), timeout=30)  # a guard against hanging, not a timing assertion
+            scheduler.stop()
+            await asyncio.wait_for(task, timeout=30)
+        finally:
+            await http.close()
+        assert task.exception() is None and failures["left"] == 0 and hits["n"] >= 1
