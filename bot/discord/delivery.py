@@ -162,6 +162,11 @@ class _Batch:
     series: dict[int, ReportSeries | None] = field(default_factory=dict)
     charted: dict[tuple[Any, ...], tuple[list[RenderedMessage], list[tuple[str, bytes]]]] = field(default_factory=dict)
 
+    def zone_and_digits(self, guild_id: int) -> tuple[str, str]:
+        """The guild's time zone and digits for rendering; a guild without settings gets the defaults."""
+        guild = self.settings.get(guild_id)
+        return (guild.timezone, guild.digits) if guild else ("UTC", "latn")
+
 
 class DeliveryWorker:
     """Claims due deliveries and sends them (see the module docstring)."""
@@ -449,8 +454,7 @@ class DeliveryWorker:
         now: datetime,
     ) -> list[RenderedMessage]:
         """Render once per (event, what, language, time zone, digits) within a run."""
-        guild = batch.settings.get(sub.guild_id)
-        tz, digits = (guild.timezone, guild.digits) if guild else ("UTC", "latn")
+        tz, digits = batch.zone_and_digits(sub.guild_id)
         key = (d.event_id, render.__name__, d.language, tz, digits)  # type: ignore[attr-defined]
         cached = batch.rendered.get(key)
         if cached is None:
@@ -475,8 +479,7 @@ class DeliveryWorker:
         series = batch.series[event_id]
         if series is None:
             return messages, []
-        guild = batch.settings.get(sub.guild_id)
-        tz, digits = (guild.timezone, guild.digits) if guild else ("UTC", "latn")
+        tz, digits = batch.zone_and_digits(sub.guild_id)
         key = (event_id, d.language, tz, digits)
         if key not in batch.charted:
             batch.charted[key] = await draw_charts(messages, series, self._names(event.service_id), tz=tz, digits=digits, now=now)

@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.catalog import Catalog, load_catalog, parse_catalog
-from bot.i18n import translations
-from bot.notify.render.chart import report_chart
+from bot.discord.embeds import draw_charts
 from bot.services.crowd import CrowdService
 from bot.db.models import GuildSettings, Subscription
 from bot.db.setup import close_db, init_db
@@ -226,7 +225,8 @@ async def _play(
 async def _write_charts(
     received: list[Received], shown: set[int], crowd: CrowdService, names: ServiceNames, folder: Path, now: datetime, out: TextIO
 ) -> None:
-    """The chart each new message of the shown channel carries, as the bot would attach it."""
+    """The charts each new message of the shown channel carries, drawn by the code the bot
+    attaches them with."""
     folder.mkdir(parents=True, exist_ok=True)
     for r in received:
         if r.channel.id not in shown or r.action == "edit-resolved":
@@ -234,11 +234,10 @@ async def _write_charts(
         series = await crowd.event_series(r.event, now)
         if series is None:
             continue
-        for lang in ("ar", "en") if r.channel.language == "both" else (r.channel.language,):
-            t = translations(lang, r.channel.tz, r.channel.digits)  # type: ignore[arg-type]
-            chart = report_chart(series, names.for_locale(t), t=t, now=now)
-            path = folder / f"{now:%H%M%S}-{r.event.kind.value}-{lang}.png"
-            path.write_bytes(chart.png)
+        _, files = await draw_charts(r.messages, series, names, tz=r.channel.tz, digits=r.channel.digits, now=now)
+        for name, png in files:
+            path = folder / f"{now:%H%M%S}-{r.event.kind.value}-{name}"
+            path.write_bytes(png)
             print(f"  [chart: {path}]", file=out)
 
 

@@ -11,6 +11,7 @@ import io
 import json
 import logging
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -36,9 +37,9 @@ AR = translations("ar", "UTC", "latn")
 EN = translations("en", "UTC", "latn")
 
 
-async def _play(name: str, show: str = "both") -> tuple[SimulationResult, str]:
+async def _play(name: str, show: str = "both", charts: Path | None = None) -> tuple[SimulationResult, str]:
     out = io.StringIO()
-    result = await run(scenarios.get(name), show=show, speed=0, out=out)
+    result = await run(scenarios.get(name), show=show, speed=0, out=out, charts=charts)
     _assert_arabic_reads_in_every_layout(result)
     return result, out.getvalue()
 
@@ -73,8 +74,8 @@ def _assert_channels_agree(result: SimulationResult) -> None:
 # --- the scenarios ---------------------------------------------------------------------------
 
 
-async def test_x_outage_tells_the_story_in_both_languages() -> None:
-    result, text = await _play("x-outage")
+async def test_x_outage_tells_the_story_in_both_languages(tmp_path: Path) -> None:
+    result, text = await _play("x-outage", charts=tmp_path)
     kinds = result.kinds()
     assert kinds[0] is EventKind.OPENED and kinds[-1] is EventKind.RESOLVED
     assert kinds.count(EventKind.OPENED) == 1 and kinds.count(EventKind.RESOLVED) == 1
@@ -115,6 +116,13 @@ async def test_x_outage_tells_the_story_in_both_languages() -> None:
         assert phrase in text, phrase
     assert "reports are under 650" in text
     assert "peak of user reports: 25,800 at 12:51 UTC" in text
+    # --charts: the picture each message of the shown channel carries, in each of its languages
+    charted = [r for r in result.for_channel("both") if r.action != "edit-resolved"]
+    pictures = sorted(tmp_path.glob("*.png"))
+    assert len(pictures) == 2 * len(charted) and charted
+    assert {p.name.rsplit("-", 1)[1] for p in pictures} == {"ar.png", "en.png"}
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in pictures)
+    assert text.count("[chart: ") == len(pictures)
 
 
 async def test_official_incident_follows_the_status_page() -> None:
