@@ -59,7 +59,8 @@ from bot.catalog import Catalog
 from bot.db.models import AlertMessage, Delivery, GuildSettings, IncidentEventRecord, Subscription
 from bot.detect.model import EventKind, IncidentEvent
 from bot.detect.serialize import event_from_dict
-from bot.discord.embeds import draw_charts, files_of, to_edit_kwargs, to_send_kwargs
+from bot.discord.embeds import draw_charts
+from bot.discord.transport import DiscordTransport, Outgoing, Transport
 from bot.discord.ratelimit import GlobalLimit, LocalGlobalLimit, global_retry_after
 from bot.notify.render import RenderedMessage, ServiceNames, render_event, render_for, render_resolved_alert
 from bot.notify.render.chart import ReportSeries
@@ -173,7 +174,7 @@ class DeliveryWorker:
 
     def __init__(
         self,
-        client: discord.Client,
+        transport: Transport | discord.Client,
         catalog: Catalog,
         *,
         concurrency: int = 16,
@@ -192,7 +193,8 @@ class DeliveryWorker:
         global_limit: GlobalLimit | None = None,
         charts: ChartSource | None = None,
     ) -> None:
-        self.client = client
+        #: where messages go; a discord.Client is reached through ``DiscordTransport``
+        self.transport: Transport = DiscordTransport(transport) if isinstance(transport, discord.Client) else transport
         self.catalog = catalog
         self.batch_size = batch_size
         self.max_attempts = max_attempts
@@ -395,7 +397,7 @@ class DeliveryWorker:
         except (asyncio.TimeoutError, aiohttp.ClientError, OSError) as exc:
             await self._retry(delivery, now, _Retry(f"{type(exc).__name__}: {exc}", self._backoff(delivery), counts=True))
         except Exception as exc:  # a bug or a database hiccup: retry, bounded, and say so loudly
-            if self.client.is_closed():  # shut down under our feet: not this delivery's fault
+            if self.transport.is_closed():  # shut down under our feet: not this delivery's fault
                 await self._release(delivery)
                 return
             log.exception("delivery %s failed unexpectedly", delivery.id)
@@ -408,18 +410,17 @@ class DeliveryWorker:
             event = batch.decoded[record.id] = event_from_dict(record.payload)
         incident_id: int = record.incident_id  # type: ignore[attr-defined]
         alert_id = batch.alerts.get((incident_id, d.channel_id))
-        channel = self.client.get_partial_messageable(d.channel_id)
 
         if event.kind is EventKind.RESOLVED:
             if d.message_id is None:  # the reply was not sent by an earlier attempt
                 messages, files = await self._charted(batch, record.id, event, d, sub, now)
-                reply = await self._send(channel, d, messages, sub.role_id, reply_to=alert_id, files=files)
+                reply = await self._send(d, event, messages, sub.role_id, reply_to=alert_id, files=files)
                 d.message_id = reply
                 await Delivery.filter(id=d.id).update(message_id=reply)
             if alert_id is not None:
                 resolved = self._render(batch, event, d, sub, render_resolved_alert, now)
                 try:
-                    await self._edit(channel, alert_id, resolved, sub.role_id)
+                    await self._edit(d, event, alert_id, resolved, sub.role_id)
                 except discord.NotFound as exc:
                     if exc.code != UNKNOWN_MESSAGE:
                         raise
@@ -431,7 +432,7 @@ class DeliveryWorker:
         messages, files = await self._charted(batch, record.id, event, d, sub, now)
         if alert_id is not None and event.kind in EDIT_KINDS:
             try:
-                await self._edit(channel, alert_id, messages, sub.role_id, files=files)
+                await self._edit(d, event, alert_id, messages, sub.role_id, files=files)
             except discord.NotFound as exc:
                 if exc.code != UNKNOWN_MESSAGE:
                     raise
@@ -439,7 +440,7 @@ class DeliveryWorker:
                 self.stats["edited"] += 1
                 await self._finish(d, SENT, message_id=alert_id, now=now)
                 return
-        message_id = await self._send(channel, d, messages, sub.role_id, files=files)
+        message_id = await self._send(d, event, messages, sub.role_id, files=files)
         batch.alerts[(incident_id, d.channel_id)] = message_id
         self.stats["posted"] += 1
         await self._finish(d, SENT, message_id=message_id, now=now, alert=(incident_id, d.channel_id))
@@ -493,8 +494,8 @@ class DeliveryWorker:
 
     async def _send(
         self,
-        channel: discord.PartialMessageable,
         d: Delivery,
+        event: IncidentEvent,
         messages: list[RenderedMessage],
         role_id: int | None,
         *,
@@ -502,47 +503,40 @@ class DeliveryWorker:
         files: Sequence[tuple[str, bytes]] = (),
     ) -> int:
         """Post a new message with the delivery's nonce (a retry returns the first message)."""
-        reference = None
-        if reply_to is not None:
-            reference = discord.MessageReference(message_id=reply_to, channel_id=d.channel_id, fail_if_not_exists=False)
+        out = Outgoing(d.channel_id, messages, event, nonce=d.nonce, role_id=role_id, reply_to=reply_to, files=files)
         await self._before_the_wire()
-        kwargs = to_send_kwargs(messages, role_id=role_id)
-        if reference is not None:
-            kwargs["reference"] = reference
-            kwargs["mention_author"] = False
         if files:
             try:
-                message = await asyncio.wait_for(channel.send(nonce=d.nonce, files=files_of(files), **kwargs), self.request_timeout)
+                message_id = await asyncio.wait_for(self.transport.send(out), self.request_timeout)
             except discord.Forbidden as exc:  # no Attach Files there: the alert matters, not its picture
                 log.warning("channel %s refused the chart (%s); sending the alert without it", d.channel_id, exc.text)
-                kwargs = to_send_kwargs(_without_images(messages), role_id=role_id) | {k: v for k, v in kwargs.items() if k in ("reference", "mention_author")}
+                out = replace(out, messages=_without_images(messages), files=())
             else:
                 self.stats["requests"] += 1
-                return message.id
+                return message_id
             await self._before_the_wire()
-        message = await asyncio.wait_for(channel.send(nonce=d.nonce, **kwargs), self.request_timeout)
+        message_id = await asyncio.wait_for(self.transport.send(out), self.request_timeout)
         self.stats["requests"] += 1
-        return message.id
+        return message_id
 
     async def _edit(
-        self, channel: discord.PartialMessageable, message_id: int, messages: list[RenderedMessage], role_id: int | None,
+        self, d: Delivery, event: IncidentEvent, message_id: int, messages: list[RenderedMessage], role_id: int | None,
         *, files: Sequence[tuple[str, bytes]] = (),
     ) -> None:  # fmt: skip
         """Edit the alert in place; new charts replace the old ones (no charts: left as they are)."""
+        out = Outgoing(d.channel_id, messages, event, role_id=role_id, files=files)
         await self._before_the_wire()
-        message = channel.get_partial_message(message_id)
         if files:
             try:
-                kwargs = to_edit_kwargs(messages, role_id=role_id) | {"attachments": files_of(files)}
-                await asyncio.wait_for(message.edit(**kwargs), self.request_timeout)
+                await asyncio.wait_for(self.transport.edit(out, message_id), self.request_timeout)
             except discord.Forbidden as exc:  # no Attach Files there: edit the words alone
-                log.warning("channel %s refused the chart (%s); editing the alert without it", channel.id, exc.text)
-                messages = _without_images(messages)
+                log.warning("channel %s refused the chart (%s); editing the alert without it", d.channel_id, exc.text)
+                out = replace(out, messages=_without_images(messages), files=())
                 await self._before_the_wire()
             else:
                 self.stats["requests"] += 1
                 return
-        await asyncio.wait_for(message.edit(**to_edit_kwargs(messages, role_id=role_id)), self.request_timeout)
+        await asyncio.wait_for(self.transport.edit(out, message_id), self.request_timeout)
         self.stats["requests"] += 1
 
     async def _before_the_wire(self) -> None:

@@ -351,3 +351,25 @@ def _durable(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 __all__ = ["CrowdProvider", "EventsHook", "Monitor", "save_observation"]
+
+
+#: a crowd report re-fuses its service at most this often (more reports add nothing new)
+REFRESH_EVERY = timedelta(seconds=30)
+
+
+class RefreshThrottle:
+    """When a counted crowd report should make the monitor re-fuse its service: at once for
+    the first, then at most every ``every`` per service, so a burst of reports costs one
+    re-fusing, not thousands. ``/report`` and ``simulate`` both ask it."""
+
+    def __init__(self, every: timedelta = REFRESH_EVERY) -> None:
+        self.every = every
+        self._last: dict[str, datetime] = {}
+
+    def due(self, service_id: str, now: datetime) -> bool:
+        """Whether a report on ``service_id`` at ``now`` should re-fuse it (and note that it did)."""
+        last = self._last.get(service_id)
+        if last is not None and timedelta(0) <= now - last < self.every:
+            return False
+        self._last[service_id] = now
+        return True

@@ -1,26 +1,24 @@
-"""The simulation's "Discord": a console sink that consumes pending deliveries and prints them.
+"""The simulation's "Discord": a console transport for the real delivery worker.
 
-It plays the delivery worker's part with the same rules (``bot.discord.delivery``): an opener
-posts a new message that becomes the incident's alert in that channel; escalations,
-de-escalations and updates edit that alert; the recovery is a reply to it, and the alert is
-edited to say it is over. Rendering is the worker's: ``render_for(language, render_event, …)``
-on the event stored in the delivery's ``IncidentEventRecord``, in the guild's time zone and
-digits. Each delivery is marked sent, so nothing is printed twice.
+``python -m bot simulate`` runs ``bot.discord.delivery.DeliveryWorker`` — its claims, event
+order, alert/edit/reply rules, retries, rendering in the guild's time zone and digits, charts —
+with this ``Transport`` in place of Discord's REST API. Each message the worker sends, edits or
+replies with is recorded as a ``Received`` and, for the channel being shown, printed (an edit
+shows only the lines that changed). Like Discord with ``enforce_nonce``, a post repeated with
+the same nonce returns the first message.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, TextIO
+from pathlib import Path
+from typing import Callable, Sequence, TextIO
 
-from tortoise.expressions import Q
-
-from bot.ops import metrics
-from bot.db.models import AlertMessage, Delivery, IncidentEventRecord
 from bot.detect.model import EventKind, IncidentEvent
-from bot.notify.outbox import OPENERS, record_event
-from bot.notify.render import RenderedMessage, ServiceNames, render_event, render_for, render_resolved_alert
+from bot.discord.transport import Outgoing
+from bot.notify.render import RenderedMessage
 
 RULE = "\u2500" * 72
 
@@ -33,8 +31,6 @@ class Channel:
     name: str
     language: str  # ar | en | both
     guild_id: int
-    tz: str = "UTC"
-    digits: str = "latn"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +43,7 @@ class Received:
     action: str  # new | edit | reply | edit-resolved
     messages: tuple[RenderedMessage, ...]
     event: IncidentEvent
+    message_id: int
 
     def text(self) -> str:
         return "\n\n".join(m.as_text() for m in self.messages)
@@ -68,78 +65,60 @@ KIND_WORDS = {
 }
 
 
-class ConsoleSink:
-    """Delivers pending ``Delivery`` rows to the console (see the module docstring)."""
+class ConsoleTransport:
+    """Records and prints what the delivery worker sends (see the module docstring); with
+    ``charts``, writes the PNG charts the shown channel's messages carry into that folder."""
 
     def __init__(
         self,
-        names: Callable[[str], ServiceNames],
         channels: dict[int, Channel],
         *,
         show: set[int],
         out: TextIO,
+        clock: Callable[[], datetime],
+        charts: Path | None = None,
     ) -> None:
-        self.names = names
         self.channels = channels
         self.show = show
         self.out = out
+        self.clock = clock
+        self.charts = charts
         self.received: list[Received] = []
-        self._next_message_id = 1
+        self._ids = itertools.count(1)
+        self._by_nonce: dict[str, int] = {}
         self._last: dict[tuple[int, str], list[str]] = {}
 
-    async def drain(self, now: datetime) -> list[Received]:
-        """Deliver every pending delivery due at ``now``, in order."""
-        due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-        rows = await Delivery.filter(due, state="pending").order_by("id")
-        if not rows:
-            return []
-        records = {r.id: r for r in await IncidentEventRecord.filter(id__in={d.event_id for d in rows})}  # type: ignore[attr-defined]
-        done: list[Received] = []
-        for d in rows:
-            record = records[d.event_id]  # type: ignore[attr-defined]
-            channel = self.channels.get(d.channel_id)
-            if channel is None:
-                continue
-            done += await self._deliver(d, record, channel, now)
-        for item in done:
-            self.received.append(item)
-            if item.channel.id in self.show:
-                self._print(item)
-        return done
+    def is_closed(self) -> bool:
+        return False
 
-    async def _deliver(self, d: Delivery, record: IncidentEventRecord, channel: Channel, now: datetime) -> list[Received]:
-        event = record_event(record)
-        names = self.names(event.service_id)
-        incident_id: int = record.incident_id  # type: ignore[attr-defined]
-        alert = await AlertMessage.filter(incident_id=incident_id, channel_id=d.channel_id).first()
+    async def send(self, out: Outgoing) -> int:
+        if out.nonce is not None and out.nonce in self._by_nonce:
+            return self._by_nonce[out.nonce]
+        message_id = next(self._ids)
+        if out.nonce is not None:
+            self._by_nonce[out.nonce] = message_id
+        self._record(out, "reply" if out.reply_to is not None else "new", message_id)
+        return message_id
 
-        def render(fn: Callable[..., RenderedMessage]) -> tuple[RenderedMessage, ...]:
-            return tuple(render_for(d.language, fn, event, names, tz=channel.tz, digits=channel.digits, now=now))
+    async def edit(self, out: Outgoing, message_id: int) -> None:
+        self._record(out, "edit-resolved" if out.event.kind is EventKind.RESOLVED else "edit", message_id)
 
-        out: list[Received] = []
-        if event.kind is EventKind.RESOLVED:
-            message_id = self._new_id()
-            out.append(Received(now, channel, event.kind, "reply", render(render_event), event))
-            if alert is not None:
-                out.append(Received(now, channel, event.kind, "edit-resolved", render(render_resolved_alert), event))
-        elif alert is not None and event.kind not in (EventKind.OPENED,):
-            message_id = alert.message_id
-            out.append(Received(now, channel, event.kind, "edit", render(render_event), event))
-        else:
-            message_id = self._new_id()
-            out.append(Received(now, channel, event.kind, "new", render(render_event), event))
-            if event.kind in OPENERS:
-                if alert is None:
-                    await AlertMessage.create(incident_id=incident_id, channel_id=d.channel_id, message_id=message_id)
-                else:
-                    await AlertMessage.filter(id=alert.id).update(message_id=message_id)
-        await Delivery.filter(id=d.id).update(state="sent", sent_at=now, message_id=message_id, attempts=d.attempts + 1, next_attempt_at=None)
-        metrics.deliveries.labels(outcome="sent").inc()
-        return out
+    def _record(self, out: Outgoing, action: str, message_id: int) -> None:
+        channel = self.channels[out.channel_id]
+        item = Received(self.clock(), channel, out.event.kind, action, tuple(out.messages), out.event, message_id)
+        self.received.append(item)
+        if channel.id in self.show:
+            self._print(item)
+            if self.charts is not None and out.files:
+                self._write_charts(item, out.files)
 
-    def _new_id(self) -> int:
-        self._next_message_id += 1
-        return self._next_message_id
+    def _write_charts(self, item: Received, files: Sequence[tuple[str, bytes]]) -> None:
+        assert self.charts is not None
+        self.charts.mkdir(parents=True, exist_ok=True)
+        for name, png in files:
+            path = self.charts / f"{item.at:%H%M%S}-{item.kind.value}-{name}"
+            path.write_bytes(png)
+            print(f"  [chart: {path}]", file=self.out)
 
     def _print(self, item: Received) -> None:
         stamp = item.at.strftime("%H:%M:%S UTC")

@@ -1,9 +1,10 @@
 """Feeding the scenario's crowd reports into the real crowd store, on the virtual clock.
 
-A handful of reports in a minute go through ``CrowdService.record`` exactly as ``/report``
-does; thousands in a minute (the x-outage peak is ~1,900 a minute) through
-``CrowdService.record_many``, the service's own bulk path with the same rules, in one
-transaction per minute. Every reporter is a distinct, long-standing Discord account (so each
+Reports arrive through each minute, not on the minute: a minute's reports are recorded in
+``SLICES`` equal parts at the start of each part (every 15 s). A handful at a time go through
+``CrowdService.record`` exactly as ``/report`` does; hundreds (the x-outage peak is ~1,950 a
+minute) through ``CrowdService.record_many``, the service's own bulk path with the same rules,
+in one transaction each. Every reporter is a distinct, long-standing Discord account (so each
 report counts with weight 1), spread over many servers (so anti-brigading lets them all
 count).
 
@@ -23,7 +24,8 @@ from bot.detect.baseline import BUCKET, bucket_start
 from bot.detect.crowd import DISCORD_EPOCH_MS
 from bot.simulate.scenarios import poisson
 
-BULK_FROM = 20  # reports in one minute from which the bulk path is used
+BULK_FROM = 20  # reports at one instant from which the bulk path is used
+SLICES = 4  # a minute's reports arrive in this many equal parts
 GUILD_BASE = 900_000_000_000_000_000
 #: reporters' accounts were created one millisecond apart from 2019-01-01 (old: weight 1)
 _ACCOUNTS_FROM_MS = 1_546_300_800_000 - DISCORD_EPOCH_MS
@@ -48,7 +50,7 @@ def _problems(n: int, mix: tuple[tuple[str, float], ...], rng: random.Random) ->
 
 
 class ReportInjector:
-    """Writes the planned reports of each virtual minute when the clock reaches it."""
+    """Writes the planned reports of each instant when the clock reaches it."""
 
     def __init__(
         self,
@@ -61,20 +63,24 @@ class ReportInjector:
     ) -> None:
         self.crowd = crowd
         self.service_id = service_id
-        self.plan = dict(sorted(plan.items()))
+        self.plan = _spread(plan)
         self.guilds = guilds
         self._next_user = 0
         self.injected = 0
         self._rng = random.Random(seed)
+
+    def next_at(self, after: datetime | None = None) -> datetime | None:
+        """The first instant (after ``after``) with reports to write, or None when none is left."""
+        return next((at for at in self.plan if after is None or at > after), None)
 
     def _user(self) -> tuple[int, int]:
         k = self._next_user
         self._next_user += 1
         return (_ACCOUNTS_FROM_MS + k) << 22, GUILD_BASE + k % self.guilds
 
-    async def inject(self, minute: datetime) -> int:
-        """Write the reports planned for ``minute`` (stamped at that instant)."""
-        planned = self.plan.get(minute)
+    async def inject(self, when: datetime) -> int:
+        """Write the reports planned for the instant ``when`` (stamped at it)."""
+        planned = self.plan.get(when)
         if not planned:
             return 0
         n, mix = planned
@@ -82,19 +88,32 @@ class ReportInjector:
         if n < BULK_FROM:
             for problem in problems:
                 user_id, guild_id = self._user()
-                await self.crowd.record(self.service_id, guild_id, user_id, problem, now=minute)
+                await self.crowd.record(self.service_id, guild_id, user_id, problem, now=when)
         else:
-            await self._bulk(minute, problems)
+            await self._bulk(when, problems)
         self.injected += n
         return n
 
-    async def _bulk(self, minute: datetime, problems: list[str]) -> None:
-        """A busy minute through the crowd service's own bulk path (same rules as ``record``)."""
+    async def _bulk(self, when: datetime, problems: list[str]) -> None:
+        """A busy moment through the crowd service's own bulk path (same rules as ``record``)."""
         reports = []
         for problem in problems:
             user_id, guild_id = self._user()
             reports.append((guild_id, user_id, problem, None))
-        await self.crowd.record_many(self.service_id, reports, minute)
+        await self.crowd.record_many(self.service_id, reports, when)
+
+
+def _spread(plan: dict[datetime, tuple[int, tuple[tuple[str, float], ...]]]) -> dict[datetime, tuple[int, tuple[tuple[str, float], ...]]]:
+    """Each minute's reports split into ``SLICES`` parts through the minute (in time order)."""
+    step = timedelta(minutes=1) / SLICES
+    out: dict[datetime, tuple[int, tuple[tuple[str, float], ...]]] = {}
+    for minute, (n, mix) in sorted(plan.items()):
+        share, extra = divmod(n, SLICES)
+        for k in range(SLICES):
+            count = share + (1 if k < extra else 0)
+            if count:
+                out[minute + k * step] = (count, mix)
+    return out
 
 
 async def seed_history(service_id: str, until: datetime, per_minute: float, *, weeks: int = 3, seed: int = 11) -> int:

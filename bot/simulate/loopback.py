@@ -1,34 +1,36 @@
 """The loopback HTTP servers ``simulate`` starts: the world the bot watches, on 127.0.0.1.
 
-Three small aiohttp servers whose answers follow the *virtual* clock through a ``World`` (the
-scenario): a Statuspage-compatible status page (``/api/v2/summary.json``), the service's front
-door (``/``), and the canaries of the vantage self-check (``/canary/<n>``). The bot's real
-sources fetch them through ``bot.net.HttpClient``, so parsing, timeouts and error kinds are the
-production ones.
+Small aiohttp servers whose answers follow the *virtual* clock through a ``World`` (the
+scenario): the service's Statuspage-compatible status page (``/api/v2/summary.json``) when it
+has one, one endpoint per probe URL of its catalog entry (``/probe/<n>``), and the canaries of
+the vantage self-check (``/canary/<n>``). The bot's real sources fetch them through
+``bot.net.HttpClient``, so parsing, timeouts and error kinds are the production ones.
 
-Front door modes: ``ok`` (the normal page), ``error_page`` (200 with "Something went wrong, but
-don't worry…", the error page X serves), ``503``, ``hang`` (no answer until the client gives
-up), ``drop`` (the connection is closed without an answer). When the world says the bot's own
-network is down, every server drops every connection, canaries included.
+Probe modes: ``ok`` (a normal answer, carrying the text the catalog's probe requires),
+``error_page`` (200 with "Something went wrong, but don't worry…", the error page X serves),
+``503``, ``hang`` (no answer until the client gives up), ``drop`` (the connection is closed
+without an answer). When the world says the bot's own network is down, every server drops
+every connection, canaries included.
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Awaitable, Callable, Protocol
+from typing import Any, Awaitable, Callable, Mapping, Protocol, Sequence
 
 from aiohttp import web
 
 ERROR_PAGE_TEXT = "Something went wrong, but don\u2019t worry \u2014 let\u2019s give it another shot."
-OK_PAGE = "<!doctype html><html><head><title>{name}</title></head><body><main>Home timeline</main></body></html>"
+OK_PAGE = "<!doctype html><html><head><title>{name}</title></head><body><main>{content}</main></body></html>"
 ERROR_PAGE = (
     "<!doctype html><html><head><title>{name}</title></head><body><div id='error'>"
     f"<span>{ERROR_PAGE_TEXT}</span><button>Try again</button></div></body></html>"
 )
-FRONT_DOOR_MODES = frozenset({"ok", "error_page", "503", "hang", "drop"})
+PROBE_MODES = frozenset({"ok", "error_page", "503", "hang", "drop"})
 
 
 class World(Protocol):
@@ -36,7 +38,7 @@ class World(Protocol):
 
     def network_up(self, at: datetime) -> bool: ...
 
-    def front_door(self, at: datetime) -> str: ...
+    def probe(self, url: str, at: datetime) -> str: ...
 
     def status_summary(self, at: datetime) -> dict[str, Any]: ...
 
@@ -46,10 +48,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @dataclass
 class Servers:
-    """The running servers' base URLs (``http://127.0.0.1:<port>``)."""
+    """The running servers: base URLs on ``http://127.0.0.1:<port>``."""
 
-    status_page: str
-    front_door: str
+    status_page: str | None  # None: the service publishes none
+    probes: dict[str, str]  # the catalog's probe URL -> its loopback stand-in
     canaries: tuple[str, ...]
     runners: tuple[web.AppRunner, ...]
     hits: dict[str, int]
@@ -86,25 +88,42 @@ async def _serve(handlers: dict[str, Handler], world: World, clock: Callable[[],
     return runner, f"http://127.0.0.1:{port}"
 
 
-async def start_servers(world: World, clock: Callable[[], datetime], *, service_name: str, canaries: int = 3) -> Servers:
-    """Start the status page, front door and canary servers for ``world``."""
+async def start_servers(
+    world: World,
+    clock: Callable[[], datetime],
+    *,
+    service_name: str,
+    probes: Sequence[str] = (),
+    required: Mapping[str, str] | None = None,
+    status_page: bool = True,
+    canaries: int = 3,
+) -> Servers:
+    """Start the servers for ``world``: the status page (``status_page``), one endpoint per
+    probe URL in ``probes`` (whose normal answer carries ``required[url]``, the text that
+    probe looks for), and the canaries."""
     hang_forever = asyncio.Event()  # never set: a hanging answer ends when the client gives up
+    required = required or {}
 
     async def summary(_request: web.Request) -> web.StreamResponse:
         body = json.dumps(world.status_summary(clock()))
         return web.Response(text=body, content_type="application/json")
 
-    async def front(request: web.Request) -> web.StreamResponse:
-        mode = world.front_door(clock())
-        if mode == "ok":
-            return web.Response(text=OK_PAGE.format(name=service_name), content_type="text/html")
-        if mode == "error_page":
-            return web.Response(text=ERROR_PAGE.format(name=service_name), content_type="text/html")
-        if mode == "503":
-            return web.Response(status=503, text="<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>", content_type="text/html")
-        if mode == "hang":
-            await hang_forever.wait()
-        return _drop(request)
+    def probe_handler(url: str) -> Handler:
+        content = html.escape(f"{service_name} {required.get(url) or ''}".strip())
+
+        async def answer(request: web.Request) -> web.StreamResponse:
+            mode = world.probe(url, clock())
+            if mode == "ok":
+                return web.Response(text=OK_PAGE.format(name=service_name, content=content), content_type="text/html")
+            if mode == "error_page":
+                return web.Response(text=ERROR_PAGE.format(name=service_name), content_type="text/html")
+            if mode == "503":
+                return web.Response(status=503, text="<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>", content_type="text/html")
+            if mode == "hang":
+                await hang_forever.wait()
+            return _drop(request)
+
+        return answer
 
     async def canary(_request: web.Request) -> web.StreamResponse:
         return web.Response(status=204)
@@ -112,10 +131,16 @@ async def start_servers(world: World, clock: Callable[[], datetime], *, service_
     hits: dict[str, int] = {}
     runners: list[web.AppRunner] = []
     try:
-        status_runner, status_url = await _serve({"/api/v2/summary.json": summary}, world, clock, "status_page", hits)
-        runners.append(status_runner)
-        front_runner, front_url = await _serve({"/": front}, world, clock, "front_door", hits)
-        runners.append(front_runner)
+        status_url = None
+        if status_page:
+            status_runner, status_url = await _serve({"/api/v2/summary.json": summary}, world, clock, "status_page", hits)
+            runners.append(status_runner)
+        probe_urls: dict[str, str] = {}
+        if probes:
+            handlers = {f"/probe/{n}": probe_handler(url) for n, url in enumerate(probes, start=1)}
+            probe_runner, probe_base = await _serve(handlers, world, clock, "probes", hits)
+            runners.append(probe_runner)
+            probe_urls = {url: f"{probe_base}/probe/{n}" for n, url in enumerate(probes, start=1)}
         canary_runner, canary_url = await _serve({"/canary/{n}": canary}, world, clock, "canary", hits)
         runners.append(canary_runner)
     except BaseException:
@@ -124,7 +149,7 @@ async def start_servers(world: World, clock: Callable[[], datetime], *, service_
         raise
     return Servers(
         status_page=status_url,
-        front_door=front_url + "/",
+        probes=probe_urls,
         canaries=tuple(f"{canary_url}/canary/{n}" for n in range(1, canaries + 1)),
         runners=tuple(runners),
         hits=hits,

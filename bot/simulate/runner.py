@@ -1,20 +1,23 @@
 """One simulation run: the real pipeline on a scenario, in virtual time.
 
-Wiring (the production parts, nothing stubbed): loopback servers play the service's status
-page, front door and the vantage canaries → ``Scheduler`` polls them through
-``bot.net.HttpClient`` (statuspage and http kinds) → ``Monitor`` fuses, steps the incident
-state machine and persists events and deliveries in a temporary SQLite database (migrated) →
-``CrowdService`` gives the crowd signal from reports injected on the scenario's curve → the
-console sink consumes the deliveries of three subscribed channels (ar, en, both) and prints
-them.
+Wiring (the production parts, nothing stubbed): the scenario's service is the shipped
+catalog's entry with each source URL pointed at a loopback stand-in (the status page, one
+endpoint per probe, the vantage canaries) → ``Scheduler`` polls them through
+``bot.net.HttpClient`` on the production schedule → ``Monitor`` fuses, steps the incident state
+machine and persists events and deliveries in a temporary SQLite database (migrated) → user
+reports arrive through ``CrowdService.record``/``record_many`` as they come, and re-fuse the
+service as ``/report`` does (``RefreshThrottle``) → the real ``DeliveryWorker`` delivers to
+three subscribed channels (ar, en, both) through a console transport that prints them.
 
 Time: a ``VirtualClock`` jumps from one due instant to the next — the scheduler's next poll,
-the next minute of reports — so every reading is taken at a definite virtual time and the same
-scenario tells the same story every run.
+the next arrival of reports — so every reading is taken at a definite virtual time and the
+same scenario tells the same story every run. What the summary prints (events, peak) is what
+the pipeline computed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import tempfile
 import time
@@ -23,21 +26,20 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from bot.catalog import Catalog, load_catalog, parse_catalog
-from bot.discord.embeds import draw_charts
-from bot.services.crowd import CrowdService
+from bot.catalog import Catalog, Service, load_catalog
 from bot.db.models import GuildSettings, Subscription
 from bot.db.setup import close_db, init_db
 from bot.detect.model import EventKind, IncidentEvent
-from bot.runtime.monitor import Monitor
+from bot.discord.delivery import DeliveryWorker
 from bot.net.client import HttpClient
-from bot.notify.render import ServiceNames
+from bot.runtime.monitor import Monitor, RefreshThrottle
 from bot.runtime.scheduler import Scheduler, SchedulerConfig
+from bot.services.crowd import CrowdService
 from bot.simulate.clock import VirtualClock
-from bot.simulate.console import RULE, Channel, ConsoleSink, Received
+from bot.simulate.console import RULE, Channel, ConsoleTransport, Received
 from bot.simulate.crowd import ReportInjector, seed_history
 from bot.simulate.loopback import ERROR_PAGE_TEXT, Servers, start_servers
-from bot.simulate.scenarios import MINUTE, Scenario, ScenarioWorld
+from bot.simulate.scenarios import Scenario, ScenarioWorld
 
 GUILD_ID = 100_000_000_000_000_001
 CHANNELS = (
@@ -46,8 +48,10 @@ CHANNELS = (
     Channel(200_000_000_000_000_003, "#alerts-both", "both", GUILD_ID),
 )
 POLL_INTERVAL = 60.0
-PROBE_TIMEOUT = 1.0  # real seconds: a hanging front door costs this much wall time per poll
+PROBE_TIMEOUT = 1.0  # real seconds: a hanging probe costs this much wall time per poll
 TARGET_WALL_S = 12.0  # the default pace plays a scenario in about this long
+#: source kinds the loopback world can play
+PLAYABLE = frozenset({"statuspage", "http"})
 
 
 @dataclass
@@ -72,34 +76,38 @@ def default_speed(scenario: Scenario) -> float:
     return max(1.0, (scenario.end - scenario.start).total_seconds() / TARGET_WALL_S)
 
 
-def _sim_catalog(scenario: Scenario, status_page: str, front_door: str) -> Catalog:
-    """The scenario's service as the bundled catalog names it, watched through loopback."""
+def shipped_service(scenario: Scenario) -> Service:
+    """The scenario's service as the shipped catalog has it (names, sources, options)."""
     service = load_catalog().get(scenario.service_id)
     if service is None:
-        raise KeyError(f"scenario service {scenario.service_id!r} is not in the bundled catalog")
-    raw = {
-        "services": [
-            {
-                "id": service.id,
-                "name": service.name,
-                "name_ar": service.name_ar,
-                "aliases": list(service.aliases),
-                "homepage": service.homepage or front_door,
-                "sources": [
-                    {"kind": "statuspage", "url": status_page, "interval": POLL_INTERVAL},
-                    {
-                        "kind": "http",
-                        "url": front_door,
-                        "expect_status": "200-399",
-                        "forbid_text": "Something went wrong",
-                        "timeout": PROBE_TIMEOUT,
-                        "interval": POLL_INTERVAL,
-                    },
-                ],
-            }
-        ]
-    }
-    return parse_catalog(raw, source=f"simulate:{scenario.name}")
+        raise KeyError(f"scenario service {scenario.service_id!r} is not in the shipped catalog")
+    kinds = {spec.kind for spec in service.sources}
+    if not kinds <= PLAYABLE:
+        raise ValueError(f"scenario {scenario.name!r}: {service.id} reads {', '.join(sorted(kinds - PLAYABLE))}, which the loopback world cannot play")
+    probes = {spec.url for spec in service.sources if spec.kind == "http"}
+    unknown = [url for url, _ in scenario.probes if url not in probes]
+    if unknown:
+        raise ValueError(f"scenario {scenario.name!r} changes {', '.join(unknown)}, which the shipped catalog does not probe for {service.id}")
+    has_page = "statuspage" in kinds
+    if has_page != (scenario.page is not None):
+        raise ValueError(f"scenario {scenario.name!r}: the shipped catalog {'reads' if has_page else 'has no'} status page for {service.id}")
+    return service
+
+
+def _on_loopback(service: Service, servers: Servers) -> Catalog:
+    """``service`` with each source URL pointed at its loopback stand-in; everything else —
+    options, intervals — as shipped (a probe's timeout capped at ``PROBE_TIMEOUT`` real
+    seconds, so a hanging answer costs little wall time)."""
+    sources = []
+    for spec in service.sources:
+        if spec.kind == "statuspage":
+            assert servers.status_page is not None
+            sources.append(dataclasses.replace(spec, url=servers.status_page))
+        else:
+            options = dict(spec.options)
+            options["timeout"] = min(float(options.get("timeout", PROBE_TIMEOUT)), PROBE_TIMEOUT)
+            sources.append(dataclasses.replace(spec, url=servers.probes[spec.url], options=options))
+    return Catalog([dataclasses.replace(service, sources=tuple(sources))])
 
 
 async def run(
@@ -121,12 +129,17 @@ async def run(
     assert base is not None
     db_url = f"sqlite://{base / 'simulate.sqlite3'}"
     world = ScenarioWorld(scenario)
-    servers = await start_servers(world, clock, service_name=scenario.service_id)
+    service = shipped_service(scenario)
+    probes = [spec.url for spec in service.sources if spec.kind == "http"]
+    required = {spec.url: str(spec.options["require_text"]) for spec in service.sources if spec.options.get("require_text")}
+    servers = await start_servers(
+        world, clock, service_name=service.name, probes=probes, required=required, status_page=scenario.page is not None
+    )
     client = HttpClient(allow_private=True, timeout=PROBE_TIMEOUT * 2)
     try:
         await init_db(db_url)
         try:
-            return await _play(scenario, clock, servers, client, show=show, out=out, started=started, charts=charts)
+            return await _play(scenario, service, clock, servers, client, show=show, out=out, started=started, charts=charts)
         finally:
             await close_db()
     finally:
@@ -138,6 +151,7 @@ async def run(
 
 async def _play(
     scenario: Scenario,
+    shipped: Service,
     clock: VirtualClock,
     servers: Servers,
     client: HttpClient,
@@ -147,18 +161,16 @@ async def _play(
     started: float,
     charts: Path | None = None,
 ) -> SimulationResult:
-    catalog = _sim_catalog(scenario, servers.status_page, servers.front_door)
-    service = catalog.get(scenario.service_id)
-    assert service is not None
-    names = ServiceNames(service.id, service.name, service.name_ar, scenario.page.url)
+    catalog = _on_loopback(shipped, servers)
+    service_id = shipped.id
 
     crowd = CrowdService(catalog, clock=clock)
     await crowd.start()
-    await seed_history(service.id, scenario.start, scenario.crowd.background_per_minute)
-    injector = ReportInjector(crowd, service.id, scenario.crowd.plan(scenario.start, scenario.end), guilds=scenario.crowd.guilds)
+    await seed_history(service_id, scenario.start, scenario.crowd.background_per_minute)
+    injector = ReportInjector(crowd, service_id, scenario.crowd.plan(scenario.start, scenario.end), guilds=scenario.crowd.guilds)
 
     events: list[IncidentEvent] = []
-    fresh = [False]  # deliveries were written since the sink last looked
+    fresh = [False]  # deliveries were written since the worker last looked
 
     async def collect(new: list[IncidentEvent]) -> None:
         events.extend(new)
@@ -172,46 +184,49 @@ async def _play(
         SchedulerConfig(poll_interval=POLL_INTERVAL, canary_targets=servers.canaries, owner="simulate"),
         clock=clock,
     )
+    refresh = RefreshThrottle()
     await GuildSettings.create(guild_id=GUILD_ID, language="en", timezone="UTC", digits="latn")
     for ch in CHANNELS:
-        await Subscription.create(guild_id=ch.guild_id, channel_id=ch.id, service_id=service.id, language=ch.language)
+        await Subscription.create(guild_id=ch.guild_id, channel_id=ch.id, service_id=service_id, language=ch.language)
     shown = {ch.id for ch in CHANNELS if ch.language == show}
-    sink = ConsoleSink(lambda _sid: names, {ch.id: ch for ch in CHANNELS}, show=shown, out=out)
+    console = ConsoleTransport({ch.id: ch for ch in CHANNELS}, show=shown, out=out, clock=clock, charts=charts)
+    # the shipped catalog names the service and links its public status page in the messages
+    worker = DeliveryWorker(
+        console, load_catalog(), rate_per_s=None, clock=clock, charts=crowd.event_series if charts is not None else None
+    )
 
-    _intro(scenario, service.name, show, clock.speed, out)
+    _intro(scenario, shipped.name, show, clock.speed, out)
     narration = scenario.story()
     blind: list[tuple[datetime, datetime | None]] = []
-    next_minute = scenario.start
+    reports_due = injector.next_at()
     due: datetime | None = scenario.start
     while True:
         now = clock.now()
         while narration and narration[0][0] <= now:
             when, what = narration.pop(0)
             print(f"\n{_clock(when)} UTC \u00b7 in the world: {what}", file=out, flush=True)
-        if now >= next_minute:
-            await injector.inject(next_minute)
-            await monitor.refresh(service.id, now)  # as /report does: the crowd signal moved
-            next_minute += MINUTE
+        if reports_due is not None and reports_due <= now:
+            if await injector.inject(reports_due) and refresh.due(service_id, now):
+                await monitor.refresh(service_id, now)  # as /report does: the crowd signal moved
+            reports_due = injector.next_at(reports_due)
         if due is not None and due <= now:
             await scheduler.run_due(now)
             due = await scheduler.next_due(now)
             _track_vantage(monitor, now, blind, out)
         if fresh[0]:
             fresh[0] = False
-            seen = len(sink.received)
-            await sink.drain(now)
-            if charts is not None:
-                await _write_charts(sink.received[seen:], shown, crowd, names, charts, now, out)
+            while await worker.run_once(now):
+                pass  # the next event of an incident waits for the one before it
         if now >= scenario.end:
             break
-        candidates = [next_minute, scenario.end] + ([due] if due is not None and due > now else [])
+        candidates = [scenario.end] + [c for c in (reports_due, due) if c is not None and c > now]
         if narration:
             candidates.append(narration[0][0])
         await clock.advance_to(min(c for c in candidates if c > now))
 
     result = SimulationResult(
         scenario=scenario,
-        received=sink.received,
+        received=console.received,
         events=events,
         wall_s=time.perf_counter() - started,
         polls=scheduler.stats["polls"],
@@ -220,25 +235,6 @@ async def _play(
     )
     _summary(result, show, out)
     return result
-
-
-async def _write_charts(
-    received: list[Received], shown: set[int], crowd: CrowdService, names: ServiceNames, folder: Path, now: datetime, out: TextIO
-) -> None:
-    """The charts each new message of the shown channel carries, drawn by the code the bot
-    attaches them with."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for r in received:
-        if r.channel.id not in shown or r.action == "edit-resolved":
-            continue
-        series = await crowd.event_series(r.event, now)
-        if series is None:
-            continue
-        _, files = await draw_charts(r.messages, series, names, tz=r.channel.tz, digits=r.channel.digits, now=now)
-        for name, png in files:
-            path = folder / f"{now:%H%M%S}-{r.event.kind.value}-{name}"
-            path.write_bytes(png)
-            print(f"  [chart: {path}]", file=out)
 
 
 def _track_vantage(monitor: Monitor, now: datetime, blind: list[tuple[datetime, datetime | None]], out: TextIO) -> None:
@@ -263,10 +259,10 @@ def _intro(scenario: Scenario, service_name: str, show: str, speed: float, out: 
         f"channels: {', '.join(f'{c.name} ({c.language})' for c in CHANNELS)} \u00b7 showing {', '.join(c.name for c in CHANNELS if c.language == show)}",
         file=out,
     )
-    print("No token, no internet: the status page, the front door and the canaries are loopback servers;", file=out)
-    print("polling, detection, crowd signal, database and rendering are the bot's own.", file=out)
-    if any(mode == "error_page" for _, mode in scenario.front_door.changes()):
-        print(f"The front door's error page says: \u201c{ERROR_PAGE_TEXT}\u201d", file=out)
+    print("No token, no internet: the shipped catalog's entry, its status page and probes served on loopback;", file=out)
+    print("polling, detection, crowd reports, database, delivery and rendering are the bot's own.", file=out)
+    if any(mode == "error_page" for _, timeline in scenario.probes for _, mode in timeline.changes()):
+        print(f"The error page served with HTTP 200 says: \u201c{ERROR_PAGE_TEXT}\u201d", file=out)
     print(RULE, file=out, flush=True)
 
 

@@ -1,13 +1,14 @@
 """The bundled scenarios: what the world does, minute by minute, in virtual time (pure data).
 
-A ``Scenario`` says, for any virtual instant, what the service's front door answers, what its
-status page publishes, whether the bot's own network works, and how many users report a
-problem in each minute. It says nothing about what the bot should conclude: that is the real
+A ``Scenario`` names a service of the shipped catalog and says, for any virtual instant, what
+each of its probed URLs answers, what its status page publishes, whether the bot's own network
+works, and how many users report a problem in each minute. It says nothing about what the bot
+should conclude — not even how many reports its 15-minute window will count: that is the real
 pipeline's job, and the tests check its conclusions.
 
-Dates are illustrative; the x-outage numbers follow the press accounts of a big X outage:
-"25,800 reports at the peak at 12:51 GMT, under 650 a few hours later, and the official status
-page said all systems were operational".
+Dates are illustrative; the x-outage's report arrivals were chosen so that the count the bot
+finds lands near the press accounts of a big X outage ("25,800 reports at the peak at 12:51
+GMT"); the tests accept what the pipeline counts within a tolerance, never a scripted figure.
 """
 
 from __future__ import annotations
@@ -16,11 +17,9 @@ import math
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Sequence
 
 MINUTE = timedelta(minutes=1)
-BUCKET_MINUTES = 5
-WINDOW_BUCKETS = 3  # the crowd signal's 15-minute window (bot.detect.crowd.CrowdConfig)
 
 IMPACT_INDICATOR = {"none": "none", "minor": "minor", "major": "major", "critical": "critical"}
 IMPACT_COMPONENT = {"minor": "degraded_performance", "major": "partial_outage", "critical": "major_outage"}
@@ -141,121 +140,41 @@ def _iso(dt: datetime) -> str:
 # --- crowd reports -----------------------------------------------------------------------------
 
 
-def window_count(counts: Mapping[datetime, float], now: datetime) -> float:
-    """The crowd signal's live 15-minute estimate at ``now`` for reports that arrive on the
-    minute (``bot.detect.crowd``: the current 5-minute bucket in full, the two before it, and
-    the time share of the one before those still inside the window)."""
-    current = now.replace(minute=now.minute - now.minute % BUCKET_MINUTES, second=0, microsecond=0)
-    elapsed = (now - current) / timedelta(minutes=BUCKET_MINUTES)
-    total = 0.0
-    m = current
-    while m <= now:
-        total += counts.get(m, 0)
-        m += MINUTE
-    for minute in range(BUCKET_MINUTES * (WINDOW_BUCKETS - 1)):
-        total += counts.get(current - MINUTE * (minute + 1), 0)
-    oldest = current - timedelta(minutes=BUCKET_MINUTES * WINDOW_BUCKETS)
-    total += (1 - elapsed) * sum(counts.get(oldest + MINUTE * k, 0) for k in range(BUCKET_MINUTES))
-    return total
-
-
 @dataclass(frozen=True, slots=True)
 class Spike:
-    """A wave of reports: rises from ``onset`` to a plateau, then decays (``tau`` minutes,
-    ``tail_tau`` from ``tail_from``), tuned so the 15-minute count peaks at ``peak`` reports
-    exactly at ``peak_at``."""
+    """A wave of user reports, as the world sends them: from ``onset`` the rate rises to
+    ``rate`` reports a minute at ``top``, then decays (time constant ``tau`` minutes, and
+    ``tail_tau`` from ``tail_from`` on, when the service is back) until ``end``.
+
+    It describes arrivals only: how many reports the bot counts in its window, and when that
+    count peaks, is the pipeline's to find."""
 
     onset: datetime
-    peak: int
-    peak_at: datetime
+    top: datetime
+    rate: float
     tau: float
     end: datetime
     tail_from: datetime | None = None
     tail_tau: float | None = None
     problems: tuple[tuple[str, float], ...] = (("login", 0.5), ("app", 0.3), ("website", 0.2))
 
-    def plan(self, background: Mapping[datetime, int] | None = None) -> dict[datetime, int]:
-        """Reports per minute (at the minute) on top of ``base`` (the background), solved so
-        that the window count of ``base`` + spike is largest at ``peak_at`` — strictly, so the
-        detector records the peak at that minute — and rounds to ``peak`` there."""
-        base: dict[datetime, int] = dict(background or {})
-
-        def combined(spike: Mapping[datetime, float]) -> dict[datetime, float]:
-            out: dict[datetime, float] = dict(base)
-            for m, c in spike.items():
-                out[m] = out.get(m, 0) + c
-            return out
-
-        def scaled(top: datetime) -> dict[datetime, float]:
-            shape = self._shape(top, 1.0)
-            need = self.peak - window_count(base, self.peak_at)
-            scale = need / window_count(shape, self.peak_at)
-            return {m: c * scale for m, c in shape.items()}
-
-        top = self.peak_at - timedelta(minutes=8)
-        for _ in range(12):
-            counts = combined(scaled(top))
-            best = max(counts, key=lambda m: (window_count(counts, m), -m.timestamp()))
-            if best == self.peak_at:
-                break
-            top += self.peak_at - best
-        spike = {m: int(round(c)) for m, c in scaled(top).items()}
-        return _make_strict_peak(spike, base, self.peak, self.peak_at)
-
-    def _shape(self, top: datetime, height: float) -> dict[datetime, float]:
-        out: dict[datetime, float] = {}
-        rise = max(1.0, (top - self.onset) / MINUTE)
+    def per_minute(self) -> dict[datetime, int]:
+        """Reports arriving in each minute (keyed by the minute's start)."""
+        out: dict[datetime, int] = {}
+        rise = max(1.0, (self.top - self.onset) / MINUTE)
         m = self.onset
         while m < self.end:
-            x = (m - self.onset) / MINUTE
-            if m <= top:
-                rate = height * math.sin(math.pi / 2 * x / rise) ** 2
+            if m <= self.top:
+                level = math.sin(math.pi / 2 * ((m - self.onset) / MINUTE) / rise) ** 2
+            elif self.tail_from is not None and self.tail_tau and m > self.tail_from:
+                level = math.exp(-((self.tail_from - self.top) / MINUTE) / self.tau - ((m - self.tail_from) / MINUTE) / self.tail_tau)
             else:
-                after = (m - top) / MINUTE
-                if self.tail_from is not None and self.tail_tau and m > self.tail_from:
-                    before_tail = (self.tail_from - top) / MINUTE
-                    rate = height * math.exp(-before_tail / self.tau - (m - self.tail_from) / MINUTE / self.tail_tau)
-                else:
-                    rate = height * math.exp(-after / self.tau)
-            out[m] = rate
+                level = math.exp(-((m - self.top) / MINUTE) / self.tau)
+            n = round(self.rate * level)
+            if n:
+                out[m] = n
             m += MINUTE
         return out
-
-
-def _make_strict_peak(spike: dict[datetime, int], base: Mapping[datetime, int], peak: int, peak_at: datetime) -> dict[datetime, int]:
-    """Adjust ``spike`` so ``round(window)`` is exactly ``peak`` at ``peak_at``, no earlier
-    minute reaches it (a tie keeps the earlier time) and no later minute exceeds it."""
-    minutes = sorted(set(spike) | set(base))
-
-    def total(m: datetime) -> int:
-        return spike.get(m, 0) + base.get(m, 0)
-
-    def w(m: datetime) -> float:
-        return window_count({x: total(x) for x in minutes if m - timedelta(minutes=21) <= x <= m}, m)
-
-    for _ in range(500):
-        fix = peak - round(w(peak_at))
-        if fix:  # the peak minute's own reports are in no earlier window
-            spike[peak_at] = spike.get(peak_at, 0) + fix
-            continue
-        offender = next(
-            (m for m in minutes if m != peak_at and peak_at - timedelta(minutes=20) <= m <= peak_at + timedelta(minutes=20)
-             and (round(w(m)) >= peak if m < peak_at else round(w(m)) > peak)),
-            None,
-        )
-        if offender is None:
-            return {m: c for m, c in spike.items() if c > 0}
-        # take reports away where they count for the offender but not (fully) for the peak:
-        # the offender's own minute when it is later, its oldest minutes when it is earlier
-        # (the peak minute's count then restores the peak's window on the next turn)
-        spots = [offender] if offender > peak_at else [m for m in minutes if offender - timedelta(minutes=20) <= m <= offender]
-        for spot in spots:
-            if spike.get(spot, 0) > 0:
-                spike[spot] -= 1
-                break
-        else:
-            raise ValueError(f"cannot shape a strict peak at {peak_at:%H:%M}")
-    raise ValueError(f"cannot shape a strict peak at {peak_at:%H:%M}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,8 +197,7 @@ class Crowd:
                 out[m] = (n, (("other", 0.4), ("login", 0.3), ("app", 0.3)))
             m += MINUTE
         for spike in self.spikes:
-            background = {m: n for m, (n, _) in out.items()}
-            for minute, n in spike.plan(background).items():
+            for minute, n in spike.per_minute().items():
                 if start <= minute <= end:
                     base = out.get(minute, (0, spike.problems))[0]
                     out[minute] = (base + n, spike.problems)
@@ -301,44 +219,48 @@ def poisson(rng: random.Random, lam: float) -> int:
 # --- scenarios ---------------------------------------------------------------------------------
 
 
+ALWAYS = datetime.min.replace(tzinfo=timezone.utc)
+
+
 @dataclass(frozen=True, slots=True)
 class Scenario:
+    """What the world does to one service of the shipped catalog.
+
+    ``probes`` gives, for the catalog's probe URLs the scenario touches, what that URL answers
+    over time (``ok``, ``error_page``, ``503``, ``hang``, ``drop``); the service's other
+    probes answer normally. ``page`` is its Statuspage-compatible status page, for a service
+    whose catalog entry reads one (None for a service without)."""
+
     name: str
     title: str  # one line, English, printed first
-    service_id: str  # a bundled catalog service (names in both languages come from there)
+    service_id: str  # a shipped catalog service: its names and sources come from there
     start: datetime
     end: datetime
-    page: StatusPage
-    front_door: Timeline  # mode: ok | error_page | 503 | hang | drop
-    network: Timeline = field(default_factory=lambda: Timeline(((datetime.min.replace(tzinfo=timezone.utc), True),)))
+    page: StatusPage | None = None
+    probes: tuple[tuple[str, Timeline], ...] = ()
+    network: Timeline = field(default_factory=lambda: Timeline(((ALWAYS, True),)))
     crowd: Crowd = field(default_factory=Crowd)
     narration: tuple[tuple[datetime, str], ...] = ()  # what happens in the world, for the reader
-    #: (after, threshold, text): narrate when the report count first falls under threshold
-    milestones: tuple[tuple[datetime, int, str], ...] = ()
     expect: str = ""  # what the bot should do, in one line (printed at the end)
 
     def network_up(self, when: datetime) -> bool:
         return bool(self.network.at(when))
 
     def story(self) -> list[tuple[datetime, str]]:
-        """The narration, with the report milestones placed where the planned curve crosses
-        them (the crowd signal's own 15-minute count)."""
-        lines = list(self.narration)
-        if self.milestones:
-            counts = {m: n for m, (n, _) in self.crowd.plan(self.start, self.end).items()}
-            for after, threshold, text in self.milestones:
-                m = after
-                while m <= self.end:
-                    if window_count(counts, m) < threshold:
-                        lines.append((m, text))
-                        break
-                    m += MINUTE
-        return sorted(lines, key=lambda item: item[0])
+        """What happens in the world, in order (narration only: the bot's findings are printed
+        from what it computed)."""
+        return sorted(self.narration, key=lambda item: item[0])
 
-    def front_door_mode(self, when: datetime) -> str:
-        return str(self.front_door.at(when))
+    def probe_mode(self, url: str, when: datetime) -> str:
+        """What the catalog probe ``url`` answers at ``when``."""
+        for probed, timeline in self.probes:
+            if probed == url:
+                return str(timeline.at(when))
+        return "ok"
 
     def status_summary(self, when: datetime) -> dict[str, Any]:
+        if self.page is None:
+            raise LookupError(f"scenario {self.name!r} has no status page")
         return self.page.summary(when, page_id=f"sim-{self.service_id}")
 
 
@@ -351,46 +273,79 @@ class ScenarioWorld:
     def network_up(self, at: datetime) -> bool:
         return self.scenario.network_up(at)
 
-    def front_door(self, at: datetime) -> str:
-        return self.scenario.front_door_mode(at)
+    def probe(self, url: str, at: datetime) -> str:
+        return self.scenario.probe_mode(url, at)
 
     def status_summary(self, at: datetime) -> dict[str, Any]:
         return self.scenario.status_summary(at)
 
 
+#: the shipped catalog's probes the scenarios touch (``runner`` refuses a URL the catalog lacks)
+X_OEMBED = "https://publish.twitter.com/oembed?url=https://twitter.com/Interior/status/507185938620219395"
+DISCORD_SITE = "https://discord.com/"
+DISCORD_GATEWAY = "https://discord.com/api/v10/gateway"
+CHATGPT_SITE = "https://chatgpt.com/"
+
+
 def _x_outage() -> Scenario:
     day = "2025-06-12"
     t: Callable[[str], datetime] = lambda hhmm: at(day, hhmm)  # noqa: E731
+    down, back = t("11:51"), t("15:28")
     return Scenario(
         name="x-outage",
-        title="X goes down worldwide while its status page says all systems are operational",
+        title="X goes down worldwide; x.com still serves a page, X publishes no status page",
         service_id="x",
         start=t("11:40"),
         end=t("16:40"),
-        page=StatusPage(name="X", url="https://status.x.invalid", components=("Web", "API", "Mobile apps")),
-        front_door=Timeline(((t("00:00"), "ok"), (t("11:51"), "error_page"), (t("15:28"), "ok"))),
+        probes=(
+            (X_OEMBED, Timeline(((ALWAYS, "ok"), (down, "503"), (back, "ok")))),
+        ),
         crowd=Crowd(
             background_per_minute=0.8,
             spikes=(
                 Spike(
                     onset=t("11:49"),
-                    peak=25_800,
-                    peak_at=t("12:51"),
+                    top=t("12:45"),
+                    rate=1_760,
                     tau=38.0,
                     end=t("16:40"),
-                    tail_from=t("15:28"),
+                    tail_from=back,
                     tail_tau=7.0,
                     problems=(("login", 0.52), ("app", 0.31), ("website", 0.17)),
                 ),
             ),
         ),
         narration=(
-            (t("11:51"), "x.com starts serving its error page (\u201cSomething went wrong, but don\u2019t worry\u2026\u201d) with HTTP 200; users start reporting"),
-            (t("12:51"), "reports peak: 25,800 in 15 minutes"),
-            (t("15:28"), "x.com serves its normal page again; reports fall off"),
+            (down, "X's backend fails: x.com still answers HTTP 200 (its error page, \u201cSomething went wrong, but don\u2019t worry\u2026\u201d), "
+                   "X's oEmbed API answers 503; users start reporting, up to about 1,760 reports a minute"),
+            (back, "X's API answers normally again; reports fall off"),
         ),
-        milestones=((t("12:52"), 650, "reports are under 650 in 15 minutes"),),
-        expect="an alert saying the official status page has not acknowledged it, updates as reports grow, a recovery notice with duration and peak",
+        expect="an alert from our probe of X's API and the reports (X publishes no status page), updates as reports grow, a recovery notice with duration and peak",
+    )
+
+
+def _silent_page() -> Scenario:
+    day = "2025-06-10"
+    t: Callable[[str], datetime] = lambda hhmm: at(day, hhmm)  # noqa: E731
+    down, back = t("06:36"), t("08:12")
+    return Scenario(
+        name="silent-page",
+        title="ChatGPT fails for users while its status page says all systems are operational",
+        service_id="chatgpt",
+        start=t("06:25"),
+        end=t("09:00"),
+        page=StatusPage(name="OpenAI", url="https://status.openai.com", components=("APIs", "ChatGPT", "Sora", "Playground")),
+        probes=((CHATGPT_SITE, Timeline(((ALWAYS, "ok"), (down, "503"), (back, "ok")))),),
+        crowd=Crowd(
+            background_per_minute=0.6,
+            spikes=(Spike(onset=t("06:34"), top=t("07:05"), rate=260, tau=30.0, end=t("09:00"), tail_from=back, tail_tau=6.0,
+                          problems=(("app", 0.6), ("login", 0.25), ("website", 0.15))),),
+        ),
+        narration=(
+            (down, "chatgpt.com starts answering 503; users start reporting; the status page stays on \u201cAll Systems Operational\u201d"),
+            (back, "chatgpt.com answers normally again; the status page never mentioned it"),
+        ),
+        expect="an alert that says the status page still says all systems are operational, updates as reports grow, a recovery notice",
     )
 
 
@@ -421,10 +376,9 @@ def _official_incident() -> Scenario:
             components=("Git Operations", "API Requests", "Webhooks", "Issues", "Pull Requests", "Actions", "Pages"),
             incidents=(incident,),
         ),
-        front_door=Timeline(((t("00:00"), "ok"),)),
         crowd=Crowd(
             background_per_minute=0.5,
-            spikes=(Spike(onset=t("14:08"), peak=420, peak_at=t("14:31"), tau=6.0, end=t("15:00"), problems=(("posting", 0.6), ("website", 0.4))),),
+            spikes=(Spike(onset=t("14:08"), top=t("14:24"), rate=40, tau=6.0, end=t("15:00"), problems=(("posting", 0.6), ("website", 0.4))),),
         ),
         narration=(
             (t("14:10"), "the status page opens \u201cIncident with Git Operations\u201d (minor): investigating"),
@@ -439,23 +393,23 @@ def _official_incident() -> Scenario:
 def _flapping() -> Scenario:
     day = "2025-06-20"
     t: Callable[[str], datetime] = lambda hhmm: at(day, hhmm)  # noqa: E731
-    points: list[tuple[datetime, str]] = [(t("00:00"), "ok")]
+    points: list[tuple[datetime, str]] = [(ALWAYS, "ok")]
     flip = t("20:05")
     for _ in range(8):  # eight short outages: 503 for 2 minutes, fine for 4
         points += [(flip, "503"), (flip + timedelta(minutes=2), "ok")]
         flip += timedelta(minutes=6)
     return Scenario(
         name="flapping",
-        title="Discord's front door keeps failing for two minutes and coming back",
+        title="Discord's website and API keep failing for two minutes and coming back",
         service_id="discord",
         start=t("20:00"),
         end=t("21:40"),
         page=StatusPage(name="Discord", url="https://discordstatus.com", components=("API", "Gateway", "Media Proxy", "Voice")),
-        front_door=Timeline(tuple(points)),
+        probes=((DISCORD_SITE, Timeline(tuple(points))), (DISCORD_GATEWAY, Timeline(tuple(points)))),
         crowd=Crowd(background_per_minute=0.6),
         narration=(
-            (t("20:05"), "discord.com starts answering 503 for two minutes in every six (eight times)"),
-            (flip - timedelta(minutes=4), "the front door is stable again"),
+            (t("20:05"), "discord.com and its API start answering 503 for two minutes in every six (eight times)"),
+            (flip - timedelta(minutes=4), "discord.com is stable again"),
         ),
         expect="a few alerts and recoveries, then one \u201cunstable\u201d notice and silence, then one recovery once it has been stable for 30 minutes",
     )
@@ -470,8 +424,6 @@ def _monitor_offline() -> Scenario:
         service_id="whatsapp",
         start=t("09:50"),
         end=t("10:50"),
-        page=StatusPage(name="WhatsApp", url="https://status.whatsapp.invalid", components=("Web", "Messaging")),
-        front_door=Timeline(((t("00:00"), "ok"),)),
         network=Timeline(((t("00:00"), True), (t("10:00") + timedelta(seconds=40), False), (t("10:22"), True))),
         crowd=Crowd(background_per_minute=0.8),
         narration=(
@@ -484,6 +436,7 @@ def _monitor_offline() -> Scenario:
 
 SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "x-outage": _x_outage,
+    "silent-page": _silent_page,
     "official-incident": _official_incident,
     "flapping": _flapping,
     "monitor-offline": _monitor_offline,

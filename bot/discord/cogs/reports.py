@@ -7,7 +7,7 @@ view has to be re-registered per message. Anyone building the ``/isitdown`` answ
 with ``report_button(service_id, t)``.
 
 A counted report nudges the monitor (``runtime.monitor.refresh``, at most every
-``REFRESH_EVERY`` per service) so a crowd spike shows in the verdict without waiting for the
+``REFRESH_EVERY`` per service, ``RefreshThrottle``) so a crowd spike shows in the verdict without waiting for the
 next probe. Purging and relearning baselines is ``CrowdService.run_upkeep``, a background task
 of ``bot.discord.client.run_bot``.
 """
@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import discord
@@ -35,12 +35,12 @@ from bot.services.errors import UserError
 from bot.services.guilds import GuildService
 from bot.services.status import in_arabic_script
 from bot.discord.tree import BoundedText, answer
+from bot.runtime.monitor import RefreshThrottle
 
 log = logging.getLogger(__name__)
 
 CUSTOM_ID_PREFIX = "report:"
 COG_NAME = "Reports"
-REFRESH_EVERY = timedelta(seconds=30)
 
 
 class ReportButton(
@@ -107,7 +107,7 @@ class Reports(commands.Cog, name=COG_NAME):
         self.crowd = crowd
         self.guilds = guilds or GuildService()
         self.monitor = monitor
-        self._refreshed: dict[str, datetime] = {}
+        self._refresh = RefreshThrottle()
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def cog_load(self) -> None:
@@ -195,10 +195,8 @@ class Reports(commands.Cog, name=COG_NAME):
         refresh = getattr(self.monitor, "refresh", None)
         if refresh is None:
             return
-        last = self._refreshed.get(service_id)
-        if last is not None and timedelta(0) <= now - last < REFRESH_EVERY:
+        if not self._refresh.due(service_id, now):
             return
-        self._refreshed[service_id] = now
 
         async def run() -> None:
             try:
