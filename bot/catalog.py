@@ -20,7 +20,7 @@ BUNDLED_CATALOG = Path(__file__).parent / "data" / "services.toml"
 ALL = "all"
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _ARABIC_RE = re.compile(r"[\u0600-\u06FF]")
-_SERVICE_KEYS = {"id", "name", "name_ar", "aliases", "homepage", "sources"}
+_SERVICE_KEYS = {"id", "name", "name_ar", "latin_in_arabic", "aliases", "homepage", "sources"}
 
 
 class CatalogError(ValueError):
@@ -39,6 +39,10 @@ class Service:
     aliases: tuple[str, ...] = ()
     homepage: str | None = None
     sources: tuple[SourceSpec, ...] = ()
+    #: the Arabic press writes this service's Latin name (``stc``, ``npm``): Arabic messages show
+    #: ``name`` (the rendering layer isolates Latin text in Arabic lines); ``name_ar`` stays the
+    #: Arabic spelling people type, so lookups in Arabic script still find it
+    latin_in_arabic: bool = False
 
     @property
     def status_url(self) -> str | None:
@@ -50,7 +54,9 @@ class Service:
         return None
 
     def display_name(self, language: str) -> str:
-        return self.name_ar if language == "ar" else self.name
+        if language == "ar" and not self.latin_in_arabic:
+            return self.name_ar
+        return self.name
 
 
 #: Arabic spelling variants folded together when matching names
@@ -179,6 +185,10 @@ def parse_catalog(raw: dict[str, Any], *, source: str = "<catalog>", path: Path 
         homepage = entry.get("homepage")
         if homepage is not None and (not isinstance(homepage, str) or not _is_http_url(homepage)):
             problems.append(f"{where}: homepage: must be an absolute http(s) URL, got {homepage!r}")
+        latin = entry.get("latin_in_arabic", False)
+        if not isinstance(latin, bool):
+            problems.append(f"{where}: latin_in_arabic: must be true or false, got {latin!r}")
+            latin = False
         specs = _sources(entry.get("sources", []), where, problems)
         if sid is None or name is None or name_ar is None:
             continue
@@ -200,7 +210,7 @@ def parse_catalog(raw: dict[str, Any], *, source: str = "<catalog>", path: Path 
             elif other == sid and label_field == "aliases":
                 continue  # an alias repeating the service's own name is harmless
             owner_of[key] = sid
-        services.append(Service(sid, name, name_ar, tuple(aliases), homepage, tuple(specs)))
+        services.append(Service(sid, name, name_ar, tuple(aliases), homepage, tuple(specs), latin))
     if problems:
         raise CatalogError(problems)
     return Catalog(services, path=path)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
 import pytest
 
 from bot.catalog import BUNDLED_CATALOG, CatalogError, load_catalog, normalize, parse_catalog
+from bot.sources import base as sources_base
+from bot.sources.base import SourceRole
 
 GOOD = """
 [[services]]
@@ -51,13 +54,110 @@ def problems_of(tmp_path: Path, text: str) -> list[str]:
     return info.value.problems
 
 
-def test_shipped_catalog_validates_with_40_services_each_with_arabic_name() -> None:
+def _is_official(kind: str) -> bool:
+    import bot.sources  # noqa: F401  (registers every bundled kind)
+
+    return sources_base.registry()[kind].role is SourceRole.OFFICIAL
+
+
+def test_shipped_catalog_validates_with_200_services_each_with_arabic_name() -> None:
     catalog = load_catalog()
-    assert len(catalog) >= 40
+    assert len(catalog) >= 200
     for service in catalog:
         assert service.name_ar and any("\u0600" <= ch <= "\u06ff" for ch in service.name_ar)
         assert service.sources, f"{service.id} has no source"
-        assert any(spec.kind == "http" for spec in service.sources), f"{service.id} has no front-door probe"
+        # a probe everywhere something public can be probed; only an official source may stand alone
+        has_probe = any(spec.kind == "http" for spec in service.sources)
+        assert has_probe or any(_is_official(s.kind) for s in service.sources), f"{service.id} has no probe and no official source"
+
+
+_KEY_RE = re.compile(r'^\s*(kind|url)\s*=\s*"([^"]*)"')
+
+
+def _source_tables(text: str) -> list[tuple[list[str], str, str]]:
+    """Every ``[[services.sources]]`` table of a catalog's text: (the comment lines right above it,
+    its kind, its url), read from the text because TOML parsers drop comments."""
+    lines = text.splitlines()
+    tables: list[tuple[list[str], str, str]] = []
+    for index, line in enumerate(lines):
+        if line.strip() != "[[services.sources]]":
+            continue
+        comments: list[str] = []
+        above = index - 1
+        while above >= 0 and lines[above].strip().startswith("#"):
+            comments.insert(0, lines[above].strip().lstrip("#").strip())
+            above -= 1
+        keys: dict[str, str] = {}
+        for body in lines[index + 1 :]:
+            if not body.strip() or body.strip().startswith("["):
+                break
+            if match := _KEY_RE.match(body):
+                keys[match[1]] = match[2]
+        tables.append((comments, keys.get("kind", ""), keys.get("url", "")))
+    return tables
+
+
+#: a provenance comment names a repository file at a commit, a page (URL) or the provider's documentation
+_PROVENANCE = re.compile(r"commit [0-9a-f]{7,}|https?://|\bdocument", re.IGNORECASE)
+
+
+def _official_without_provenance(text: str) -> list[str]:
+    """URLs of official sources whose comment block names no list, repository or page."""
+    return [url for comments, kind, url in _source_tables(text)
+            if _is_official(kind) and not _PROVENANCE.search(" ".join(comments))]  # fmt: skip
+
+
+def test_every_official_source_in_the_shipped_catalog_says_where_it_comes_from() -> None:
+    text = BUNDLED_CATALOG.read_text(encoding="utf-8")
+    tables = _source_tables(text)
+    assert [(k, u) for _, k, u in tables] == [(s.kind, s.url) for service in load_catalog() for s in service.sources]
+    assert sum(_is_official(kind) for _, kind, _ in tables) >= 80
+    assert _official_without_provenance(text) == []
+
+
+def test_the_provenance_check_catches_an_uncommented_official_source() -> None:
+    assert _official_without_provenance(GOOD) == ["https://www.githubstatus.com"]  # probes need no provenance
+    vague = GOOD.replace('  [[services.sources]]\n  kind = "statuspage"', '  # the status page\n  [[services.sources]]\n  kind = "statuspage"')
+    assert _official_without_provenance(vague) == ["https://www.githubstatus.com"]
+    cited = GOOD.replace('  [[services.sources]]\n  kind = "statuspage"',
+                         '  # Statuspage (documented at https://www.githubstatus.com/api)\n  [[services.sources]]\n  kind = "statuspage"')
+    assert _official_without_provenance(cited) == []
+
+
+def test_no_two_shipped_services_share_an_id_name_or_alias() -> None:
+    owner: dict[str, str] = {}
+    clashes: list[str] = []
+    for service in load_catalog():
+        keys = {normalize(k) for k in (service.id, service.name, service.name_ar, *service.aliases)}
+        for key in keys:
+            if key in owner:
+                clashes.append(f"{key!r}: {owner[key]} and {service.id}")
+            owner[key] = service.id
+    assert clashes == []
+
+
+def test_latin_in_arabic_shows_the_latin_name_in_arabic_and_keeps_the_arabic_spelling_for_lookups(tmp_path: Path) -> None:
+    text = GOOD.replace('name_ar = "ديسكورد"', 'name_ar = "ديسكورد"\nlatin_in_arabic = true')
+    catalog = load_catalog(write(tmp_path, text))
+    discord, github = catalog.get("discord"), catalog.get("github")
+    assert discord is not None and github is not None
+    assert (discord.display_name("ar"), discord.display_name("en")) == ("Discord", "Discord")
+    assert github.display_name("ar") == "جيت هب"
+    assert catalog.resolve("ديسكورد") is discord
+    assert "latin_in_arabic: must be true or false" in " ".join(problems_of(tmp_path, GOOD.replace('name_ar = "ديسكورد"', 'name_ar = "ديسكورد"\nlatin_in_arabic = "yes"')))
+    shipped = load_catalog()
+    assert {s.id for s in shipped if s.latin_in_arabic} >= {"osn-plus", "uae-pass"}
+
+
+def test_the_services_the_arabic_press_names_resolve_by_their_arabic_names() -> None:
+    catalog = load_catalog()
+    for query, service_id in [("واتساب", "whatsapp"), ("إنستغرام", "instagram"), ("فيسبوك", "facebook"), ("تيك توك", "tiktok"),
+                              ("سناب شات", "snapchat"), ("يوتيوب", "youtube"), ("نتفليكس", "netflix"), ("شاهد", "shahid"),
+                              ("أنغامي", "anghami"), ("بلايستيشن", "playstation"), ("آي مسج", "imessage"), ("ديب سيك", "deepseek"),
+                              ("أبشر", "absher"), ("مصرف الراجحي", "al-rajhi-bank"), ("آسياسيل", "asiacell"), ("اتصالات المغرب", "maroc-telecom"),
+                              ("فوري", "fawry"), ("زين كاش", "zain-cash"), ("ببجي", "pubg-mobile"), ("خرائط جوجل", "google-maps")]:
+        service = catalog.resolve(query)
+        assert service is not None and service.id == service_id, query
 
 
 def test_shipped_catalog_has_the_services_people_ask_about() -> None:
