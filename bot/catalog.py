@@ -20,7 +20,7 @@ BUNDLED_CATALOG = Path(__file__).parent / "data" / "services.toml"
 ALL = "all"
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _ARABIC_RE = re.compile(r"[\u0600-\u06FF]")
-_SERVICE_KEYS = {"id", "name", "name_ar", "latin_in_arabic", "aliases", "homepage", "sources"}
+_SERVICE_KEYS = {"id", "name", "name_ar", "latin_in_arabic", "aliases", "homepage", "sources", "provider", "depends_on"}
 
 
 class CatalogError(ValueError):
@@ -43,6 +43,10 @@ class Service:
     #: ``name`` (the rendering layer isolates Latin text in Arabic lines); ``name_ar`` stays the
     #: Arabic spelling people type, so lookups in Arabic script still find it
     latin_in_arabic: bool = False
+    #: an infrastructure provider (Cloudflare, AWS…): other services' outages may come from its
+    provider: bool = False
+    #: the providers this service documents that it runs on (``bot.detect.upstream``)
+    depends_on: tuple[str, ...] = ()
 
     @property
     def status_url(self) -> str | None:
@@ -190,6 +194,14 @@ def parse_catalog(raw: dict[str, Any], *, source: str = "<catalog>", path: Path 
             problems.append(f"{where}: latin_in_arabic: must be true or false, got {latin!r}")
             latin = False
         specs = _sources(entry.get("sources", []), where, problems)
+        provider = entry.get("provider", False)
+        if not isinstance(provider, bool):
+            problems.append(f"{where}: provider: must be true or false, got {provider!r}")
+            provider = False
+        depends_on = entry.get("depends_on", [])
+        if not isinstance(depends_on, list) or not all(isinstance(d, str) and _ID_RE.match(d) for d in depends_on):
+            problems.append(f"{where}: depends_on: must be a list of service ids")
+            depends_on = []
         if sid is None or name is None or name_ar is None:
             continue
         if sid == ALL:
@@ -210,10 +222,28 @@ def parse_catalog(raw: dict[str, Any], *, source: str = "<catalog>", path: Path 
             elif other == sid and label_field == "aliases":
                 continue  # an alias repeating the service's own name is harmless
             owner_of[key] = sid
-        services.append(Service(sid, name, name_ar, tuple(aliases), homepage, tuple(specs), latin))
+        services.append(Service(sid, name, name_ar, tuple(aliases), homepage, tuple(specs), latin, provider, tuple(depends_on)))
+    problems += _upstream_problems(services, source)
     if problems:
         raise CatalogError(problems)
     return Catalog(services, path=path)
+
+
+def _upstream_problems(services: list[Service], source: str) -> list[str]:
+    """``depends_on`` may name only providers of this catalog, never the service itself."""
+    providers = {s.id for s in services if s.provider}
+    known = {s.id for s in services}
+    problems = []
+    for service in services:
+        for upstream in service.depends_on:
+            where = f"{source}: service {service.id!r}: depends_on"
+            if upstream == service.id:
+                problems.append(f"{where}: a service cannot depend on itself")
+            elif upstream not in known:
+                problems.append(f"{where}: {upstream!r} is not in the catalog")
+            elif upstream not in providers:
+                problems.append(f"{where}: {upstream!r} is not marked provider = true")
+    return problems
 
 
 def _text(entry: dict[str, Any], key: str, where: str, problems: list[str]) -> str | None:

@@ -209,12 +209,25 @@ def test_normalize_folds_arabic_spelling_variants() -> None:
         (lambda t: t.replace('expect_status = "200-399"', 'expect_status = "200-399"\ncolour = "red"'), "service 'github': sources[1]: colour: unknown option"),
         (lambda t: t.replace('homepage = "https://github.com"', 'homepage = "github.com"'), "service 'github': homepage:"),
         (lambda t: t.replace('id = "discord"', 'id = "all"'), "service 'all': id: 'all' is reserved"),
+        (lambda t: t.replace('aliases = ["ديسكورد"]', 'aliases = ["ديسكورد"]\ndepends_on = ["github"]'), "service 'discord': depends_on: 'github' is not marked provider = true"),
+        (lambda t: t.replace('aliases = ["ديسكورد"]', 'aliases = ["ديسكورد"]\ndepends_on = ["cloudflare"]'), "service 'discord': depends_on: 'cloudflare' is not in the catalog"),
+        (lambda t: t.replace('aliases = ["ديسكورد"]', 'aliases = ["ديسكورد"]\nprovider = true\ndepends_on = ["discord"]'), "service 'discord': depends_on: a service cannot depend on itself"),
+        (lambda t: t.replace('aliases = ["ديسكورد"]', 'aliases = ["ديسكورد"]\nprovider = "yes"'), "service 'discord': provider: must be true or false"),
     ],
 )
 def test_each_mistake_names_file_service_and_field(tmp_path: Path, edit, expected: str) -> None:
     problems = problems_of(tmp_path, edit(GOOD))
     path = str(tmp_path / "services.toml")
     assert any(p.startswith(path) and expected in p for p in problems), problems
+
+
+def test_a_service_may_name_the_providers_it_runs_on(tmp_path: Path) -> None:
+    text = GOOD.replace('aliases = ["gh", "جيتهب"]', 'aliases = ["gh", "جيتهب"]\nprovider = true').replace(
+        'aliases = ["ديسكورد"]', 'aliases = ["ديسكورد"]\ndepends_on = ["github"]'
+    )
+    catalog = load_catalog(write(tmp_path, text))
+    assert catalog.get("github").provider and catalog.get("discord").depends_on == ("github",)  # type: ignore[union-attr]
+    assert not catalog.get("discord").provider and catalog.get("github").depends_on == ()  # type: ignore[union-attr]
 
 
 def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
