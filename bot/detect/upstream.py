@@ -26,9 +26,10 @@ Rules (truth tables in ``tests/detect/test_upstream.py``):
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 #: a dependent incident may start this long before its provider's and still join it
 DEFAULT_LEAD = timedelta(minutes=15)
@@ -36,6 +37,8 @@ DEFAULT_LEAD = timedelta(minutes=15)
 DEFAULT_WINDOW = timedelta(minutes=30)
 #: a subscription to every service (``/subscribe all``)
 ALL = "all"
+#: ``IncidentEvent.extra`` key: the service id of the provider the incident most likely comes from
+UPSTREAM = "upstream"
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,3 +139,31 @@ def grouped_for_channel(groups: Sequence[Group], subscribed: Collection[str]) ->
             for service_id in followed:
                 out.setdefault(service_id, group)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class Upstreams:
+    """The catalog's documented links, as grouping needs them."""
+
+    depends_on: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    providers: frozenset[str] = frozenset()
+    lead: timedelta = DEFAULT_LEAD
+    window: timedelta = DEFAULT_WINDOW
+
+    @classmethod
+    def of(cls, services: Iterable[Any]) -> Upstreams:
+        """From catalog services (``id``, ``provider``, ``depends_on``)."""
+        services = list(services)
+        return cls(
+            depends_on={s.id: tuple(s.depends_on) for s in services if s.depends_on},
+            providers=frozenset(s.id for s in services if s.provider),
+        )
+
+    def groups(self, incidents: Sequence[OpenIncident]) -> list[Group]:
+        return group_incidents(incidents, self.depends_on, self.providers, lead=self.lead, window=self.window)
+
+    def likely(self, service_id: str, incidents: Sequence[OpenIncident]) -> str | None:
+        """The provider ``service_id``'s open incident most likely comes from, if any."""
+        if service_id not in self.depends_on:
+            return None
+        return upstream_of(service_id, self.groups(incidents))

@@ -157,6 +157,7 @@ async def run_bot(settings: Settings) -> int:
     from bot.services.crowd import CrowdService
     from bot.db.setup import close_db, init_db, redact
     from bot.ops.logs import setup_logging
+    from bot.detect.upstream import Upstreams
     from bot.runtime.monitor import Monitor
     from bot.discord.delivery import DeliveryWorker
     from bot.discord.ratelimit import InvalidRequests, LocalGlobalLimit, discord_http_trace
@@ -176,7 +177,7 @@ async def run_bot(settings: Settings) -> int:
         await fetcher.start()
         crowd = CrowdService(catalog)
         await crowd.start()
-        monitor = Monitor(crowd_provider=crowd.signal)
+        monitor = Monitor(crowd_provider=crowd.signal, upstreams=Upstreams.of(catalog.services))
         await monitor.load(utcnow())
         scheduler = Scheduler(catalog, monitor, fetcher, SchedulerConfig.from_settings(settings))
         runtime = Runtime.build(settings, catalog, fetcher, monitor=monitor, crowd=crowd)

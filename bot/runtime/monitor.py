@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +34,7 @@ from bot.detect.fusion import DEFAULT_STALE_AFTER, fuse, track_acknowledged, tra
 from bot.detect.incident import IncidentConfig, IncidentState, step
 from bot.detect.model import CrowdSignal, EventKind, IncidentEvent, Verdict
 from bot.detect.serialize import event_to_dict
+from bot.detect.upstream import UPSTREAM, OpenIncident, Upstreams
 from bot.detect.vantage import VantageChangeKind, VantageState, assess
 from bot.notify.outbox import create_deliveries
 from bot.sources.base import Observation
@@ -63,12 +65,15 @@ class Monitor:
         config: IncidentConfig = IncidentConfig(),
         stale_after: timedelta = DEFAULT_STALE_AFTER,
         quorum: float = 0.5,
+        upstreams: Upstreams | None = None,
     ) -> None:
         self.crowd_provider = crowd_provider
         self.on_events = on_events
         self.config = config
         self.stale_after = stale_after
         self.quorum = quorum
+        #: the catalog's providers and documented links: an alert names the likely upstream
+        self.upstreams = upstreams or Upstreams()
         self.last_poll_at: datetime | None = None
         self.vantage = VantageState()
         self._observations: dict[str, dict[str, Observation]] = {}
@@ -242,6 +247,7 @@ class Monitor:
         verdict = await self._fuse(service_id, now)
         before = self.state(service_id)
         after, events = step(before, verdict, now, self.config)
+        events = self._with_upstream(service_id, after, events)
         data = after.to_dict()
         data["first_failure_at"] = {k: v.isoformat() for k, v in self._first_failures.get(service_id, {}).items()}
         acknowledged = self._acknowledged.get(service_id)
@@ -258,6 +264,22 @@ class Monitor:
         if events:
             self._export_open_incidents()
         return events
+
+    def _with_upstream(self, service_id: str, after: IncidentState, events: list[IncidentEvent]) -> list[IncidentEvent]:
+        """Name, on the events of an open incident, the provider it most likely comes from: a
+        documented upstream whose own incident began around the same time."""
+        if not events or after.incident is None or service_id not in self.upstreams.depends_on:
+            return events
+        states = {**self._states, service_id: after}
+        incidents = [
+            OpenIncident(sid, state.incident.key, state.incident.started_at)
+            for sid, state in states.items()
+            if state.incident is not None
+        ]
+        upstream = self.upstreams.likely(service_id, incidents)
+        if upstream is None:
+            return events
+        return [replace(e, extra={**e.extra, UPSTREAM: upstream}) for e in events]
 
     async def _persist_events(
         self, service_id: str, data: dict[str, Any], state: IncidentState, events: list[IncidentEvent]

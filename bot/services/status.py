@@ -119,7 +119,7 @@ class Answer:
 
 
 def names_of(service: Service) -> ServiceNames:
-    return ServiceNames(service.id, service.name, service.name_ar, status_url=service.status_url)
+    return ServiceNames.of(service)
 
 
 @dataclass

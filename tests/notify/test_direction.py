@@ -50,7 +50,7 @@ def samples(t: Translator) -> dict[str, object]:
         "result": t.gettext("No answer (timed out)."), "language": t.gettext("Arabic"), "in_language": t.gettext("in Arabic"),
         "permissions": t.list([t.gettext("Send Messages"), t.gettext("Embed Links")]),
         "larger": t.ngettext("{n} hour", "{n} hours", 3), "smaller": t.ngettext("{n} minute", "{n} minutes", 12),
-        "seconds": 5.2, "country": "العراق", "countries": t.list(["الولايات المتحدة", "ألمانيا", "الهند"]), "span": t.duration(timedelta(hours=24)), "bucket": t.duration(timedelta(minutes=15)),
+        "seconds": 5.2, "upstream": "Cloudflare", "country": "العراق", "countries": t.list(["الولايات المتحدة", "ألمانيا", "الهند"]), "span": t.duration(timedelta(hours=24)), "bucket": t.duration(timedelta(minutes=15)),
     }  # fmt: skip
 
 
