@@ -39,10 +39,16 @@ class Service:
     aliases: tuple[str, ...] = ()
     homepage: str | None = None
     sources: tuple[SourceSpec, ...] = ()
-    #: the Arabic press writes this service's Latin name (``stc``, ``npm``): Arabic messages show
-    #: ``name`` (the rendering layer isolates Latin text in Arabic lines); ``name_ar`` stays the
-    #: Arabic spelling people type, so lookups in Arabic script still find it
+    #: the Arabic press writes this service's Latin name («منصة OSN+»): then ``name_ar`` — what
+    #: Arabic messages show — is ``name`` (the rendering layer isolates Latin text in Arabic
+    #: lines) and the catalog's Arabic spelling lives on in ``spelling_ar`` for lookups
     latin_in_arabic: bool = False
+    #: the Arabic spelling people type (the catalog's ``name_ar``); defaults to ``name_ar``
+    spelling_ar: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.spelling_ar:
+            object.__setattr__(self, "spelling_ar", self.name_ar)
 
     @property
     def status_url(self) -> str | None:
@@ -54,9 +60,7 @@ class Service:
         return None
 
     def display_name(self, language: str) -> str:
-        if language == "ar" and not self.latin_in_arabic:
-            return self.name_ar
-        return self.name
+        return self.name_ar if language == "ar" else self.name
 
 
 #: Arabic spelling variants folded together when matching names
@@ -90,7 +94,7 @@ class Catalog:
     def __post_init__(self) -> None:
         self._by_id = {service.id: service for service in self.services}
         for service in self.services:
-            for key in (service.id, service.name, service.name_ar, *service.aliases):
+            for key in (service.id, service.name, service.spelling_ar, *service.aliases):
                 self._by_key.setdefault(normalize(key), service)
 
     def __len__(self) -> int:
@@ -114,7 +118,7 @@ class Catalog:
         inner: list[Match] = []
         seen: set[tuple[str, str]] = set()
         for service in self.services:
-            labels = (service.name, service.name_ar, *service.aliases) if q else (service.name,)
+            labels = (service.name, service.spelling_ar, *service.aliases) if q else (service.name,)
             for label in labels:
                 key = normalize(label)
                 if (service.id, label) in seen:
@@ -210,7 +214,8 @@ def parse_catalog(raw: dict[str, Any], *, source: str = "<catalog>", path: Path 
             elif other == sid and label_field == "aliases":
                 continue  # an alias repeating the service's own name is harmless
             owner_of[key] = sid
-        services.append(Service(sid, name, name_ar, tuple(aliases), homepage, tuple(specs), latin))
+        shown_ar = name if latin else name_ar
+        services.append(Service(sid, name, shown_ar, tuple(aliases), homepage, tuple(specs), latin, spelling_ar=name_ar))
     if problems:
         raise CatalogError(problems)
     return Catalog(services, path=path)
