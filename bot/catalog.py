@@ -39,9 +39,9 @@ class Service:
     aliases: tuple[str, ...] = ()
     homepage: str | None = None
     sources: tuple[SourceSpec, ...] = ()
-    #: the Arabic press writes this service's Latin name (``stc``, ``npm``): Arabic messages show
-    #: ``name`` (the rendering layer isolates Latin text in Arabic lines); ``name_ar`` stays the
-    #: Arabic spelling people type, so lookups in Arabic script still find it
+    #: the Arabic press writes this service's Latin name («منصة OSN+»): Arabic messages show
+    #: ``name`` (``display_name``; the rendering layer isolates Latin text in Arabic lines) and
+    #: ``name_ar`` stays the Arabic spelling people type, so lookups in Arabic script find it
     latin_in_arabic: bool = False
     #: an infrastructure provider (Cloudflare, AWS…): other services' outages may come from its
     provider: bool = False
@@ -58,6 +58,7 @@ class Service:
         return None
 
     def display_name(self, language: str) -> str:
+        """The name messages show in ``language``."""
         if language == "ar" and not self.latin_in_arabic:
             return self.name_ar
         return self.name

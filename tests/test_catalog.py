@@ -65,6 +65,7 @@ def test_shipped_catalog_validates_with_200_services_each_with_arabic_name() -> 
     assert len(catalog) >= 200
     for service in catalog:
         assert service.name_ar and any("\u0600" <= ch <= "\u06ff" for ch in service.name_ar)
+        assert service.display_name("ar") == (service.name if service.latin_in_arabic else service.name_ar)
         assert service.sources, f"{service.id} has no source"
         # a probe everywhere something public can be probed; only an official source may stand alone
         has_probe = any(spec.kind == "http" for spec in service.sources)
@@ -141,12 +142,34 @@ def test_latin_in_arabic_shows_the_latin_name_in_arabic_and_keeps_the_arabic_spe
     catalog = load_catalog(write(tmp_path, text))
     discord, github = catalog.get("discord"), catalog.get("github")
     assert discord is not None and github is not None
-    assert (discord.display_name("ar"), discord.display_name("en")) == ("Discord", "Discord")
-    assert github.display_name("ar") == "جيت هب"
+    # name_ar is what every Arabic message is built from (ServiceNames takes it as it is)
+    assert (discord.display_name("ar"), discord.name_ar) == ("Discord", "ديسكورد")
+    assert (github.display_name("ar"), github.name_ar, github.latin_in_arabic) == ("جيت هب", "جيت هب", False)
     assert catalog.resolve("ديسكورد") is discord
-    assert "latin_in_arabic: must be true or false" in " ".join(problems_of(tmp_path, GOOD.replace('name_ar = "ديسكورد"', 'name_ar = "ديسكورد"\nlatin_in_arabic = "yes"')))
+    assert [(m.service.id, m.label) for m in catalog.search("ديس")] == [("discord", "ديسكورد")]
+    assert "latin_in_arabic: must be true or false" in " ".join(
+        problems_of(tmp_path, GOOD.replace('name_ar = "ديسكورد"', 'name_ar = "ديسكورد"\nlatin_in_arabic = "yes"'))
+    )
     shipped = load_catalog()
-    assert {s.id for s in shipped if s.latin_in_arabic} >= {"osn-plus", "uae-pass"}
+    flagged = {s.id for s in shipped if s.latin_in_arabic}
+    assert flagged >= {"osn-plus", "uae-pass"}
+    for service_id in flagged:
+        service = shipped.get(service_id)
+        assert service is not None and service.display_name("ar") == service.name
+        assert shipped.resolve(service.name_ar) is service
+
+
+def test_a_latin_name_in_an_arabic_alert_is_isolated() -> None:
+    from bot.i18n import FSI, PDI, translations
+    from bot.notify.render import ServiceNames, render_alert
+    from tests.notify import samples
+
+    service = load_catalog().get("osn-plus")
+    assert service is not None
+    names = ServiceNames.of(service)
+    message = render_alert(samples.ALERT, names, t=translations("ar"), now=samples.OPENED_AT)
+    assert f"{FSI}OSN+{PDI}" in message.title
+    assert "أو إس إن" not in message.title
 
 
 def test_the_services_the_arabic_press_names_resolve_by_their_arabic_names() -> None:
