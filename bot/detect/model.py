@@ -68,6 +68,8 @@ class Evidence:
     top_problem: str | None = None
     top_problem_share: float | None = None
     countries: tuple[str, ...] = ()
+    #: what a probe checked, short enough to show ("discord.com/api/v10/gateway")
+    target: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -560,3 +560,18 @@ def test_a_service_the_arabic_press_names_in_latin_keeps_its_latin_name_in_arabi
     names = ServiceNames.of(latin)
     alert = render_alert(replace(s.ALERT, service_id=latin.id), names, t=translations("ar"), now=s.OPENED_AT)
     assert latin.name in alert.title and latin.name_ar not in alert.title
+
+
+def test_two_probes_say_which_is_which() -> None:
+    site = Evidence(SourceRole.PROBE, "http", Status.OPERATIONAL, http_status=200, latency_ms=120, target="discord.com")
+    api = replace(s.HTTP_503, target="discord.com/api/v10/gateway")
+    event = replace(s.ALERT, evidence=(site, api))
+    en = render_alert(event, s.X, t=translations("en"), now=s.OPENED_AT)
+    checks = dict(en.fields)["Our checks"]
+    assert checks.splitlines() == ["discord.com: Responds normally (HTTP 200 in 120 ms).", "discord.com/api/v10/gateway: HTTP 503 error after 843 ms."]
+    ar = render_alert(event, s.X, t=translations("ar"), now=s.OPENED_AT)
+    arabic_checks = next(value for name, value in ar.fields if bare(name) == bare(translations("ar").gettext("Our checks")))
+    assert [line.count(f"{FSI}discord.com") for line in arabic_checks.splitlines()] == [1, 1]
+    # one probe needs no label
+    alone = render_alert(replace(s.ALERT, evidence=(api,)), s.X, t=translations("en"), now=s.OPENED_AT)
+    assert dict(alone.fields)["Our checks"] == "HTTP 503 error after 843 ms."

@@ -15,6 +15,7 @@ from typing import Protocol, Sequence
 
 from bot.detect.model import CrowdLevel, CrowdSignal, Evidence
 from bot.i18n import Text, Translator
+from bot.notify import text as tx
 from bot.notify.render.message import ServiceNames
 from bot.notify.render.phrases import (
     DEFAULT_CROWD_WINDOW,
@@ -145,8 +146,10 @@ def probe_field(t: Translator, evidence: Sequence[Evidence]) -> tuple[str, str] 
     lines = []
     for p in probes:
         line = probe_line(t, p)
-        if len(probes) > 1 and p.source_kind != "http":  # HTTP lines name HTTP already
-            line = t.gettext("{kind}: {result}", kind=p.source_kind.upper(), result=line)
+        if len(probes) > 1:  # say which check is which: what it checked, else its kind
+            label = p.target or (p.source_kind.upper() if p.source_kind != "http" else None)
+            if label:
+                line = t.gettext("{kind}: {result}", kind=tx.clean_line(label), result=line)
         lines.append(line)
     value = "\n".join(lines)
     return t.gettext("Our checks"), value
