@@ -118,6 +118,19 @@ class Answer:
     live: bool = False
 
 
+def published_components(monitor: object, service_id: str) -> list[str]:
+    """The components the service's official pages publish, from the monitor's latest
+    observations (empty without a monitor or a reading yet)."""
+    observations = getattr(monitor, "observations", None)
+    if observations is None:
+        return []
+    names: dict[str, None] = {}
+    for obs in observations(service_id).values():
+        for name in obs.component_names:
+            names.setdefault(name, None)
+    return list(names)
+
+
 def names_of(service: Service) -> ServiceNames:
     return ServiceNames(service.id, service.name, service.name_ar, status_url=service.status_url)
 
