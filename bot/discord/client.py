@@ -113,6 +113,7 @@ class Runtime:
         custom = CustomServices(
             catalog, fetcher, per_guild=settings.custom_sources_per_guild, allow_private=settings.allow_private_targets
         )
+        status.custom = custom
         subscriptions = SubscriptionService(catalog, custom, components_of=lambda sid: published_components(monitor, sid))
         return cls(
             settings=settings, catalog=catalog, fetcher=fetcher, guilds=GuildService(),

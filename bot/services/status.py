@@ -25,7 +25,9 @@ from bot.i18n import N_
 from bot.notify.render import ServiceNames
 from bot.notify.render.chart import ReportSeries
 from bot.notify.text import echo
+from bot.services.custom import CustomServices
 from bot.services.errors import UserError
+from bot.sources._toolkit.detect import page_url
 from bot.sources.base import Fetcher, Observation, PollContext, SourceError, get_kind
 from bot.sources.http import ProbeOptions, probe
 from bot.net.ssrf import SSRFRefused, check_url, literal_address, vet_address
@@ -88,6 +90,14 @@ class CrowdView(Protocol):
     ) -> ReportSeries: ...
 
 
+def looks_like_status_page(url: str) -> bool:
+    """A typed URL that names a status page (``status.example.com``, ``githubstatus.com``,
+    ``…/systemstatus/…``): ``/isitdown`` then reads it in its own format too, beside the
+    plain web check. Any other site gets the web check alone (no extra requests)."""
+    parts = urlsplit(url)
+    return "status" in (parts.hostname or "").lower() or "status" in parts.path.lower()
+
+
 def in_arabic_script(text: str) -> bool:
     """True when the query was typed in Arabic script (then the answer is in Arabic)."""
     return bool(_ARABIC.search(text))
@@ -148,6 +158,8 @@ class StatusService:
     live_timeout: float = LIVE_TIMEOUT
     #: canary targets checked before a live answer when no monitor runs (the CLI)
     canaries: tuple[str, ...] = ()
+    #: reads a typed status page in any known format (a URL naming a status page)
+    custom: CustomServices | None = None
     _probe_options: ProbeOptions = field(init=False)
 
     def __post_init__(self) -> None:
@@ -161,6 +173,8 @@ class StatusService:
         text = query.strip()
         lang = "ar" if in_arabic_script(text) else None
         service = self.catalog.resolve(text)
+        if service is None and (page := page_url(text)) is not None:
+            service = self.catalog.resolve(page)  # a status page a guild added, typed as a URL
         if service is not None:
             return Target(names_of(service), service=service, lang=lang)
         url = _as_url(text)
@@ -219,13 +233,21 @@ class StatusService:
         """Probe now: the service's own sources, or the URL through the SSRF guard."""
         if target.service is None:
             assert target.url is not None
-            obs = await probe(
-                self.fetcher, target.url, self._probe_options, service_id=URL_SERVICE_ID, now=now, guard=True
-            )
+            probing = probe(self.fetcher, target.url, self._probe_options, service_id=URL_SERVICE_ID, now=now, guard=True)
+            if self.custom is not None and looks_like_status_page(target.url):
+                obs, detection = await asyncio.gather(probing, self.custom.detect(target.url, now))
+            else:
+                obs, detection = await probing, None
             if obs.error is not None and obs.error.kind in ("ssrf", "invalid_url"):
                 raise self._refusal(target.url, obs.error, target.lang)
+            readings = {"url": obs}
+            found = detection.found if detection is not None else None
+            if detection is not None and found is not None:  # the page's own word, named by the page
+                readings["page"] = found.observation
+                names = ServiceNames(URL_SERVICE_ID, detection.name or target.names.name, status_url=target.url)
+                target = Target(names, url=target.url, lang=target.lang)
             blind = await self._probes_blind(now)
-            return Answer(target, fuse(URL_SERVICE_ID, {"url": obs}, None, now, probes_blind=blind), live=True)
+            return Answer(target, fuse(URL_SERVICE_ID, readings, None, now, probes_blind=blind), live=True)
         crowd = await self._crowd(target, now)
         readings, blind = await asyncio.gather(self.poll_sources(target.service, now), self._probes_blind(now))
         verdict = fuse(target.service.id, readings, crowd, now, probes_blind=blind)
