@@ -16,6 +16,7 @@ from bot.i18n import N_, Nn_
 from bot.notify.text import echo
 from bot.services.custom import CustomServices, looks_like_url
 from bot.services.errors import UserError
+from bot.sources._toolkit.detect import page_url
 from bot.status import Status
 
 #: the components a service's official page publishes (from its latest observations)
@@ -79,9 +80,13 @@ class SubscriptionService:
         """``query`` is a web address the catalog does not know: subscribing reads the page
         first (the command defers before calling ``subscribe``)."""
         text = query.strip()
-        if self.custom is None or text.casefold() in ALL_WORDS or self.catalog.resolve(text) is not None:
+        if self.custom is None or text.casefold() in ALL_WORDS or not looks_like_url(text):
             return False
-        return looks_like_url(text)
+        try:
+            self.resolve(text)
+        except UserError:
+            return True
+        return False
 
     async def _service_id(self, guild_id: int, query: str, now: datetime) -> str:
         if self.needs_lookup(query):
@@ -124,6 +129,8 @@ class SubscriptionService:
         if allow_all and text.casefold() in ALL_WORDS:
             return ALL
         service = self.catalog.resolve(text)
+        if service is None and looks_like_url(text) and (page := page_url(text)) is not None:
+            service = self.catalog.resolve(page)  # a status page a guild added, typed as a URL
         if service is None:
             raise UserError(ERR_UNKNOWN_SERVICE, query=echo(text))
         return service.id
