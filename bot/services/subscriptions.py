@@ -183,9 +183,11 @@ class SubscriptionService:
         await row.save(update_fields=["language", "role_id", "min_severity", "component", "enabled", "disabled_reason"])
         return SubscriptionInfo.from_row(row), False
 
-    async def unsubscribe(self, guild_id: int, channel_id: int, query: str) -> list[str]:
+    async def unsubscribe(self, guild_id: int, channel_id: int, query: str, *, release: bool = True) -> list[str]:
         """Remove the channel's subscription to the service (``all``: every subscription of
-        the channel). Returns the service ids removed; raises when there was none."""
+        the channel). Returns the service ids removed; raises when there was none. Custom
+        services no subscription uses any more are released, unless ``release`` is false (the
+        caller names them in its answer first, then calls ``release``)."""
         service_id = self.resolve(query)
         rows = Subscription.filter(guild_id=guild_id, channel_id=channel_id)
         if service_id != ALL:
@@ -194,9 +196,14 @@ class SubscriptionService:
         if not removed:
             raise UserError(ERR_NOT_SUBSCRIBED, channel=f"<#{channel_id}>", service=echo(query))
         await rows.delete()
-        if self.custom is not None:
-            await self.custom.release(removed)
+        if release:
+            await self.release(removed)
         return removed
+
+    async def release(self, service_ids: list[str]) -> None:
+        """Let go of the custom services among ``service_ids`` that nothing uses any more."""
+        if self.custom is not None:
+            await self.custom.release(service_ids)
 
     async def list(self, guild_id: int) -> list[SubscriptionInfo]:
         """The guild's subscriptions, by channel then service."""

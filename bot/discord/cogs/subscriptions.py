@@ -137,8 +137,12 @@ class SubscriptionsCog(commands.Cog):
         t = (await rt.guilds.get(guild.id)).translator()
         channel_id = channel.id if channel is not None else interaction.channel_id
         assert channel_id is not None
-        removed = await rt.subscriptions.unsubscribe(guild.id, channel_id, service)
-        await answer(interaction, replies.unsubscribed(t, channel_id, removed, name_of=self._names), lang=t.lang, ephemeral=True)
+        removed = await rt.subscriptions.unsubscribe(guild.id, channel_id, service, release=False)
+        try:  # named while a typed page is still known, then let go of it if nothing else uses it
+            text = replies.unsubscribed(t, channel_id, removed, name_of=self._names)
+        finally:
+            await rt.subscriptions.release(removed)
+        await answer(interaction, text, lang=t.lang, ephemeral=True)
 
     @unsubscribe.autocomplete("service")
     async def _unsubscribe_service(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
