@@ -114,7 +114,10 @@ class SubscriptionService:
     def component_choices(self, query: str, current: str, limit: int = 25) -> list[str]:
         """Autocomplete for ``component``: the published components of the service being
         typed, those starting with ``current`` first, then those containing it."""
-        service = self.catalog.resolve(query.strip()) if query else None
+        try:
+            service = self.catalog.get(self.resolve(query, allow_all=False)) if query.strip() else None
+        except UserError:
+            service = None
         if service is None or self.components_of is None:
             return []
         typed = current.strip().casefold()
