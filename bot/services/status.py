@@ -233,13 +233,12 @@ class StatusService:
         """Probe now: the service's own sources, or the URL through the SSRF guard."""
         if target.service is None:
             assert target.url is not None
-            probing = probe(self.fetcher, target.url, self._probe_options, service_id=URL_SERVICE_ID, now=now, guard=True)
-            if self.custom is not None and looks_like_status_page(target.url):
-                obs, detection = await asyncio.gather(probing, self.custom.detect(target.url, now))
-            else:
-                obs, detection = await probing, None
+            obs = await probe(self.fetcher, target.url, self._probe_options, service_id=URL_SERVICE_ID, now=now, guard=True)
             if obs.error is not None and obs.error.kind in ("ssrf", "invalid_url"):
                 raise self._refusal(target.url, obs.error, target.lang)
+            detection = None
+            if self.custom is not None and looks_like_status_page(target.url):  # only a URL the guard let through
+                detection = await self.custom.detect(target.url, now)
             readings = {"url": obs}
             found = detection.found if detection is not None else None
             if detection is not None and found is not None:  # the page's own word, named by the page
