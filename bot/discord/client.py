@@ -114,7 +114,7 @@ class Runtime:
             catalog, fetcher, per_guild=settings.custom_sources_per_guild, allow_private=settings.allow_private_targets
         )
         status.custom = custom
-        subscriptions = SubscriptionService(catalog, custom, components_of=lambda sid: published_components(monitor, sid))
+        subscriptions = SubscriptionService(catalog, custom, components_of=lambda sid: published_components(monitor, sid) or custom.published(sid))
         return cls(
             settings=settings, catalog=catalog, fetcher=fetcher, guilds=GuildService(),
             subscriptions=subscriptions, status=status, custom=custom, monitor=monitor, crowd=crowd, clock=clock,

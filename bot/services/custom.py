@@ -124,6 +124,13 @@ class CustomServices:
     max_bytes: int = DETECT_MAX_BYTES
     listeners: list[Listener] = field(default_factory=list)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
+    #: the components each page published when this process read it to add it (until the
+    #: scheduler's first reading reaches the monitor)
+    _published: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False)
+
+    def published(self, service_id: str) -> list[str]:
+        """The components a page published when it was read to be added (empty otherwise)."""
+        return list(self._published.get(service_id, ()))
 
     async def load(self) -> list[Service]:
         """Put every stored custom service in the catalog (at start, before the scheduler
@@ -180,6 +187,7 @@ class CustomServices:
                 found = detection.found
                 if found is None:
                     raise Unreadable(detection)
+                self._published[sid] = found.observation.component_names
                 host = urlsplit(url).hostname or url
                 try:
                     row = await CustomService.create(
@@ -237,6 +245,7 @@ class CustomServices:
             if row is None or await Subscription.exists(service_id=sid):
                 continue
             await row.delete()
+            self._published.pop(sid, None)
             self.catalog.remove(sid)
             await self._tell("service_removed", sid)
             removed.append(sid)

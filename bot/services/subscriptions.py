@@ -208,6 +208,13 @@ class SubscriptionService:
         if self.custom is not None:
             await self.custom.release(service_ids)
 
+    async def services_of(self, guild_id: int | None) -> set[str]:
+        """The service ids a guild subscribes to (which typed status pages it may be offered)."""
+        if guild_id is None:
+            return set()
+        rows = await Subscription.filter(guild_id=guild_id).distinct().values_list("service_id", flat=True)
+        return {str(sid) for sid in rows}
+
     async def list(self, guild_id: int) -> list[SubscriptionInfo]:
         """The guild's subscriptions, by channel then service."""
         rows = await Subscription.filter(guild_id=guild_id).order_by("channel_id", "service_id")

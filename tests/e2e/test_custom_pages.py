@@ -51,6 +51,23 @@ async def test_a_typed_statuspage_is_detected_subscribed_listed_checked_and_rele
         stored = await CustomService.get(id=row.service_id)
         assert (stored.kind, stored.name) == ("statuspage", "Twilio")
 
+        # its components, as the page published them when it was read, before any poll
+        offered = await fake.autocomplete(
+            guild.id, alerts, "subscribe", {"service": url, "component": "s"}, focused="component", permissions=ADMIN
+        )
+        await offered.wait_response()
+        assert [c["value"] for c in offered.choices][:2] == ["Studio", "SMS Long Code, North America"]
+        narrowed = await fake.invoke_command(
+            guild.id, alerts, "subscribe", {"service": url, "component": "studio"}, permissions=ADMIN
+        )
+        assert "Twilio: Studio" in data_of(await narrowed.wait_response())["content"]
+        assert (await Subscription.get(id=row.id)).component == "Studio"
+
+        # the typed page is suggested to this server, which follows it
+        suggested = await fake.autocomplete(guild.id, alerts, "unsubscribe", {"service": "twil"}, focused="service", permissions=ADMIN)
+        await suggested.wait_response()
+        assert "Twilio" in {c["value"] for c in suggested.choices}
+
         listing = await fake.invoke_command(guild.id, alerts, "subscriptions")
         embed = data_of(await listing.wait_response())["embeds"][0]
         assert "Twilio" in embed["description"]

@@ -75,7 +75,8 @@ class StatusCog(commands.Cog):
 
     @isitdown.autocomplete("service")
     async def _isitdown_service(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return service_choices(self.runtime.catalog, current)
+        own = await self.runtime.subscriptions.services_of(interaction.guild_id)
+        return service_choices(self.runtime.catalog, current, own_pages=own)
 
     @app_commands.command(name="status", description=ui(COMMAND_DESCRIPTIONS, "status"))
     async def status(self, interaction: discord.Interaction) -> None:

@@ -110,7 +110,8 @@ class SubscriptionsCog(commands.Cog):
 
     @subscribe.autocomplete("service")
     async def _subscribe_service(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return service_choices(self.runtime.catalog, current, with_all=True)
+        own = await self.runtime.subscriptions.services_of(interaction.guild_id)
+        return service_choices(self.runtime.catalog, current, with_all=True, own_pages=own)
 
     @subscribe.autocomplete("component")
     async def _subscribe_component(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
@@ -146,7 +147,8 @@ class SubscriptionsCog(commands.Cog):
 
     @unsubscribe.autocomplete("service")
     async def _unsubscribe_service(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return service_choices(self.runtime.catalog, current, with_all=True)
+        own = await self.runtime.subscriptions.services_of(interaction.guild_id)
+        return service_choices(self.runtime.catalog, current, with_all=True, own_pages=own)
 
     @app_commands.command(name="subscriptions", description=ui(COMMAND_DESCRIPTIONS, "subscriptions"))
     @app_commands.guild_only()
