@@ -20,7 +20,7 @@ from bot.net.client import HttpClient
 from bot.services import replies
 from bot.services.custom import ERR_CUSTOM_OFF, ERR_LIMIT, ERR_PRIVATE_PAGE, CustomServices, Unreadable
 from bot.services.errors import UserError
-from bot.services.subscriptions import SubscriptionService
+from bot.services.subscriptions import ERR_COMPONENT_ALL, ERR_UNKNOWN_COMPONENT, SubscriptionService
 from bot.status import Status
 from tests.loopback import StubResolver, hang, redirect, respond, serve, stream
 
@@ -222,3 +222,21 @@ async def test_a_private_address_typed_outright_is_refused_before_any_request(db
         with pytest.raises(UserError) as caught:
             await subs.subscribe(GUILD, ALERTS, server.url("/"), language="en", now=NOW)
     assert caught.value.msgid == ERR_PRIVATE_PAGE and sum(server.hits.values()) == 0
+
+
+async def test_a_component_is_stored_as_the_page_writes_it_and_never_for_all(db: Any) -> None:
+    catalog = load_catalog()
+    subs = SubscriptionService(catalog, components_of=lambda sid: ["Git Operations", "GitHub Actions"] if sid == "github" else [])
+    sub, _ = await subs.subscribe(GUILD, ALERTS, "github", language="en", component=" github   ACTIONS ", now=NOW)
+    assert sub.component == "GitHub Actions"
+    again, created = await subs.subscribe(GUILD, ALERTS, "github", language="en", now=NOW)  # the whole service again
+    assert not created and again.component is None
+    with pytest.raises(UserError) as caught:
+        await subs.subscribe(GUILD, ALERTS, "github", language="en", component="Copilot", now=NOW)
+    assert caught.value.msgid == ERR_UNKNOWN_COMPONENT
+    with pytest.raises(UserError) as caught:
+        await subs.subscribe(GUILD, ALERTS, "all", language="en", component="Git Operations", now=NOW)
+    assert caught.value.msgid == ERR_COMPONENT_ALL
+    # a page never read yet: kept as typed, matched case-insensitively when alerts come
+    later, _ = await subs.subscribe(GUILD, ALERTS, "discord", language="en", component="Voice", now=NOW)
+    assert later.component == "Voice"
