@@ -306,12 +306,14 @@ class StatusService:
     # -- /status --------------------------------------------------------------------------
 
     def overview(self) -> "Overview":
-        """Every service whose current verdict is not operational, worst first."""
+        """Every catalog service whose current verdict is not operational, worst first.
+        Status pages typed by users are left out: they are their servers' own business."""
+        bundled = [s for s in self.catalog if not any(spec.guarded for spec in s.sources)]
         if self.monitor is None:
-            return Overview((), 0, len(self.catalog))
+            return Overview((), 0, len(bundled))
         troubled: list[tuple[Service, Verdict]] = []
         known = 0
-        for service in self.catalog:
+        for service in bundled:
             verdict = self.monitor.verdict(service.id)
             if verdict is None:
                 continue
@@ -319,7 +321,7 @@ class StatusService:
             if verdict.status.is_outage or verdict.status is Status.MAINTENANCE:
                 troubled.append((service, verdict))
         troubled.sort(key=lambda sv: (-(sv[1].status.severity or 0), sv[1].since or sv[1].at))
-        return Overview(tuple((names_of(s), v) for s, v in troubled), known, len(self.catalog))
+        return Overview(tuple((names_of(s), v) for s, v in troubled), known, len(bundled))
 
 
 @dataclass(frozen=True, slots=True)
