@@ -25,7 +25,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from tortoise.exceptions import IntegrityError
@@ -123,7 +123,8 @@ class CustomServices:
     timeout: float = DETECT_TIMEOUT
     max_bytes: int = DETECT_MAX_BYTES
     listeners: list[Listener] = field(default_factory=list)
-    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
+    #: one detection per page at a time in this process (two guilds adding it together share it)
+    _locks: dict[str, list[Any]] = field(default_factory=dict, init=False, repr=False)
     #: the components each page published when this process read it to add it (until the
     #: scheduler's first reading reaches the monitor)
     _published: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False)
@@ -180,27 +181,38 @@ class CustomServices:
             return bundled
         sid = custom_id(url)
         await self._check_limit(guild_id, sid)
-        async with self._lock:  # one detection per page at a time in this process
-            row = await CustomService.get_or_none(url=url)
-            if row is None:
-                detection = await self.detect(url, now)
-                found = detection.found
-                if found is None:
-                    raise Unreadable(detection)
-                self._published[sid] = found.observation.component_names
-                host = urlsplit(url).hostname or url
-                try:
-                    row = await CustomService.create(
-                        id=sid, url=url, kind=found.candidate.kind, source_url=found.candidate.spec_url,
-                        name=detection.name or host, created_by_guild=guild_id,
-                    )
-                except IntegrityError:  # another process stored the same page meanwhile
-                    row = await CustomService.get(url=url)
-            service = self.catalog.get(row.id)
-            if service is None:
-                service = to_service(row)
-                self.catalog.add(service)
-                await self._tell("service_added", service)
+        entry = self._locks.setdefault(url, [asyncio.Lock(), 0])  # [lock, callers]: dropped when idle
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                return await self._stored_or_detected(guild_id, url, sid, now)
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                self._locks.pop(url, None)
+
+    async def _stored_or_detected(self, guild_id: int, url: str, sid: str, now: datetime) -> Service:
+        """The page's stored row, or a new one when detection reads it (``Unreadable`` if not)."""
+        row = await CustomService.get_or_none(url=url)
+        if row is None:
+            detection = await self.detect(url, now)
+            found = detection.found
+            if found is None:
+                raise Unreadable(detection)
+            self._published[sid] = found.observation.component_names
+            host = urlsplit(url).hostname or url
+            try:
+                row = await CustomService.create(
+                    id=sid, url=url, kind=found.candidate.kind, source_url=found.candidate.spec_url,
+                    name=detection.name or host, created_by_guild=guild_id,
+                )
+            except IntegrityError:  # another process stored the same page meanwhile
+                row = await CustomService.get(url=url)
+        service = self.catalog.get(row.id)
+        if service is None:
+            service = to_service(row)
+            self.catalog.add(service)
+            await self._tell("service_added", service)
         return service
 
     async def _check_limit(self, guild_id: int, service_id: str) -> None:

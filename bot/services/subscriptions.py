@@ -173,7 +173,7 @@ class SubscriptionService:
                     role_id=role_id, min_severity=min_severity, created_by=created_by, component=chosen,
                 )
                 return SubscriptionInfo.from_row(row), True
-        except BaseException:
+        except Exception:
             if self.custom is not None:  # a page read for nothing is not kept
                 await self.custom.release([service_id])
             raise

@@ -5,6 +5,7 @@ of bad input answered clearly with nothing stored."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -240,3 +241,15 @@ async def test_a_component_is_stored_as_the_page_writes_it_and_never_for_all(db:
     # a page never read yet: kept as typed, matched case-insensitively when alerts come
     later, _ = await subs.subscribe(GUILD, ALERTS, "discord", language="en", component="Voice", now=NOW)
     assert later.component == "Voice"
+
+
+async def test_two_guilds_adding_one_page_at_once_read_it_once(db: Any, http: HttpClient) -> None:
+    custom, _, recorder = make(http)
+    routes = {"/api/v2/summary.json": respond(fixture("statuspage/twilio_degraded.json"))}
+    async with serve(routes) as server:
+        first, second = await asyncio.gather(
+            custom.obtain(GUILD, server.url("/"), NOW), custom.obtain(OTHER_GUILD, server.url("/"), NOW)
+        )
+    assert first is second and first.name == "Twilio"
+    assert server.hits["/api/v2/summary.json"] == 1 and await CustomService.all().count() == 1
+    assert recorder.events == [("added", first.id)]
