@@ -107,6 +107,28 @@ class Catalog:
     def get(self, service_id: str) -> Service | None:
         return self._by_id.get(service_id)
 
+    def add(self, service: Service) -> None:
+        """Add a service at run time (a status page typed by a user): after the bundled ones,
+        whose names and aliases keep precedence. Replaces a service with the same id."""
+        if service.id in self._by_id:
+            self.remove(service.id)
+        self.services.append(service)
+        self._by_id[service.id] = service
+        for key in (service.id, service.name, service.name_ar, *service.aliases):
+            self._by_key.setdefault(normalize(key), service)
+
+    def remove(self, service_id: str) -> Service | None:
+        """Forget a service added at run time (no subscription uses it any more)."""
+        service = self._by_id.pop(service_id, None)
+        if service is None:
+            return None
+        self.services = [s for s in self.services if s.id != service_id]
+        self._by_key = {k: v for k, v in self._by_key.items() if v.id != service_id}
+        for other in self.services:  # a name the removed service shadowed goes back to its owner
+            for key in (other.id, other.name, other.name_ar, *other.aliases):
+                self._by_key.setdefault(normalize(key), other)
+        return service
+
     def resolve(self, query: str) -> Service | None:
         """The service whose id, name or alias (either script) is ``query``, or None."""
         return self._by_key.get(normalize(query))

@@ -47,6 +47,8 @@ class Settings:
     health_host: str = DEFAULT_HEALTH_HOST
     canary_targets: tuple[str, ...] = field(default=DEFAULT_CANARIES)
     log_format: str = "text"  # text | json
+    #: how many status pages typed by users (custom services) one guild may subscribe to
+    custom_sources_per_guild: int = 25
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -76,6 +78,12 @@ class Settings:
         log_format = (env.get("LOG_FORMAT", "").strip() or "text").lower()
         if log_format not in ("text", "json"):
             raise SettingsError(f"LOG_FORMAT={log_format!r} is not supported: set text or json")
+        per_guild_raw = env.get("CUSTOM_SOURCES_PER_GUILD", "").strip()
+        per_guild = 25
+        if per_guild_raw:
+            if not per_guild_raw.isdigit():
+                raise SettingsError(f"CUSTOM_SOURCES_PER_GUILD={per_guild_raw!r} is not a whole number: set 0 (no status pages typed by users) or more")
+            per_guild = int(per_guild_raw)
         return cls(
             discord_token=token,
             discord_api_base=api_base.rstrip("/"),
@@ -87,6 +95,7 @@ class Settings:
             health_host=health_host,
             canary_targets=canaries,
             log_format=log_format,
+            custom_sources_per_guild=per_guild,
         )
 
     def require_token(self) -> str:

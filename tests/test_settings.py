@@ -104,3 +104,12 @@ def test_password_is_not_echoed_back() -> None:
 def test_health_host_takes_an_address_or_a_host_name(raw: str, host: str) -> None:
     """Loopback unless the operator chooses; an address or a host name, never a URL or a port."""
     assert Settings.from_env({"HEALTH_HOST": raw}).health_host == host
+
+
+def test_custom_sources_per_guild_defaults_to_25_and_is_read() -> None:
+    assert Settings.from_env({}).custom_sources_per_guild == 25
+    assert Settings.from_env({"CUSTOM_SOURCES_PER_GUILD": "3"}).custom_sources_per_guild == 3
+    assert Settings.from_env({"CUSTOM_SOURCES_PER_GUILD": "0"}).custom_sources_per_guild == 0
+    for bad in ("-1", "many", "2.5"):
+        with pytest.raises(SettingsError, match="CUSTOM_SOURCES_PER_GUILD"):
+            Settings.from_env({"CUSTOM_SOURCES_PER_GUILD": bad})

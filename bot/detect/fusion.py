@@ -292,6 +292,7 @@ def _evidence(obs: Observation, *, usable: bool, first_failure: datetime | None,
         official_update=incident.latest_update if incident is not None else None,
         official_url=url,
         error_kind=error_kind,
+        components=tuple(c.name for c in obs.components if c.status is not Status.OPERATIONAL) if usable else (),
     )
 
 

@@ -223,6 +223,30 @@ def crowd_field(t: Translator, evidence: Sequence[Evidence], window: timedelta, 
     return None
 
 
+#: the most component names an alert lists (a page in trouble can list dozens)
+COMPONENTS_SHOWN = 8
+
+
+def components_field(t: Translator, evidence: Sequence[Evidence]) -> tuple[str, str] | None:
+    """The components the official page lists as affected (what a component subscription
+    was alerted for), cleaned like any outside text; ``None`` when it lists none."""
+    names: dict[str, None] = {}
+    for e in evidence:
+        if e.role is SourceRole.OFFICIAL:
+            for name in e.components:
+                cleaned = tx.trim(tx.clean_line(name), 60)
+                if cleaned:
+                    names.setdefault(cleaned, None)
+    if not names:
+        return None
+    shown = list(names)[:COMPONENTS_SHOWN]
+    value = t.list(shown)
+    if len(names) > len(shown):
+        more = t.ngettext("{n} more", "{n} more", len(names) - len(shown))
+        value = t.gettext("{items} and {more}", items=value, more=more)
+    return t.gettext("Affected components"), value
+
+
 def update_field(t: Translator, update: str | None) -> tuple[str, str] | None:
     if not update or not update.strip():
         return None

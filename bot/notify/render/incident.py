@@ -21,7 +21,7 @@ from bot.detect.crowd import CrowdConfig
 from bot.detect.model import EventKind, IncidentEvent
 from bot.detect.upstream import UPSTREAM
 from bot.i18n import Text, Translator
-from bot.notify.render.evidence import evidence_fields, update_field
+from bot.notify.render.evidence import components_field, evidence_fields, update_field
 from bot.notify.render.message import RenderedMessage, ServiceNames
 from bot.notify.render.phrases import (
     DEFAULT_CROWD_WINDOW,
@@ -73,6 +73,9 @@ def render_alert(
     if change:
         lines.append(change)
     fields = evidence_fields(t, event, names, now=now, crowd_window=crowd_window)
+    components = components_field(t, event.evidence)
+    if components:
+        fields.append(components)
     update = update_field(t, event.official_update)
     if update:
         fields.append(update)
