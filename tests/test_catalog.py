@@ -125,6 +125,56 @@ def test_the_provenance_check_catches_an_uncommented_official_source() -> None:
     assert _official_without_provenance(cited) == []
 
 
+#: a ``depends_on`` line (a top-level key of a service table); the schema's example is a comment
+_DEPENDS_ON = re.compile(r"^\s*depends_on\s*=")
+_URL = re.compile(r"https?://\S+")
+
+
+def _depends_on_without_source(text: str) -> list[int]:
+    """Line numbers of ``depends_on`` lines whose comment block directly above cites no URL.
+
+    A link groups one service's outage under a provider's, so it must rest on a public page
+    (a case study, the service's own post-mortem…) that a reader can open and check.
+    """
+    lines = text.splitlines()
+    missing = []
+    for number, line in enumerate(lines, start=1):
+        if not _DEPENDS_ON.match(line):
+            continue
+        block: list[str] = []
+        for above in reversed(lines[: number - 1]):
+            if not above.lstrip().startswith("#"):
+                break
+            block.append(above)
+        if not _URL.search(" ".join(block)):
+            missing.append(number)
+    return missing
+
+
+def test_every_depends_on_link_in_the_shipped_catalog_cites_a_public_source() -> None:
+    text = BUNDLED_CATALOG.read_text(encoding="utf-8")
+    linked = [service for service in load_catalog() if service.depends_on]
+    assert len([line for line in text.splitlines() if _DEPENDS_ON.match(line)]) == len(linked) >= 30
+    assert _depends_on_without_source(text) == []
+
+
+def test_the_depends_on_source_check_catches_a_link_without_a_cited_page() -> None:
+    def with_link(comment: str) -> str:
+        return GOOD.replace('aliases = ["ديسكورد"]', f'aliases = ["ديسكورد"]\n{comment}depends_on = ["github"]')
+
+    def line_of_link(text: str) -> int:
+        return text.splitlines().index('depends_on = ["github"]') + 1
+
+    for text in (
+        with_link(""),  # no comment at all
+        with_link("# Discord runs on GitHub (we think)\n"),  # a comment, but no page to check
+        with_link("# Discord's case study https://example.org/discord\n\n"),  # cited, but not directly above
+    ):
+        assert _depends_on_without_source(text) == [line_of_link(text)]
+    cited = with_link("# GitHub's case study\n# https://example.org/case-studies/discord says so\n")
+    assert _depends_on_without_source(cited) == []
+
+
 def test_no_two_shipped_services_share_an_id_name_or_alias() -> None:
     owner: dict[str, str] = {}
     clashes: list[str] = []
