@@ -87,6 +87,6 @@ async def check(
         print(f"error: {t.message(exc.msgid, **exc.kwargs)}", file=err)
         return EXIT_USAGE
     t = translations(lang or target.lang or "en", tz)
-    message = render_verdict(answer.verdict, target.names, t=t, now=answer.verdict.at)
+    message = render_verdict(answer.verdict, answer.target.names, t=t, now=answer.verdict.at)
     print(message.as_text(), file=out)
     return EXIT_OK

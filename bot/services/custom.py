@@ -36,6 +36,7 @@ from bot.i18n import N_, Nn_
 from bot.net.ssrf import SSRFRefused, check_url
 from bot.notify.text import echo
 from bot.services.errors import UserError
+from bot.sources._toolkit import OfficialKind
 from bot.sources._toolkit.detect import Candidate, candidates, custom_id, page_name, page_url, reading
 from bot.sources.base import Fetcher, FetchResult, Observation, SourceError, SourceRole, SourceSpec, registry
 
@@ -103,6 +104,15 @@ def looks_like_url(text: str) -> bool:
     return "://" in text or ("." in text and " " not in text and page_url(text) is not None)
 
 
+def _same_page_key(url: str) -> str:
+    """``url`` compared as a page: scheme, ``www.``, case, trailing slash and fragment aside."""
+    normalized = page_url(url) or url
+    parts = urlsplit(normalized)
+    host = (parts.hostname or "").removeprefix("www.")
+    port = f":{parts.port}" if parts.port else ""
+    return f"{host}{port}{parts.path}" + (f"?{parts.query}" if parts.query else "")
+
+
 def to_service(row: CustomService) -> Service:
     """The catalog entry of a custom service: its page's name in both scripts (pages name
     themselves in Latin; rendering isolates it in Arabic text), its URL as an alias."""
@@ -146,22 +156,26 @@ class CustomServices:
             loaded.append(service)
         return loaded
 
-    def is_custom(self, service_id: str) -> bool:
-        service = self.catalog.get(service_id)
-        return service is not None and any(spec.guarded for spec in service.sources)
-
     # -- finding the service for a typed URL ---------------------------------------------
 
     def catalog_service_for(self, url: str) -> Service | None:
-        """A bundled service whose official page is on ``url``'s host (no custom copy of it)."""
-        host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
+        """The bundled service whose official source *is* this page (the same page URL, or the
+        same API endpoint), so nobody gets a custom copy of it. Hosts alone are not enough:
+        many services share ``api.status.io`` or one Apple status file."""
+        wanted = _same_page_key(url)
         kinds = registry()
         for service in self.catalog.services:
             for spec in service.sources:
                 kind = kinds.get(spec.kind)
                 if spec.guarded or kind is None or kind.role is not SourceRole.OFFICIAL:
                     continue
-                if (urlsplit(spec.url).hostname or "").lower().removeprefix("www.") == host:
+                keys = {_same_page_key(spec.url)}
+                if isinstance(kind, type) and issubclass(kind, OfficialKind):
+                    try:
+                        keys.add(_same_page_key(kind.endpoint(spec.url, dict(spec.options))))
+                    except ValueError:
+                        pass
+                if wanted in keys:
                     return service
         return None
 

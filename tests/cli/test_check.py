@@ -120,3 +120,13 @@ async def test_when_our_own_network_is_down_a_failing_probe_is_not_called_an_out
         _, seeing, _ = await run("probed", catalog, allow_private=True, canaries=healthy)
     assert seeing.splitlines()[0] == "# Probed is down"
     assert blind.splitlines()[0] == "# Can't tell whether Probed is down"
+
+
+async def test_a_status_page_url_is_read_in_its_own_format_and_named_by_the_page() -> None:
+    cloudamqp = (ROOT / "tests" / "fixtures" / "statuspage" / "cloudamqp_maintenance.json").read_bytes()
+    routes = {"/status": respond("<html>status</html>"), "/status/api/v2/summary.json": respond(cloudamqp)}
+    async with serve(routes) as server:
+        code, out, err = await run(server.url("/status"), load_catalog(), allow_private=True)
+    assert (code, err) == (EXIT_OK, "")
+    assert out.splitlines()[0].startswith("# CloudAMQP") and "## Official status page" in out.splitlines()
+    assert server.hits["/status/api/v2/summary.json"] == 1

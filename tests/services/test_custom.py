@@ -14,7 +14,7 @@ import pytest
 
 import bot.net.client
 import bot.net.ssrf
-from bot.catalog import load_catalog
+from bot.catalog import load_catalog, parse_catalog
 from bot.db.models import CustomService, Subscription
 from bot.i18n import translations
 from bot.net.client import HttpClient
@@ -132,6 +132,20 @@ async def test_the_official_page_of_a_catalog_service_is_that_service(db: Any, h
     sub, _ = await subs.subscribe(GUILD, ALERTS, "https://www.githubstatus.com/", language="en", now=NOW)
     assert sub.service_id == "github" and recorder.events == []
     assert await CustomService.all().count() == 0
+
+
+def test_a_catalog_page_is_matched_by_page_or_endpoint_never_by_a_shared_host() -> None:
+    catalog = parse_catalog({"services": [
+        {"id": "docker", "name": "Docker", "name_ar": "دوكر",
+         "sources": [{"kind": "statusio", "url": "https://api.status.io/1.0/status/533c6539221ae15e3f000031"}]},
+        {"id": "github", "name": "GitHub", "name_ar": "جيت هب", "sources": [{"kind": "statuspage", "url": "https://www.githubstatus.com"}]},
+    ]})  # fmt: skip
+    custom = CustomServices(catalog, HttpClient())
+    assert custom.catalog_service_for("http://githubstatus.com") is catalog.get("github")
+    assert custom.catalog_service_for("https://www.githubstatus.com/api/v2/summary.json") is catalog.get("github")
+    assert custom.catalog_service_for("https://api.status.io/1.0/status/533c6539221ae15e3f000031") is catalog.get("docker")
+    assert custom.catalog_service_for("https://api.status.io/1.0/status/5ac3a9b7f2ae11a2c6000058") is None
+    assert custom.catalog_service_for("https://www.githubstatus.com/incidents/xyz") is None
 
 
 # --- bad input: a clear unknown reading per attempt, a clear answer, nothing stored ----------------
