@@ -119,7 +119,7 @@ def to_service(row: CustomService) -> Service:
     host = (urlsplit(row.url).hostname or "").lower()
     spec = SourceSpec(kind=row.kind, url=row.source_url, guarded=True)
     aliases = tuple(dict.fromkeys(a for a in (row.url, host) if a))
-    return Service(row.id, row.name, row.name, aliases, row.url, (spec,))
+    return Service(row.id, row.name, row.name, aliases, row.url, (spec,), latin_in_arabic=True)
 
 
 @dataclass
