@@ -21,6 +21,7 @@ from bot.detect.crowd import CrowdConfig
 from bot.detect.model import EventKind, IncidentEvent
 from bot.i18n import Text, Translator
 from bot.notify.render.evidence import evidence_fields, update_field
+from bot.notify.render.internet import event_context_line
 from bot.notify.render.message import RenderedMessage, ServiceNames
 from bot.notify.render.phrases import (
     DEFAULT_CROWD_WINDOW,
@@ -68,6 +69,9 @@ def render_alert(
     change = _change_line(t, event, now)
     if change:
         lines.append(change)
+    internet = event_context_line(t, event.extra, service, now)
+    if internet:
+        lines.append(internet)
     fields = evidence_fields(t, event, names, now=now, crowd_window=crowd_window)
     update = update_field(t, event.official_update)
     if update:
