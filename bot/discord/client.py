@@ -39,7 +39,7 @@ from bot.discord.api_base import adopt_gateway_url, configure_api_base
 from bot.i18n import Translator
 from bot.net.client import HttpClient
 from bot.services.guilds import GuildService
-from bot.services.status import DEFAULT_STALE_AFTER, CrowdView, MonitorView, StatusService
+from bot.services.status import DEFAULT_STALE_AFTER, CrowdView, MonitorView, NationalView, StatusService
 from bot.services.subscriptions import SubscriptionService
 from bot.settings import Settings
 from bot.sources.base import Fetcher
@@ -100,13 +100,14 @@ class Runtime:
         monitor: "Monitor | MonitorView | None" = None,
         crowd: "CrowdService | CrowdView | None" = None,
         clock: Callable[[], datetime] = utcnow,
+        national: "NationalView | None" = None,
     ) -> "Runtime":
         """The services over the given resources (the /isitdown data counts as stale after
         three poll intervals, at least three minutes)."""
         stale = max(DEFAULT_STALE_AFTER, timedelta(seconds=3 * settings.poll_interval))
         status = StatusService(
             catalog, fetcher, monitor=monitor, crowd=crowd, stale_after=stale,
-            allow_private=settings.allow_private_targets,
+            allow_private=settings.allow_private_targets, national=national,
         )
         return cls(
             settings=settings, catalog=catalog, fetcher=fetcher, guilds=GuildService(),
@@ -161,6 +162,8 @@ async def run_bot(settings: Settings) -> int:
     from bot.discord.delivery import DeliveryWorker
     from bot.discord.ratelimit import InvalidRequests, LocalGlobalLimit, discord_http_trace
     from bot.runtime.scheduler import Scheduler, SchedulerConfig
+    from bot.runtime.ioda import IodaPoller
+    from bot.services.guilds import countries_that_matter
 
     token = settings.require_token()
     setup_logging(settings.log_format, secrets=[token], database_url=settings.database_url)
@@ -176,10 +179,14 @@ async def run_bot(settings: Settings) -> int:
         await fetcher.start()
         crowd = CrowdService(catalog)
         await crowd.start()
-        monitor = Monitor(crowd_provider=crowd.signal)
+        ioda: IodaPoller | None = None
+        if settings.ioda_url:  # national internet connectivity (IODA) beside alerts and /isitdown
+            ioda = IodaPoller(fetcher, countries_that_matter, api=settings.ioda_url, interval=settings.ioda_interval)
+            await ioda.load()
+        monitor = Monitor(crowd_provider=crowd.signal, internet=ioda.context if ioda is not None else None)
         await monitor.load(utcnow())
         scheduler = Scheduler(catalog, monitor, fetcher, SchedulerConfig.from_settings(settings))
-        runtime = Runtime.build(settings, catalog, fetcher, monitor=monitor, crowd=crowd)
+        runtime = Runtime.build(settings, catalog, fetcher, monitor=monitor, crowd=crowd, national=ioda)
         runtime.scheduler = scheduler
 
         configure_api_base(settings.discord_api_base)
@@ -205,6 +212,8 @@ async def run_bot(settings: Settings) -> int:
         spawn(scheduler.run(), "scheduler")
         spawn(_deliver_when_ready(bot, delivery, stop), "delivery")
         spawn(crowd.run_upkeep(stop), "crowd-upkeep")
+        if ioda is not None:
+            spawn(ioda.run(stop), "ioda")
         if settings.health_port:
             def stopped_tasks() -> list[str]:
                 return [t.get_name() for t in tasks if t.done() and not stop.is_set()]

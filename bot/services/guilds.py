@@ -231,7 +231,7 @@ async def countries_that_matter(now: datetime, within: timedelta = REPORTS_MATTE
         if code:
             tally[code] += 1
     reported = await CrowdReport.filter(at__gte=now - within, country__isnull=False).values_list("country", flat=True)
-    for code in reported:
-        if code in _countries():
-            tally[code] += 1
+    for value in reported:
+        if isinstance(value, str) and value in _countries():
+            tally[value] += 1
     return [code for code, _ in sorted(tally.items(), key=lambda kv: (-kv[1], kv[0]))]
