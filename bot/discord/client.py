@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from bot.runtime.monitor import Monitor
     from bot.discord.delivery import DeliveryWorker
     from bot.runtime.scheduler import Scheduler
+    from bot.runtime.ioda import IodaPoller
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +219,7 @@ async def run_bot(settings: Settings) -> int:
             def stopped_tasks() -> list[str]:
                 return [t.get_name() for t in tasks if t.done() and not stop.is_set()]
 
-            spawn(_health_server(settings, bot, monitor, stop, stopped_tasks), "health")
+            spawn(_health_server(settings, bot, monitor, stop, stopped_tasks, ioda), "health")
         runtime.background = tasks
 
         bot_task = asyncio.create_task(bot.start(token, reconnect=True), name="discord")
@@ -283,7 +284,8 @@ async def _deliver_when_ready(bot: OutageBot, delivery: "DeliveryWorker", stop: 
 
 
 async def _health_server(
-    settings: Settings, bot: OutageBot, monitor: "Monitor", stop: asyncio.Event, stopped_tasks: Callable[[], list[str]]
+    settings: Settings, bot: OutageBot, monitor: "Monitor", stop: asyncio.Event, stopped_tasks: Callable[[], list[str]],
+    ioda: "IodaPoller | None" = None,
 ) -> None:
     from bot.ops.health import HealthChecks, start_health_server
 
@@ -291,7 +293,7 @@ async def _health_server(
         gateway=lambda: bot.is_ready() and not bot.is_closed(),
         last_poll=lambda: monitor.last_poll_at,
         poll_interval=settings.poll_interval,
-        info={"monitor": monitor.health},
+        info={"monitor": monitor.health} | ({"ioda": ioda.health} if ioda is not None else {}),
         stopped_tasks=stopped_tasks,
     )
     assert settings.health_port is not None

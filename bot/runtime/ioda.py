@@ -20,6 +20,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timezone
+from typing import Any
 
 from bot.db.models import KeyValue
 from bot.detect.national import InternetContext, NationalState, internet_context
@@ -72,6 +73,17 @@ class IodaPoller:
 
     def outage(self, country: str | None, now: datetime) -> CountryOutage | None:
         return self.state.outage(country, now)
+
+    def health(self) -> dict[str, Any]:
+        """For ``/healthz`` (informational: a restart does not fix IODA): the last error, the
+        countries read and the national outages IODA shows."""
+        last = max(self.state.checked_at.values(), default=None)
+        return {
+            "countries_read": len(self.state.checked_at),
+            "last_read_at": last.isoformat() if last else None,
+            "error": f"{self.last_error.kind}: {self.last_error.message}" if self.last_error else None,
+            "national_outages": {c: o.since.isoformat() for c, o in sorted(self.state.outages.items())},
+        }
 
     # -- running ---------------------------------------------------------------------------
 

@@ -59,6 +59,10 @@ async def test_a_poll_reads_the_countries_that_matter_and_keeps_the_state(db: An
     assert poller.state.connectivity("US", NOW) is Connectivity.NORMAL
     assert poller.context(["US", "DE"], NOW).kind is ContextKind.INTERNATIONAL
     assert poller.context(["US", "IQ"], NOW).countries == ("IQ",)
+    assert poller.health() == {
+        "countries_read": 3, "last_read_at": NOW.isoformat(), "error": None,
+        "national_outages": {"IQ": "2024-05-31T04:00:00+00:00"},
+    }
     # saved, and a new poller (a restart) starts from it
     saved = await KeyValue.get(key=STATE_KEY)
     again = IodaPoller(HttpClient(), Countries())
@@ -93,6 +97,7 @@ async def test_failures_keep_the_last_state_and_it_ages_into_unknown(db: Any) ->
         assert reading is not None and reading.error is not None
         errors.append(reading.error.message)
         assert poller.state == before
+    assert poller.health()["error"].startswith("parse: not JSON")
     assert errors[0] == "HTTP 502" and "limit must be greater than 0" in errors[1] and "not JSON" in errors[2]
     assert poller.state.connectivity("IQ", later) is Connectivity.DISRUPTED
     assert poller.state.connectivity("IQ", NOW + timedelta(hours=1)) is Connectivity.UNKNOWN
