@@ -34,7 +34,7 @@ DEFAULT_INTERVAL = 600.0
 #: one answer is a few KB; anything near this is not the answer we asked for
 MAX_BYTES = 1024 * 1024
 TIMEOUT = 20.0
-#: at most this many countries per request (the busiest first is the provider's job)
+#: at most this many countries per request (more make more requests)
 MAX_COUNTRIES = 60
 
 CountriesProvider = Callable[[datetime], Awaitable[Sequence[str]]]
@@ -94,27 +94,37 @@ class IodaPoller:
             self.state = NationalState.from_dict(row.value)
 
     async def poll_once(self, now: datetime | None = None) -> IodaReading | None:
-        """One reading (None when no country matters yet); never raises."""
+        """One reading of every country that matters, ``MAX_COUNTRIES`` per request (None when
+        no country matters yet); never raises."""
         now = now or self.clock()
         try:
-            wanted = sorted({c.upper() for c in await self.countries(now) if c})[:MAX_COUNTRIES]
+            wanted = sorted({c.upper() for c in await self.countries(now) if c})
         except Exception:  # noqa: BLE001 - the database may be away; try again next round
             log.exception("could not list the countries that matter for IODA")
             return None
         if not wanted:
             return None
-        result = await self.fetcher.get(events_url(wanted, now, api=self.api), guard=True, max_bytes=MAX_BYTES, timeout=TIMEOUT)
-        if result.error is not None:
-            reading = failed(wanted, now, result.error)
-        elif result.status == 200:
-            reading = parse_events(result.body, countries=wanted, until=now, fetched_at=now)
-        else:
-            # IODA explains a refused query in its envelope; otherwise the status says it
-            reading = parse_events(result.body, countries=wanted, until=now, fetched_at=now)
-            if reading.error is None or "IODA says" not in reading.error.message:
-                reading = failed(wanted, now, SourceError("http_status", f"HTTP {result.status}"))
+        readings = [await self._read(wanted[i : i + MAX_COUNTRIES], now) for i in range(0, len(wanted), MAX_COUNTRIES)]
+        reading = IodaReading(
+            now,
+            frozenset().union(*(r.known for r in readings)),
+            {c: o for r in readings for c, o in r.outages.items()},
+            next((r.error for r in readings if r.error is not None), None),
+        )
         await self._take(reading)
         return reading
+
+    async def _read(self, countries: list[str], now: datetime) -> IodaReading:
+        result = await self.fetcher.get(events_url(countries, now, api=self.api), guard=True, max_bytes=MAX_BYTES, timeout=TIMEOUT)
+        if result.error is not None:
+            return failed(countries, now, result.error)
+        reading = parse_events(result.body, countries=countries, until=now, fetched_at=now)
+        if result.status == 200:
+            return reading
+        # IODA explains a refused query in its envelope; otherwise the status says it
+        if reading.error is not None and "IODA says" in reading.error.message:
+            return reading
+        return failed(countries, now, SourceError("http_status", f"HTTP {result.status}"))
 
     async def _take(self, reading: IodaReading) -> None:
         if reading.error != self.last_error:

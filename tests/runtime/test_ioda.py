@@ -143,3 +143,20 @@ async def test_no_country_no_request_and_the_loop_stops(db: Any) -> None:
     stop.set()
     await asyncio.wait_for(task, 5)
     assert calls == []
+
+
+async def test_many_countries_are_read_in_several_requests(db: Any, monkeypatch: Any) -> None:
+    import bot.runtime.ioda as ioda_module
+
+    monkeypatch.setattr(ioda_module, "MAX_COUNTRIES", 2)
+    seen: list[web.Request] = []
+    async with serve({"/v2/outages/events": recording(fixture("events_iq_ongoing_derived.json"), seen=seen)}) as server:
+        client = HttpClient(allow_private=True)
+        try:
+            poller = IodaPoller(client, Countries("US", "IQ", "DE", "FR", "EG"), api=server.url("/v2"))
+            reading = await poller.poll_once(NOW)
+        finally:
+            await client.close()
+    assert [r.query["entityCode"] for r in seen] == ["DE,EG", "FR,IQ", "US"]
+    assert reading is not None and reading.known == {"US", "IQ", "DE", "FR", "EG"} and set(reading.outages) == {"IQ"}
+    assert poller.state.connectivity("FR", NOW) is Connectivity.NORMAL
