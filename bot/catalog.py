@@ -20,7 +20,7 @@ BUNDLED_CATALOG = Path(__file__).parent / "data" / "services.toml"
 ALL = "all"
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _ARABIC_RE = re.compile(r"[\u0600-\u06FF]")
-_SERVICE_KEYS = {"id", "name", "name_ar", "aliases", "homepage", "sources"}
+_SERVICE_KEYS = {"id", "name", "name_ar", "latin_in_arabic", "aliases", "homepage", "sources", "provider", "depends_on"}
 
 
 class CatalogError(ValueError):
@@ -39,6 +39,14 @@ class Service:
     aliases: tuple[str, ...] = ()
     homepage: str | None = None
     sources: tuple[SourceSpec, ...] = ()
+    #: the Arabic press writes this service's Latin name («منصة OSN+»): Arabic messages show
+    #: ``name`` (``display_name``; the rendering layer isolates Latin text in Arabic lines) and
+    #: ``name_ar`` stays the Arabic spelling people type, so lookups in Arabic script find it
+    latin_in_arabic: bool = False
+    #: an infrastructure provider (Cloudflare, AWS…): other services' outages may come from its
+    provider: bool = False
+    #: the providers this service documents that it runs on (``bot.detect.upstream``)
+    depends_on: tuple[str, ...] = ()
 
     @property
     def status_url(self) -> str | None:
@@ -50,7 +58,10 @@ class Service:
         return None
 
     def display_name(self, language: str) -> str:
-        return self.name_ar if language == "ar" else self.name
+        """The name messages show in ``language``."""
+        if language == "ar" and not self.latin_in_arabic:
+            return self.name_ar
+        return self.name
 
 
 #: Arabic spelling variants folded together when matching names
@@ -95,6 +106,28 @@ class Catalog:
 
     def get(self, service_id: str) -> Service | None:
         return self._by_id.get(service_id)
+
+    def add(self, service: Service) -> None:
+        """Add a service at run time (a status page typed by a user): after the bundled ones,
+        whose names and aliases keep precedence. Replaces a service with the same id."""
+        if service.id in self._by_id:
+            self.remove(service.id)
+        self.services.append(service)
+        self._by_id[service.id] = service
+        for key in (service.id, service.name, service.name_ar, *service.aliases):
+            self._by_key.setdefault(normalize(key), service)
+
+    def remove(self, service_id: str) -> Service | None:
+        """Forget a service added at run time (no subscription uses it any more)."""
+        service = self._by_id.pop(service_id, None)
+        if service is None:
+            return None
+        self.services = [s for s in self.services if s.id != service_id]
+        self._by_key = {k: v for k, v in self._by_key.items() if v.id != service_id}
+        for other in self.services:  # a name the removed service shadowed goes back to its owner
+            for key in (other.id, other.name, other.name_ar, *other.aliases):
+                self._by_key.setdefault(normalize(key), other)
+        return service
 
     def resolve(self, query: str) -> Service | None:
         """The service whose id, name or alias (either script) is ``query``, or None."""
@@ -179,7 +212,19 @@ def parse_catalog(raw: dict[str, Any], *, source: str = "<catalog>", path: Path 
         homepage = entry.get("homepage")
         if homepage is not None and (not isinstance(homepage, str) or not _is_http_url(homepage)):
             problems.append(f"{where}: homepage: must be an absolute http(s) URL, got {homepage!r}")
+        latin = entry.get("latin_in_arabic", False)
+        if not isinstance(latin, bool):
+            problems.append(f"{where}: latin_in_arabic: must be true or false, got {latin!r}")
+            latin = False
         specs = _sources(entry.get("sources", []), where, problems)
+        provider = entry.get("provider", False)
+        if not isinstance(provider, bool):
+            problems.append(f"{where}: provider: must be true or false, got {provider!r}")
+            provider = False
+        depends_on = entry.get("depends_on", [])
+        if not isinstance(depends_on, list) or not all(isinstance(d, str) and _ID_RE.match(d) for d in depends_on):
+            problems.append(f"{where}: depends_on: must be a list of service ids")
+            depends_on = []
         if sid is None or name is None or name_ar is None:
             continue
         if sid == ALL:
@@ -200,10 +245,28 @@ def parse_catalog(raw: dict[str, Any], *, source: str = "<catalog>", path: Path 
             elif other == sid and label_field == "aliases":
                 continue  # an alias repeating the service's own name is harmless
             owner_of[key] = sid
-        services.append(Service(sid, name, name_ar, tuple(aliases), homepage, tuple(specs)))
+        services.append(Service(sid, name, name_ar, tuple(aliases), homepage, tuple(specs), latin, provider, tuple(depends_on)))
+    problems += _upstream_problems(services, source)
     if problems:
         raise CatalogError(problems)
     return Catalog(services, path=path)
+
+
+def _upstream_problems(services: list[Service], source: str) -> list[str]:
+    """``depends_on`` may name only providers of this catalog, never the service itself."""
+    providers = {s.id for s in services if s.provider}
+    known = {s.id for s in services}
+    problems = []
+    for service in services:
+        for upstream in service.depends_on:
+            where = f"{source}: service {service.id!r}: depends_on"
+            if upstream == service.id:
+                problems.append(f"{where}: a service cannot depend on itself")
+            elif upstream not in known:
+                problems.append(f"{where}: {upstream!r} is not in the catalog")
+            elif upstream not in providers:
+                problems.append(f"{where}: {upstream!r} is not marked provider = true")
+    return problems
 
 
 def _text(entry: dict[str, Any], key: str, where: str, problems: list[str]) -> str | None:

@@ -51,6 +51,8 @@ class Settings:
     log_format: str = "text"  # text | json
     ioda_url: str | None = DEFAULT_IODA_URL  # None: national connectivity context off
     ioda_interval: float = 600.0
+    #: how many status pages typed by users (custom services) one guild may subscribe to
+    custom_sources_per_guild: int = 25
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -85,6 +87,12 @@ class Settings:
         if ioda_url:
             _require_http_url("IODA_URL", ioda_url, DEFAULT_IODA_URL + " (or set it empty to turn IODA off)")
         ioda_interval = _number("IODA_INTERVAL", env.get("IODA_INTERVAL"), 600.0, minimum=60)
+        per_guild_raw = env.get("CUSTOM_SOURCES_PER_GUILD", "").strip()
+        per_guild = 25
+        if per_guild_raw:
+            if not per_guild_raw.isdigit():
+                raise SettingsError(f"CUSTOM_SOURCES_PER_GUILD={per_guild_raw!r} is not a whole number: set 0 (no status pages typed by users) or more")
+            per_guild = int(per_guild_raw)
         return cls(
             discord_token=token,
             discord_api_base=api_base.rstrip("/"),
@@ -98,6 +106,7 @@ class Settings:
             log_format=log_format,
             ioda_url=ioda_url,
             ioda_interval=ioda_interval,
+            custom_sources_per_guild=per_guild,
         )
 
     def require_token(self) -> str:

@@ -120,3 +120,12 @@ def test_ioda_is_on_by_default_and_off_when_empty():
             assert "IODA" in str(exc)
         else:
             raise AssertionError(f"{bad} accepted")
+
+
+def test_custom_sources_per_guild_defaults_to_25_and_is_read() -> None:
+    assert Settings.from_env({}).custom_sources_per_guild == 25
+    assert Settings.from_env({"CUSTOM_SOURCES_PER_GUILD": "3"}).custom_sources_per_guild == 3
+    assert Settings.from_env({"CUSTOM_SOURCES_PER_GUILD": "0"}).custom_sources_per_guild == 0
+    for bad in ("-1", "many", "2.5"):
+        with pytest.raises(SettingsError, match="CUSTOM_SOURCES_PER_GUILD"):
+            Settings.from_env({"CUSTOM_SOURCES_PER_GUILD": bad})

@@ -18,6 +18,7 @@ from bot.catalog import Catalog, load_catalog
 from bot.i18n import LOCALES, translations
 from bot.net.client import HttpClient
 from bot.notify.render import render_verdict
+from bot.services.custom import CustomServices
 from bot.services.errors import UserError
 from bot.services.guilds import canonical_timezone
 from bot.services.status import StatusService
@@ -74,7 +75,10 @@ async def check(
     """Print the answer for ``query`` to ``out``; a user-facing refusal to ``err`` (exit 2)."""
     out = out or sys.stdout
     err = err or sys.stderr
-    status = StatusService(catalog, fetcher, allow_private=allow_private, canaries=canaries)
+    status = StatusService(
+        catalog, fetcher, allow_private=allow_private, canaries=canaries,
+        custom=CustomServices(catalog, fetcher, allow_private=allow_private),  # a status page URL read in its format
+    )
     try:
         target = status.target(query)
         answer = await status.live(target, now or datetime.now(timezone.utc))

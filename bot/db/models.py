@@ -33,7 +33,9 @@ class Subscription(Model):
     id = fields.IntField(primary_key=True)
     guild_id = fields.BigIntField(db_index=True)
     channel_id = fields.BigIntField(db_index=True)
-    service_id = fields.CharField(max_length=64, db_index=True)  # a catalog id or "all"
+    service_id = fields.CharField(max_length=64, db_index=True)  # a catalog or custom id, or "all"
+    #: one component of the service's official page ("Actions"): alerted only when it is affected
+    component = fields.CharField(max_length=200, null=True)
     language = fields.CharField(max_length=4, default="en")  # ar | en | both
     role_id = fields.BigIntField(null=True)
     min_severity = fields.CharField(max_length=16, default="degraded")
@@ -45,6 +47,22 @@ class Subscription(Model):
     class Meta:
         table = "subscriptions"
         unique_together = (("channel_id", "service_id"),)
+
+
+class CustomService(Model):
+    """A status page typed by a Discord user (``/subscribe <url>``), polled like a catalog
+    service while a subscription uses it; shared by every guild that adds the same page."""
+
+    id = fields.CharField(max_length=64, primary_key=True)  # "u-<host>-<hash>", the service id
+    url = fields.CharField(max_length=500, unique=True)  # the page as normalized from what was typed
+    kind = fields.CharField(max_length=16)  # the source kind the page was detected as
+    source_url = fields.CharField(max_length=500)  # the SourceSpec url (the page or its API)
+    name = fields.CharField(max_length=100)  # what the page calls itself
+    created_by_guild = fields.BigIntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "custom_services"
 
 
 class Incident(Model):

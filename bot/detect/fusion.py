@@ -53,6 +53,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from bot.detect.model import Confidence, CrowdLevel, CrowdSignal, Evidence, Verdict
 from bot.sources.base import IncidentInfo, Maintenance, Observation, SourceRole
@@ -241,6 +242,21 @@ def _main_incident(obs: Observation) -> IncidentInfo | None:
     return max(obs.incidents, key=rank)
 
 
+def probe_target(url: str | None) -> str | None:
+    """What a probe checked, as a reader can tell two probes apart: the host without ``www.``
+    and the path without its query (``https://discord.com/api/v10/gateway`` →
+    ``discord.com/api/v10/gateway``; ``https://www.youtube.com/oembed?url=…`` →
+    ``youtube.com/oembed``)."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    if not host:
+        return None
+    path = parts.path.rstrip("/")
+    return f"{host}{path}"[:80]
+
+
 def _evidence(obs: Observation, *, usable: bool, first_failure: datetime | None, now: datetime) -> Evidence:
     status = obs.status if usable else Status.UNKNOWN
     since: datetime | None = None
@@ -256,6 +272,7 @@ def _evidence(obs: Observation, *, usable: bool, first_failure: datetime | None,
             http_status=obs.http_status,
             latency_ms=obs.latency_ms,
             error_kind=error_kind,
+            target=probe_target(obs.url),
         )
     incident = _main_incident(obs) if usable else None
     title = incident.title if incident is not None else None
@@ -275,6 +292,7 @@ def _evidence(obs: Observation, *, usable: bool, first_failure: datetime | None,
         official_update=incident.latest_update if incident is not None else None,
         official_url=url,
         error_kind=error_kind,
+        components=tuple(c.name for c in obs.components if c.status is not Status.OPERATIONAL) if usable else (),
     )
 
 

@@ -68,6 +68,11 @@ class Evidence:
     top_problem: str | None = None
     top_problem_share: float | None = None
     countries: tuple[str, ...] = ()
+    #: what a probe checked, short enough to show ("discord.com/api/v10/gateway")
+    target: str | None = None
+    #: official → the page's components that are not operational (names as the page writes
+    #: them): who a component subscription alerts, and what the alert names
+    components: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,8 @@ def evidence_to_dict(ev: Evidence) -> dict[str, Any]:
         "top_problem": ev.top_problem,
         "top_problem_share": ev.top_problem_share,
         "countries": list(ev.countries),
+        "target": ev.target,
+        "components": list(ev.components),
     }
 
 
@@ -52,6 +54,8 @@ def evidence_from_dict(data: Mapping[str, Any]) -> Evidence:
         top_problem=data.get("top_problem"),
         top_problem_share=data.get("top_problem_share"),
         countries=tuple(data.get("countries") or ()),
+        target=data.get("target"),
+        components=tuple(str(c) for c in data.get("components") or ()),
     )
 
 

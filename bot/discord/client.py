@@ -38,8 +38,9 @@ from bot.discord.cogs import extensions
 from bot.discord.api_base import adopt_gateway_url, configure_api_base
 from bot.i18n import Translator
 from bot.net.client import HttpClient
+from bot.services.custom import CustomServices
 from bot.services.guilds import GuildService
-from bot.services.status import DEFAULT_STALE_AFTER, CrowdView, MonitorView, NationalView, StatusService
+from bot.services.status import DEFAULT_STALE_AFTER, CrowdView, MonitorView, NationalView, StatusService, published_components
 from bot.services.subscriptions import SubscriptionService
 from bot.settings import Settings
 from bot.sources.base import Fetcher
@@ -82,6 +83,7 @@ class Runtime:
     guilds: GuildService
     subscriptions: SubscriptionService
     status: StatusService
+    custom: CustomServices
     monitor: "Monitor | MonitorView | None" = None
     crowd: "CrowdService | CrowdView | None" = None
     scheduler: "Scheduler | None" = None
@@ -110,9 +112,14 @@ class Runtime:
             catalog, fetcher, monitor=monitor, crowd=crowd, stale_after=stale,
             allow_private=settings.allow_private_targets, national=national,
         )
+        custom = CustomServices(
+            catalog, fetcher, per_guild=settings.custom_sources_per_guild, allow_private=settings.allow_private_targets
+        )
+        status.custom = custom
+        subscriptions = SubscriptionService(catalog, custom, components_of=lambda sid: published_components(monitor, sid) or custom.published(sid))
         return cls(
             settings=settings, catalog=catalog, fetcher=fetcher, guilds=GuildService(),
-            subscriptions=SubscriptionService(catalog), status=status, monitor=monitor, crowd=crowd, clock=clock,
+            subscriptions=subscriptions, status=status, custom=custom, monitor=monitor, crowd=crowd, clock=clock,
         )
 
 
@@ -159,6 +166,7 @@ async def run_bot(settings: Settings) -> int:
     from bot.services.crowd import CrowdService
     from bot.db.setup import close_db, init_db, redact
     from bot.ops.logs import setup_logging
+    from bot.detect.upstream import Upstreams
     from bot.runtime.monitor import Monitor
     from bot.discord.delivery import DeliveryWorker
     from bot.discord.ratelimit import InvalidRequests, LocalGlobalLimit, discord_http_trace
@@ -184,11 +192,16 @@ async def run_bot(settings: Settings) -> int:
         if settings.ioda_url:  # national internet connectivity (IODA) beside alerts and /isitdown
             ioda = IodaPoller(fetcher, countries_that_matter, api=settings.ioda_url, interval=settings.ioda_interval)
             await ioda.load()
-        monitor = Monitor(crowd_provider=crowd.signal, internet=ioda.context if ioda is not None else None)
+        monitor = Monitor(
+            crowd_provider=crowd.signal, upstreams=Upstreams.of(catalog.services),
+            internet=ioda.context if ioda is not None else None,
+        )
         await monitor.load(utcnow())
         scheduler = Scheduler(catalog, monitor, fetcher, SchedulerConfig.from_settings(settings))
         runtime = Runtime.build(settings, catalog, fetcher, monitor=monitor, crowd=crowd, national=ioda)
         runtime.scheduler = scheduler
+        await runtime.custom.load()  # status pages typed by users join the catalog before the scheduler syncs
+        runtime.custom.listeners.append(scheduler)
 
         configure_api_base(settings.discord_api_base)
         # one global limit for every send of the process (a Redis-backed GlobalLimit, shared by

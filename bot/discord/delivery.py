@@ -58,6 +58,7 @@ from bot.ops import metrics
 from bot.catalog import Catalog
 from bot.db.models import AlertMessage, Delivery, GuildSettings, IncidentEventRecord, Subscription
 from bot.detect.model import EventKind, IncidentEvent
+from bot.detect.upstream import UPSTREAM
 from bot.detect.serialize import event_from_dict
 from bot.discord.embeds import draw_charts
 from bot.discord.transport import DiscordTransport, Outgoing, Transport
@@ -459,7 +460,7 @@ class DeliveryWorker:
         key = (d.event_id, render.__name__, d.language, tz, digits)  # type: ignore[attr-defined]
         cached = batch.rendered.get(key)
         if cached is None:
-            names = self._names(event.service_id)
+            names = self._names(event.service_id, event.extra.get(UPSTREAM))
             cached = batch.rendered[key] = render_for(d.language, render, event, names, tz=tz, digits=digits, now=now)
         return cached
 
@@ -486,11 +487,12 @@ class DeliveryWorker:
             batch.charted[key] = await draw_charts(messages, series, self._names(event.service_id), tz=tz, digits=digits, now=now)
         return batch.charted[key]
 
-    def _names(self, service_id: str) -> ServiceNames:
+    def _names(self, service_id: str, upstream: str | None = None) -> ServiceNames:
+        """The service's names, and its likely upstream's when the event names one."""
         service = self.catalog.get(service_id)
         if service is None:  # removed from the catalog since the incident began
             return ServiceNames(service_id, service_id)
-        return ServiceNames(service.id, service.name, service.name_ar, service.status_url)
+        return ServiceNames.of(service, upstream=self.catalog.get(upstream) if upstream else None)
 
     async def _send(
         self,

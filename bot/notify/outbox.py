@@ -21,6 +21,23 @@ Who gets a delivery (one per channel at most):
   subscription that already served this incident in that channel wins, else the
   service-specific one (its language and role were chosen for that service), else ``all``.
 * Disabled subscriptions get nothing.
+* A **component subscription** (``component`` set: "GitHub Actions") hears an opener only when
+  the official page lists that component as affected in the event's evidence
+  (``component_wanted``; names match case-insensitively, as pages write them). Once it got the
+  alert it hears the follow-ups like any other, so its recovery notice arrives even after
+  the page has stopped listing the component. In a channel that also follows the whole
+  service or ``all``, the component subscription is the more specific one and wins.
+
+Truth table of ``wants`` (``served``: the channel already got this incident's alert)::
+
+    enabled  service matches  served  opener  severity met  component wanted │ delivered
+    no       -                -       -       -             -                │ no
+    yes      no               -       -       -             -                │ no
+    yes      yes              yes     -       -             -                │ yes
+    yes      yes              no      no      -             -                │ no
+    yes      yes              no      yes     no            -                │ no
+    yes      yes              no      yes     yes           no               │ no
+    yes      yes              no      yes     yes           yes              │ yes
 
 Each delivery has a deterministic ``nonce`` (≤ 25 characters, from the event record id and the
 subscription id): a retry after a crash sends the same nonce, and Discord (``enforce_nonce``)
@@ -39,6 +56,7 @@ from bot.catalog import ALL
 from bot.db.models import Delivery, Incident, IncidentEventRecord, Subscription
 from bot.detect.model import EventKind, IncidentEvent
 from bot.detect.serialize import event_from_dict, event_to_dict
+from bot.sources.base import SourceRole
 from bot.status import Status
 
 OPENERS = frozenset({EventKind.OPENED, EventKind.UNSTABLE, EventKind.ESCALATED})
@@ -78,6 +96,30 @@ def meets(status: Status, min_severity: str) -> bool:
     return status.severity is not None and status.severity >= floor
 
 
+def affected_components(event: IncidentEvent) -> frozenset[str]:
+    """The case-folded names of the components the event's official evidence lists as affected."""
+    return frozenset(
+        name.strip().casefold() for ev in event.evidence if ev.role is SourceRole.OFFICIAL for name in ev.components
+    )
+
+
+def component_wanted(component: str | None, affected: frozenset[str]) -> bool:
+    """A subscription without a component wants every event; one with a component only those
+    whose official page lists it as affected."""
+    return component is None or component.strip().casefold() in affected
+
+
+def wants(
+    *, enabled: bool, service_matches: bool, served: bool, opener: bool, severity_met: bool, component_ok: bool
+) -> bool:
+    """Whether one subscription receives one event (the truth table in the module docstring)."""
+    if not enabled or not service_matches:
+        return False
+    if served:
+        return True
+    return opener and severity_met and component_ok
+
+
 def choose(
     event: IncidentEvent,
     subscriptions: Iterable[Subscription],
@@ -89,16 +131,24 @@ def choose(
     for this incident in that channel.
     """
     by_channel: dict[int, list[Subscription]] = {}
+    affected = affected_components(event)
+    opener = event.kind in OPENERS
     for sub in subscriptions:
-        if not sub.enabled or sub.service_id not in (event.service_id, ALL):
-            continue
-        alerted = sub.channel_id in served
-        if alerted or (event.kind in OPENERS and meets(event.status, sub.min_severity)):
+        component = getattr(sub, "component", None)
+        if wants(
+            enabled=sub.enabled,
+            service_matches=sub.service_id in (event.service_id, ALL),
+            served=sub.channel_id in served,
+            opener=opener,
+            severity_met=meets(event.status, sub.min_severity),
+            component_ok=component_wanted(component, affected),
+        ):
             by_channel.setdefault(sub.channel_id, []).append(sub)
 
     def rank(sub: Subscription) -> tuple[int, int, int]:
         earlier = sub.id in served.get(sub.channel_id, set())
-        return (0 if earlier else 1, 0 if sub.service_id != ALL else 1, sub.id)
+        specific = 0 if getattr(sub, "component", None) else 1 if sub.service_id != ALL else 2
+        return (0 if earlier else 1, specific, sub.id)
 
     return [min(subs, key=rank) for _, subs in sorted(by_channel.items())]
 
@@ -157,6 +207,9 @@ def record_event(record: IncidentEventRecord) -> IncidentEvent:
 __all__ = [
     "FOLLOW_UPS",
     "OPENERS",
+    "affected_components",
+    "component_wanted",
+    "wants",
     "base36",
     "choose",
     "create_deliveries",

@@ -35,6 +35,7 @@ from bot.detect.incident import IncidentConfig, IncidentState, step
 from bot.detect.model import CrowdSignal, EventKind, IncidentEvent, Verdict
 from bot.detect.national import InternetContext, context_to_extra, countries_of
 from bot.detect.serialize import event_to_dict
+from bot.detect.upstream import UPSTREAM, OpenIncident, Upstreams
 from bot.detect.vantage import VantageChangeKind, VantageState, assess
 from bot.notify.outbox import create_deliveries
 from bot.sources.base import Observation, SourceRole
@@ -70,6 +71,7 @@ class Monitor:
         config: IncidentConfig = IncidentConfig(),
         stale_after: timedelta = DEFAULT_STALE_AFTER,
         quorum: float = 0.5,
+        upstreams: Upstreams | None = None,
     ) -> None:
         self.crowd_provider = crowd_provider
         self.on_events = on_events
@@ -77,6 +79,8 @@ class Monitor:
         self.config = config
         self.stale_after = stale_after
         self.quorum = quorum
+        #: the catalog's providers and documented links: an alert names the likely upstream
+        self.upstreams = upstreams or Upstreams()
         self.last_poll_at: datetime | None = None
         self.vantage = VantageState()
         self._observations: dict[str, dict[str, Observation]] = {}
@@ -252,6 +256,7 @@ class Monitor:
         after, events = step(before, verdict, now, self.config)
         if events and self.internet is not None:
             events = [self._with_internet(event, verdict, now) for event in events]
+        events = self._with_upstream(service_id, after, events)
         data = after.to_dict()
         data["first_failure_at"] = {k: v.isoformat() for k, v in self._first_failures.get(service_id, {}).items()}
         acknowledged = self._acknowledged.get(service_id)
@@ -282,6 +287,22 @@ class Monitor:
             log.exception("internet context failed for %s", event.service_id)
             return event
         return replace(event, extra={**event.extra, **extra}) if extra else event
+
+    def _with_upstream(self, service_id: str, after: IncidentState, events: list[IncidentEvent]) -> list[IncidentEvent]:
+        """Name, on the events of an open incident, the provider it most likely comes from: a
+        documented upstream whose own incident began around the same time."""
+        if not events or after.incident is None or service_id not in self.upstreams.depends_on:
+            return events
+        states = {**self._states, service_id: after}
+        incidents = [
+            OpenIncident(sid, state.incident.key, state.incident.started_at)
+            for sid, state in states.items()
+            if state.incident is not None
+        ]
+        upstream = self.upstreams.likely(service_id, incidents)
+        if upstream is None:
+            return events
+        return [replace(e, extra={**e.extra, UPSTREAM: upstream}) for e in events]
 
     async def _persist_events(
         self, service_id: str, data: dict[str, Any], state: IncidentState, events: list[IncidentEvent]

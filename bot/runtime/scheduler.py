@@ -253,6 +253,32 @@ class Scheduler:
             self._canary_due = now
         self._synced = True
 
+    # -- services added and removed at run time (status pages typed by users) -----------
+
+    async def service_added(self, service: Any) -> None:
+        """Start polling a service added after ``sync`` (``bot.services.custom``): its slots
+        join the set and its ``SourceState`` rows are due at once, so the page is read at the
+        next round. The catalog already holds it, so a later ``sync`` keeps it."""
+        now = self.clock.now()
+        for index, spec in enumerate(service.sources):
+            try:
+                kind = get_kind(spec.kind)
+            except KeyError as exc:
+                log.error("skipping source %s:%d: %s", service.id, index, exc)
+                continue
+            key = f"{service.id}:{index}"
+            self._slots[key] = Slot(key, service.id, spec, kind, float(spec.interval or self.config.poll_interval))
+            await SourceState.bulk_create(
+                [SourceState(key=key, service_id=service.id, kind=spec.kind, next_due=now)], ignore_conflicts=True
+            )
+        self._wake.set()
+
+    async def service_removed(self, service_id: str) -> None:
+        """Stop polling a service no subscription uses any more and forget its rows."""
+        for key in [k for k, slot in self._slots.items() if slot.service_id == service_id]:
+            del self._slots[key]
+        await SourceState.filter(service_id=service_id).delete()
+
     # -- one round -----------------------------------------------------------------------
 
     async def run_due(self, now: datetime) -> int:

@@ -12,9 +12,12 @@ from bot.catalog import ALL
 from bot.i18n import N_, UTC_NAMES, Nn_, Text, Translator
 from bot.notify.render import COLORS, RenderedMessage, ServiceNames, since_phrase, status_word
 from bot.notify.render.words import country_name
+from bot.notify.text import echo
+from bot.services.custom import Detection
 from bot.services.guilds import GuildPrefs
 from bot.services.status import Overview
 from bot.services.subscriptions import SubscriptionInfo
+from bot.sources.base import Observation
 from bot.status import Status
 
 #: the generic answer to anything unexpected (the details go to the log)
@@ -54,11 +57,71 @@ def service_label(t: Translator, service_id: str, name_of: NameOf) -> Text:
     return Text(t.bidi(names.for_locale(t)))
 
 
+#: the formats a typed status page is tried as, by source kind (brand names stay as they are)
+FORMAT_NAMES: dict[str, str] = {
+    "statuspage": "Statuspage",
+    "statusio": "status.io",
+    "slack": "Slack",
+    "gcloud": "Google Cloud",
+    "apple": "Apple",
+    "feed": N_("RSS/Atom feed"),
+}
+#: why a typed status page could not be read, by the error kind of the attempt
+PAGE_FAILURES: dict[str, str] = {
+    "timeout": N_("no answer in time"),
+    "too_large": N_("the answer is too large"),
+    "ssrf": N_("it leads to a private or local address"),
+    "dns": N_("the domain name does not resolve"),
+    "tls": N_("the secure connection failed"),
+    "connection": N_("the connection failed"),
+    "redirects": N_("too many redirects"),
+    "rate_limited": N_("the site asked us to slow down"),
+    "unavailable": N_("the site is unavailable"),
+    "parse": N_("not in this format"),
+}
+PAGE_FAILURE_OTHER = N_("could not be read")
+
+
+def _page_failure(t: Translator, observation: Observation) -> Text:
+    error = observation.error
+    if error is None:  # not an attempt that failed: nothing to explain
+        return t.gettext(PAGE_FAILURES["parse"])
+    if error.kind in ("http_status", "rate_limited", "unavailable") and observation.http_status is not None:
+        return t.gettext("answered {http}", http=f"HTTP {observation.http_status}")
+    if error.kind == "parse" and "HTML" in error.message:
+        return t.gettext("a web page, not status data")
+    return t.gettext(PAGE_FAILURES.get(error.kind, PAGE_FAILURE_OTHER))
+
+
+def unreadable_page(t: Translator, detection: Detection) -> Text:
+    """The answer when no known format reads a typed status page: what was tried and why
+    each failed, or the one reason when every attempt failed the same way (a timeout, a
+    redirect to a private address, a page too large)."""
+    url = echo(detection.url, 100)
+    reasons = [_page_failure(t, a.observation) for a in detection.attempts]
+    if reasons and len(set(reasons)) == 1 and detection.attempts[0].observation.error is not None \
+            and detection.attempts[0].observation.error.kind not in ("parse", "http_status"):
+        return t.gettext("We couldn't read {url} as a status page: {reason}.", url=url, reason=reasons[0])
+    tried: list[Text] = []
+    seen: set[str] = set()
+    for attempt, reason in zip(detection.attempts, reasons):
+        kind = attempt.candidate.kind
+        label = FORMAT_NAMES.get(kind, kind)
+        item = t.gettext("{format} ({reason})", format=t.gettext(label) if kind == "feed" else Text(t.bidi(label)), reason=reason)
+        if item not in seen:
+            seen.add(item)
+            tried.append(item)
+    return t.gettext(
+        "We couldn't read {url} as a status page. We tried: {tried}. Check the address, or pick a service from the suggestions.",
+        url=url, tried=t.list(tried),
+    )
+
+
 def subscribed(t: Translator, sub: SubscriptionInfo, *, created: bool, name_of: NameOf) -> Text:
     """The confirmation of ``/subscribe``."""
     values = dict(
         channel=f"<#{sub.channel_id}>",
-        service=service_label(t, sub.service_id, name_of),
+        service=_service_with_component(t, sub, name_of),
         in_language=t.gettext(IN_LANGUAGE_WORDS[sub.language]),
         severity=status_word(t, Status(sub.min_severity)),
     )
@@ -70,6 +133,14 @@ def subscribed(t: Translator, sub: SubscriptionInfo, *, created: bool, name_of: 
         mention = t.gettext("Alerts will mention {role}.", role=f"<@&{sub.role_id}>")
         text = Text(f"{text}\n{mention}")
     return text
+
+
+def _service_with_component(t: Translator, sub: SubscriptionInfo, name_of: NameOf) -> Text:
+    """The service, with the component when the subscription names one ("GitHub: Actions")."""
+    label = service_label(t, sub.service_id, name_of)
+    if not sub.component:
+        return label
+    return t.gettext("{service}: {component}", service=label, component=echo(sub.component, 100))
 
 
 def unsubscribed(t: Translator, channel_id: int, removed: Sequence[str], *, name_of: NameOf) -> Text:
@@ -94,7 +165,7 @@ def subscription_list(t: Translator, subs: Sequence[SubscriptionInfo], *, name_o
         line = t.gettext(
             "{channel}: {service} {in_language}, from {severity} up",
             channel=f"<#{sub.channel_id}>",
-            service=service_label(t, sub.service_id, name_of),
+            service=_service_with_component(t, sub, name_of),
             in_language=t.gettext(IN_LANGUAGE_WORDS.get(sub.language, IN_LANGUAGE_WORDS["en"])),
             severity=status_word(t, Status(sub.min_severity)),
         )

@@ -25,7 +25,9 @@ from bot.i18n import N_
 from bot.notify.render import ServiceNames
 from bot.notify.render.chart import ReportSeries
 from bot.notify.text import echo
+from bot.services.custom import CustomServices
 from bot.services.errors import UserError
+from bot.sources._toolkit.detect import page_url
 from bot.sources.base import Fetcher, Observation, PollContext, SourceError, get_kind
 from bot.sources.http import ProbeOptions, probe
 from bot.sources.ioda import CountryOutage
@@ -95,6 +97,14 @@ class CrowdView(Protocol):
     ) -> ReportSeries: ...
 
 
+def looks_like_status_page(url: str) -> bool:
+    """A typed URL that names a status page (``status.example.com``, ``githubstatus.com``,
+    ``…/systemstatus/…``): ``/isitdown`` then reads it in its own format too, beside the
+    plain web check. Any other site gets the web check alone (no extra requests)."""
+    parts = urlsplit(url)
+    return "status" in (parts.hostname or "").lower() or "status" in parts.path.lower()
+
+
 def in_arabic_script(text: str) -> bool:
     """True when the query was typed in Arabic script (then the answer is in Arabic)."""
     return bool(_ARABIC.search(text))
@@ -125,8 +135,21 @@ class Answer:
     live: bool = False
 
 
+def published_components(monitor: object, service_id: str) -> list[str]:
+    """The components the service's official pages publish, from the monitor's latest
+    observations (empty without a monitor or a reading yet)."""
+    observations = getattr(monitor, "observations", None)
+    if observations is None:
+        return []
+    names: dict[str, None] = {}
+    for obs in observations(service_id).values():
+        for name in obs.component_names:
+            names.setdefault(name, None)
+    return list(names)
+
+
 def names_of(service: Service) -> ServiceNames:
-    return ServiceNames(service.id, service.name, service.name_ar, status_url=service.status_url)
+    return ServiceNames.of(service)
 
 
 @dataclass
@@ -144,6 +167,8 @@ class StatusService:
     canaries: tuple[str, ...] = ()
     #: what IODA says of national connectivity (``bot.runtime.ioda.IodaPoller``), when it runs
     national: NationalView | None = None
+    #: reads a typed status page in any known format (a URL naming a status page)
+    custom: CustomServices | None = None
     _probe_options: ProbeOptions = field(init=False)
 
     def __post_init__(self) -> None:
@@ -157,6 +182,8 @@ class StatusService:
         text = query.strip()
         lang = "ar" if in_arabic_script(text) else None
         service = self.catalog.resolve(text)
+        if service is None and (page := page_url(text)) is not None:
+            service = self.catalog.resolve(page)  # a status page a guild added, typed as a URL
         if service is not None:
             return Target(names_of(service), service=service, lang=lang)
         url = _as_url(text)
@@ -226,13 +253,20 @@ class StatusService:
         """Probe now: the service's own sources, or the URL through the SSRF guard."""
         if target.service is None:
             assert target.url is not None
-            obs = await probe(
-                self.fetcher, target.url, self._probe_options, service_id=URL_SERVICE_ID, now=now, guard=True
-            )
+            obs = await probe(self.fetcher, target.url, self._probe_options, service_id=URL_SERVICE_ID, now=now, guard=True)
             if obs.error is not None and obs.error.kind in ("ssrf", "invalid_url"):
                 raise self._refusal(target.url, obs.error, target.lang)
+            detection = None
+            if self.custom is not None and looks_like_status_page(target.url):  # only a URL the guard let through
+                detection = await self.custom.detect(target.url, now)
+            readings = {"url": obs}
+            found = detection.found if detection is not None else None
+            if detection is not None and found is not None:  # the page's own word, named by the page
+                readings["page"] = found.observation
+                names = ServiceNames(URL_SERVICE_ID, detection.name or target.names.name, status_url=target.url)
+                target = Target(names, url=target.url, lang=target.lang)
             blind = await self._probes_blind(now)
-            return Answer(target, fuse(URL_SERVICE_ID, {"url": obs}, None, now, probes_blind=blind), live=True)
+            return Answer(target, fuse(URL_SERVICE_ID, readings, None, now, probes_blind=blind), live=True)
         crowd = await self._crowd(target, now)
         readings, blind = await asyncio.gather(self.poll_sources(target.service, now), self._probes_blind(now))
         verdict = fuse(target.service.id, readings, crowd, now, probes_blind=blind)
@@ -292,12 +326,14 @@ class StatusService:
     # -- /status --------------------------------------------------------------------------
 
     def overview(self) -> "Overview":
-        """Every service whose current verdict is not operational, worst first."""
+        """Every catalog service whose current verdict is not operational, worst first.
+        Status pages typed by users are left out: they are their servers' own business."""
+        bundled = [s for s in self.catalog if not any(spec.guarded for spec in s.sources)]
         if self.monitor is None:
-            return Overview((), 0, len(self.catalog))
+            return Overview((), 0, len(bundled))
         troubled: list[tuple[Service, Verdict]] = []
         known = 0
-        for service in self.catalog:
+        for service in bundled:
             verdict = self.monitor.verdict(service.id)
             if verdict is None:
                 continue
@@ -305,7 +341,7 @@ class StatusService:
             if verdict.status.is_outage or verdict.status is Status.MAINTENANCE:
                 troubled.append((service, verdict))
         troubled.sort(key=lambda sv: (-(sv[1].status.severity or 0), sv[1].since or sv[1].at))
-        return Overview(tuple((names_of(s), v) for s, v in troubled), known, len(self.catalog))
+        return Overview(tuple((names_of(s), v) for s, v in troubled), known, len(bundled))
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,7 @@ from bot.catalog import Catalog, Service, load_catalog
 from bot.db.models import GuildSettings, Subscription
 from bot.db.setup import close_db, init_db
 from bot.detect.model import EventKind, IncidentEvent
+from bot.detect.upstream import Upstreams
 from bot.discord.delivery import DeliveryWorker
 from bot.net.client import HttpClient
 from bot.runtime.monitor import Monitor, RefreshThrottle
@@ -176,7 +177,7 @@ async def _play(
         events.extend(new)
         fresh[0] = True
 
-    monitor = Monitor(crowd_provider=crowd.signal, on_events=collect)
+    monitor = Monitor(crowd_provider=crowd.signal, on_events=collect, upstreams=Upstreams.of(load_catalog().services))
     scheduler = Scheduler(
         catalog,
         monitor,

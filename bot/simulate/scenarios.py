@@ -55,6 +55,11 @@ class Timeline:
     def changes(self) -> tuple[tuple[datetime, Any], ...]:
         return self.points
 
+    @classmethod
+    def failing(cls, mode: str, since: datetime, until: datetime) -> Timeline:
+        """A probe that answers ``mode`` from ``since`` to ``until`` and normally otherwise."""
+        return cls(((ALWAYS, "ok"), (since, mode), (until, "ok")))
+
 
 @dataclass(frozen=True, slots=True)
 class PageUpdate:
@@ -298,7 +303,7 @@ def _x_outage() -> Scenario:
         start=t("11:40"),
         end=t("16:40"),
         probes=(
-            (X_OEMBED, Timeline(((ALWAYS, "ok"), (down, "503"), (back, "ok")))),
+            (X_OEMBED, Timeline.failing("503", down, back)),
         ),
         crowd=Crowd(
             background_per_minute=0.8,
@@ -335,7 +340,7 @@ def _silent_page() -> Scenario:
         start=t("06:25"),
         end=t("09:00"),
         page=StatusPage(name="OpenAI", url="https://status.openai.com", components=("APIs", "ChatGPT", "Sora", "Playground")),
-        probes=((CHATGPT_SITE, Timeline(((ALWAYS, "ok"), (down, "503"), (back, "ok")))),),
+        probes=((CHATGPT_SITE, Timeline.failing("503", down, back)),),
         crowd=Crowd(
             background_per_minute=0.6,
             spikes=(Spike(onset=t("06:34"), top=t("07:05"), rate=260, tau=30.0, end=t("09:00"), tail_from=back, tail_tau=6.0,

@@ -54,9 +54,12 @@ def _parse(payload: bytes, *, service_id: str, fetched_at: datetime, url: str | 
     services = as_list(doc.get("services"), "services", missing_ok=False)
     wanted = name_filter(options, "services")
     events: dict[str, tuple[dict[str, Any], list[str]]] = {}  # messageId → (event, services)
+    published: list[str] = []  # every service the file lists: what ``/subscribe component:`` offers
     for raw in services:
         service = as_dict(raw, "service")
         name = (opt_str(service.get("serviceName")) or "").strip()
+        if name:
+            published.append(name)
         if not name or not wanted_by(wanted, [name]):
             continue
         for event in as_list(service.get("events"), "events"):
@@ -86,7 +89,7 @@ def _parse(payload: bytes, *, service_id: str, fetched_at: datetime, url: str | 
                                       url=PAGE, latest_update=text(event.get("message")), updated_at=starts, started_at=starts))  # fmt: skip
         affected.add(names, impact)
     return page_observation(KIND, service_id, fetched_at, url or PAGE, incidents=incidents, maintenances=maintenances,
-                            components=affected.components())  # fmt: skip
+                            components=affected.components(), component_names=published)  # fmt: skip
 
 
 parse = guarded_parse(KIND, _parse)

@@ -79,6 +79,9 @@ class Observation:
     error: SourceError | None = None
     url: str | None = None  # the page a user can open for details
     description: str | None = None  # the provider's one-line summary ("All Systems Operational")
+    #: every component the page publishes, whatever its status (``components`` holds only the
+    #: affected ones): what ``/subscribe component:`` offers
+    component_names: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form (enums as values, datetimes as ISO 8601)."""
@@ -125,6 +128,7 @@ class Observation:
             error=SourceError(error["kind"], error["message"]) if error else None,
             url=data.get("url"),
             description=data.get("description"),
+            component_names=tuple(str(n) for n in data.get("component_names") or ()),
         )
 
 
@@ -160,6 +164,9 @@ class SourceSpec:
     url: str
     interval: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    #: the URL was typed by a Discord user (a custom service), not configured by the operator:
+    #: every fetch goes through the SSRF guard
+    guarded: bool = False
 
 
 class SourceKind:

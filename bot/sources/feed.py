@@ -164,6 +164,15 @@ class FeedKind(OfficialKind):
     name, parse, extra_options = KIND, parse, frozenset({"active_hours"})
 
     @classmethod
+    def page_name(cls, payload: bytes) -> str | None:
+        """The feed's own title (``"StreamYard Status - Incident History"``)."""
+        try:
+            parsed = feedparser.parse(io.BytesIO(bytes(payload)))
+            return text(strip_tags(parsed.feed.get("title") or ""))
+        except Exception:  # noqa: BLE001 - a name is optional; the parse itself reports errors
+            return None
+
+    @classmethod
     def validate_options(cls, options: dict[str, Any]) -> list[str]:
         problems = super().validate_options(options)
         value = options.get("active_hours")

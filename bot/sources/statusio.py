@@ -78,9 +78,12 @@ def _parse(
         seen.append(_code(overall.get("status_code")))
 
     affected: list[Component] = []
+    published: list[str] = []
     for raw in as_list(result.get("status"), "status"):
         comp = as_dict(raw, "component")
         name = opt_str(comp.get("name"))
+        if name is not None:
+            published.append(name)
         if name is None or (wanted is not None and name.strip().casefold() not in wanted):
             continue
         status = _code(comp.get("status_code"))
@@ -133,7 +136,7 @@ def _parse(
         status = Status.MAINTENANCE
     return page_observation(
         KIND, service_id, fetched_at, url, status=status, incidents=incidents, maintenances=maintenances, components=affected,
-        description=description,
+        description=description, component_names=published,
     )  # fmt: skip
 
 

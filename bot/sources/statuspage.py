@@ -146,13 +146,16 @@ def _parse(payload: bytes, *, service_id: str, fetched_at: datetime, url: str | 
             maintenance = True
 
     affected: list[Component] = []
+    published: list[str] = []  # every component's name, for ``/subscribe component:``
     for raw in as_list(doc.get("components"), "components"):
         if not isinstance(raw, dict):
             as_dict(raw, "component")  # raises with the usual message
         word = raw.get("status")
-        if wanted is None and word == "operational":
-            continue  # the common case: counts for nothing, whatever its name
         name = raw.get("name")
+        if isinstance(name, str):
+            published.append(name)
+        if wanted is None and word == "operational":
+            continue  # the common case: counts for nothing
         if not isinstance(name, str):
             name = opt_str(name)
             if name is None:
@@ -225,6 +228,7 @@ def _parse(payload: bytes, *, service_id: str, fetched_at: datetime, url: str | 
     return page_observation(
         KIND, service_id, fetched_at, page_url, status=status, incidents=incidents, maintenances=maintenances,
         components=affected, description=description, latency_ms=latency_ms, http_status=http_status,
+        component_names=published,
     )  # fmt: skip
 
 
@@ -236,6 +240,15 @@ class StatuspageKind(OfficialKind):
     """An Atlassian Statuspage (or incident.io page) read through ``/api/v2/summary.json``."""
 
     name, parse, name_option, api_path = KIND, parse, "components", "/api/v2/summary.json"
+
+    @classmethod
+    def page_name(cls, payload: bytes) -> str | None:
+        """``page.name`` of a summary (``"GitHub"``)."""
+        try:
+            page = as_dict(load_json(payload), "summary.json").get("page")
+        except PayloadError:
+            return None
+        return text(page.get("name")) if isinstance(page, dict) else None
 
 
 def endpoint_for(url: str) -> str:

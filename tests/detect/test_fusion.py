@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.detect.fusion import fuse, source_key, track_acknowledged, track_first_failures
+from bot.detect.fusion import fuse, probe_target, source_key, track_acknowledged, track_first_failures
 from bot.detect.model import Confidence, CrowdLevel, CrowdSignal
 from bot.sources.base import IncidentInfo, Maintenance, Observation, SourceError, SourceRole
 from bot.status import Status
@@ -246,3 +246,18 @@ def test_readings_keyed_by_the_caller_keep_url_less_probes_apart() -> None:
     assert verdict.status is MAJOR and len(verdict.evidence) == 3
     assert verdict.since == NOW - timedelta(minutes=3)
     assert track_first_failures({}, keyed) == {"src-0": NOW, "src-1": NOW}
+
+
+@pytest.mark.parametrize(
+    ("url", "target"),
+    [
+        ("https://discord.com/", "discord.com"),
+        ("https://discord.com/api/v10/gateway", "discord.com/api/v10/gateway"),
+        ("https://www.youtube.com/oembed?url=http%3A%2F%2Fwww.youtube.com%2Fwatch%3Fv%3DiwGFalTRHDA&format=json", "youtube.com/oembed"),
+        ("https://web.whatsapp.com/", "web.whatsapp.com"),
+        (None, None),
+        ("not a url", None),
+    ],
+)
+def test_a_probe_is_named_by_what_it_checked(url: str | None, target: str | None) -> None:
+    assert probe_target(url) == target

@@ -30,3 +30,12 @@ def test_verdict_dump_names_status_and_evidence() -> None:
     assert dump["status"] == VERDICT_OK.status.value
     assert len(dump["evidence"]) == len(VERDICT_OK.evidence)
     json.dumps(dump)
+
+
+def test_a_probes_target_survives_the_trip() -> None:
+    from dataclasses import replace
+
+    from tests.notify.samples import HTTP_503
+
+    event = replace(ALERT, evidence=(replace(HTTP_503, target="discord.com/api/v10/gateway"),))
+    assert event_from_dict(json.loads(json.dumps(event_to_dict(event)))).evidence[0].target == "discord.com/api/v10/gateway"

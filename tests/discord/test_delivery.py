@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -366,6 +367,22 @@ async def test_an_edit_of_a_deleted_alert_posts_a_fresh_one_and_remembers_it(
     assert fresh["id"] != first["id"]
     alert = await AlertMessage.get(channel_id=en)
     assert alert.message_id == int(fresh["id"])
+
+
+async def test_an_alert_names_its_likely_upstream_by_the_catalog_names(
+    db: Any, fake: FakeDiscord, guild: FakeGuild, client: discord.Client, catalog: Catalog
+) -> None:
+    """The monitor puts the provider's id on the event; the worker names it from the catalog."""
+    en, ar = guild.channel_by_name("alerts-en"), guild.channel_by_name("alerts-ar")
+    await subscribe(guild, en)
+    await subscribe(guild, ar, "ar")
+    await persist(replace(ALERT, extra={**ALERT.extra, "upstream": "cloudflare"}))
+    worker, _ = worker_for(client, catalog)
+    await worker.run_once(NOW)
+    [english] = fake.messages(en)
+    [arabic] = fake.messages(ar)
+    assert "Likely cause: Cloudflare is down at the same time." in english["embeds"][0]["description"]
+    assert "كلاود فلير" in arabic["embeds"][0]["description"]
 
 
 async def test_recovery_without_an_alert_is_a_plain_message(

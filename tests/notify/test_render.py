@@ -541,3 +541,40 @@ def test_a_hostile_status_page_link_is_no_link_and_never_breaks_the_alert(url: s
     official = replace(s.OFFICIAL_MAJOR, official_url=url)
     message = render_alert(replace(s.ALERT, evidence=(official, s.HTTP_503)), ServiceNames("x", "X"), t=translations("en"), now=s.OPENED_AT)
     assert message.url is None and url not in message.as_text()
+
+
+def test_an_alert_names_its_likely_upstream_in_both_languages() -> None:
+    cloudflare = ServiceNames("cloudflare", "Cloudflare", "كلاود فلير")
+    event = replace(s.ALERT, extra={**s.ALERT.extra, "upstream": "cloudflare"})
+    names = replace(s.X, upstream=cloudflare)
+    ar, en = render_for("both", render_alert, event, names, tz="UTC", digits="latn", now=s.OPENED_AT)
+    assert "Likely cause: Cloudflare is down at the same time." in en.description
+    assert bare(translations("ar").gettext("Likely cause: {upstream} is down at the same time.", upstream="كلاود فلير")) in bare(ar.description)
+    # no line without the event naming it, or for another provider than the one named
+    assert "Likely cause" not in render_alert(s.ALERT, names, t=translations("en"), now=s.OPENED_AT).description
+    other = replace(names, upstream=ServiceNames("aws", "AWS", "أمازون ويب سيرفيسز"))
+    assert "Likely cause" not in render_alert(event, other, t=translations("en"), now=s.OPENED_AT).description
+
+
+def test_a_service_the_arabic_press_names_in_latin_keeps_its_latin_name_in_arabic() -> None:
+    from bot.catalog import load_catalog
+
+    latin = next(service for service in load_catalog() if service.latin_in_arabic)
+    names = ServiceNames.of(latin)
+    alert = render_alert(replace(s.ALERT, service_id=latin.id), names, t=translations("ar"), now=s.OPENED_AT)
+    assert latin.name in alert.title and latin.name_ar not in alert.title
+
+
+def test_two_probes_say_which_is_which() -> None:
+    site = Evidence(SourceRole.PROBE, "http", Status.OPERATIONAL, http_status=200, latency_ms=120, target="discord.com")
+    api = replace(s.HTTP_503, target="discord.com/api/v10/gateway")
+    event = replace(s.ALERT, evidence=(site, api))
+    en = render_alert(event, s.X, t=translations("en"), now=s.OPENED_AT)
+    checks = dict(en.fields)["Our checks"]
+    assert checks.splitlines() == ["discord.com: Responds normally (HTTP 200 in 120 ms).", "discord.com/api/v10/gateway: HTTP 503 error after 843 ms."]
+    ar = render_alert(event, s.X, t=translations("ar"), now=s.OPENED_AT)
+    arabic_checks = next(value for name, value in ar.fields if bare(name) == bare(translations("ar").gettext("Our checks")))
+    assert [line.count(f"{FSI}discord.com") for line in arabic_checks.splitlines()] == [1, 1]
+    # one probe needs no label
+    alone = render_alert(replace(s.ALERT, evidence=(api,)), s.X, t=translations("en"), now=s.OPENED_AT)
+    assert dict(alone.fields)["Our checks"] == "HTTP 503 error after 843 ms."

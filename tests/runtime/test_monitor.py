@@ -23,6 +23,7 @@ from bot.db.models import Delivery, DetectorState, Incident, IncidentEventRecord
 from bot.db.setup import close_db, init_db
 from bot.detect.model import EventKind, IncidentEvent
 from bot.detect.serialize import event_from_dict
+from bot.detect.upstream import UPSTREAM, Upstreams
 from bot.runtime.monitor import Monitor
 from bot.net.client import HttpClient
 from bot.notify.outbox import delivery_nonce
@@ -419,3 +420,38 @@ async def test_a_failing_internet_provider_does_not_stop_the_alert(db: TestDB) -
     monitor = Monitor(internet=broken)
     events = await monitor.ingest("github", "github:0", official("github_major_outage", T0), T0)
     assert kinds(events) == [EventKind.OPENED] and "internet" not in events[0].extra
+
+
+# -- the likely upstream ----------------------------------------------------------------------
+
+
+def degraded(service_id: str, at: datetime) -> Observation:
+    return Observation(
+        service_id=service_id, source_kind="statuspage", status=Status.DEGRADED, fetched_at=at,
+        role=SourceRole.OFFICIAL, description="Minor Service Outage",
+    )  # fmt: skip
+
+
+async def test_an_alert_names_the_provider_that_failed_at_the_same_time(db: TestDB) -> None:
+    upstreams = Upstreams(depends_on={"github": ("cloudflare",), "discord": ("cloudflare",)}, providers=frozenset({"cloudflare"}))
+    monitor = Monitor(upstreams=upstreams)
+    t = T0
+    (provider,) = await monitor.ingest("cloudflare", "cloudflare:0", degraded("cloudflare", t), t)
+    assert provider.kind is EventKind.OPENED and UPSTREAM not in provider.extra  # a provider is no one's dependent
+    t += timedelta(minutes=5)
+    (dependent,) = await monitor.ingest("github", "github:0", degraded("github", t), t)
+    assert dependent.kind is EventKind.OPENED and dependent.extra[UPSTREAM] == "cloudflare"
+    stored = await IncidentEventRecord.filter(incident__service_id="github").first()
+    assert stored is not None and event_from_dict(stored.payload).extra[UPSTREAM] == "cloudflare"  # what delivery renders
+
+
+async def test_no_upstream_without_a_documented_link_or_outside_the_window(db: TestDB) -> None:
+    upstreams = Upstreams(depends_on={"github": ("cloudflare",)}, providers=frozenset({"cloudflare"}))
+    monitor = Monitor(upstreams=upstreams)
+    t = T0
+    await monitor.ingest("cloudflare", "cloudflare:0", degraded("cloudflare", t), t)
+    (unlinked,) = await monitor.ingest("discord", "discord:0", degraded("discord", t), t)
+    assert UPSTREAM not in unlinked.extra
+    late = t + upstreams.window + timedelta(minutes=1)
+    (too_late,) = await monitor.ingest("github", "github:0", degraded("github", late), late)
+    assert UPSTREAM not in too_late.extra

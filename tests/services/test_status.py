@@ -227,3 +227,17 @@ def test_what_the_user_typed_is_quoted_back_inert() -> None:
         status.target("[free nitro](https://evil.example) **@everyone**")
     query = info.value.kwargs["query"]
     assert "](" not in query and f"@{ZWSP}everyone" in query and "\\*\\*" in query
+
+
+def test_overview_leaves_out_status_pages_typed_by_users() -> None:
+    from bot.catalog import Service, load_catalog
+    from bot.sources.base import SourceSpec
+
+    catalog = load_catalog()
+    total = len(catalog)
+    page = Service("u-status-acme-example-1a2b3c", "Acme Cloud", "Acme Cloud",
+                   sources=(SourceSpec("statuspage", "https://status.acme.example", guarded=True),))  # fmt: skip
+    catalog.add(page)
+    monitor = StubMonitor({page.id: verdict(page.id, Status.MAJOR_OUTAGE), "github": verdict("github", Status.DEGRADED)})
+    overview = service_for(catalog, monitor=monitor).overview()
+    assert [n.id for n, _ in overview.troubled] == ["github"] and overview.total == total

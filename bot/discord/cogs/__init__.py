@@ -7,6 +7,8 @@ once by ``bot.discord.client.run_bot`` and handed in, never created by a cog.
 
 from __future__ import annotations
 
+from typing import Collection
+
 from discord import app_commands
 
 from bot.catalog import ALL, Catalog, Match
@@ -42,14 +44,22 @@ def _choice_name(match: Match) -> str:
     return name[:CHOICE_MAX]
 
 
-def service_choices(catalog: Catalog, current: str, *, with_all: bool = False) -> list[app_commands.Choice[str]]:
+def service_choices(
+    catalog: Catalog, current: str, *, with_all: bool = False, own_pages: Collection[str] = ()
+) -> list[app_commands.Choice[str]]:
     """Up to 25 suggestions for what is being typed; the value is the matched label itself, so
-    a query typed in Arabic stays Arabic (and ``/isitdown`` then answers in Arabic)."""
+    a query typed in Arabic stays Arabic (and ``/isitdown`` then answers in Arabic). Status
+    pages typed by users are suggested only to a guild that follows them (``own_pages``): which
+    pages other servers follow is theirs to know."""
     typed = current.strip()[:CHOICE_MAX]  # what is being typed: Discord caps it, so do we
     choices: list[app_commands.Choice[str]] = []
     if with_all and (not typed or any(word.startswith(typed.casefold()) for word in ALL_WORDS)):
         value = "الكل" if in_arabic_script(typed) else ALL
         choices.append(app_commands.Choice(name=bilingual(ALL_SERVICES), value=value))
-    for match in catalog.search(typed, limit=25 - len(choices)):
+    for match in catalog.search(typed, limit=len(catalog)):
+        if len(choices) >= 25:
+            break
+        if any(spec.guarded for spec in match.service.sources) and match.service.id not in own_pages:
+            continue
         choices.append(app_commands.Choice(name=_choice_name(match), value=match.label[:CHOICE_MAX]))
     return choices

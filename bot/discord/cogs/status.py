@@ -54,7 +54,9 @@ class StatusCog(commands.Cog):
         log.info("isitdown %r → %s", service, describe(result))
         # a national internet outage in the guild's country (IODA) is told first
         national = rt.status.national_outage(prefs.country, rt.clock())
-        message = render_verdict(result.verdict, target.names, t=t, now=rt.clock(), crowd=result.crowd, national=national)
+        message = render_verdict(  # a read page names itself
+            result.verdict, result.target.names, t=t, now=rt.clock(), crowd=result.crowd, national=national
+        )
         # the "down for me too" button: a persistent item the reports cog handles by custom_id
         view = report_view(target.service.id, t) if target.service is not None else None
         await answer(interaction, messages=[message], view=view)
@@ -77,7 +79,8 @@ class StatusCog(commands.Cog):
 
     @isitdown.autocomplete("service")
     async def _isitdown_service(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return service_choices(self.runtime.catalog, current)
+        own = await self.runtime.subscriptions.services_of(interaction.guild_id)
+        return service_choices(self.runtime.catalog, current, own_pages=own)
 
     @app_commands.command(name="status", description=ui(COMMAND_DESCRIPTIONS, "status"))
     async def status(self, interaction: discord.Interaction) -> None:

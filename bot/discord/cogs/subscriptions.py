@@ -11,10 +11,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord.cogs import service_choices, ui
+from bot.discord.cogs import CHOICE_MAX, service_choices, ui
 from bot.i18n import N_
 from bot.notify.render import CHOICE_NAMES, COMMAND_DESCRIPTIONS, OPTION_DESCRIPTIONS, ServiceNames
 from bot.services import replies
+from bot.services.custom import Unreadable
 from bot.services.status import names_of
 from bot.services.subscriptions import LANGUAGES, SEVERITIES
 from bot.discord.tree import BoundedText, UserFacingError, answer, require_guild, require_manage_guild
@@ -57,21 +58,23 @@ class SubscriptionsCog(commands.Cog):
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.describe(
-        service=ui(OPTION_DESCRIPTIONS, "service_or_all"),
+        service=ui(OPTION_DESCRIPTIONS, "service_or_page"),
         channel=ui(OPTION_DESCRIPTIONS, "channel"),
         language=ui(OPTION_DESCRIPTIONS, "language"),
         role=ui(OPTION_DESCRIPTIONS, "role"),
         min_severity=ui(OPTION_DESCRIPTIONS, "min_severity"),
+        component=ui(OPTION_DESCRIPTIONS, "component"),
     )
     @app_commands.choices(language=LANGUAGE_CHOICES, min_severity=SEVERITY_CHOICES)
     async def subscribe(
         self,
         interaction: discord.Interaction,
-        service: app_commands.Transform[str, BoundedText(100)],
+        service: app_commands.Transform[str, BoundedText(300)],
         channel: discord.TextChannel | None = None,
         language: app_commands.Choice[str] | None = None,
         role: discord.Role | None = None,
         min_severity: app_commands.Choice[str] | None = None,
+        component: app_commands.Transform[str, BoundedText(100)] | None = None,
     ) -> None:
         guild = require_manage_guild(interaction)
         rt = self.runtime
@@ -86,20 +89,36 @@ class SubscriptionsCog(commands.Cog):
         if missing:
             await answer(interaction, replies.cannot_post(t, target.id, missing), lang=t.lang, ephemeral=True)
             return
-        sub, created = await rt.subscriptions.subscribe(
-            guild.id,
-            target.id,
-            service,
-            language=language.value if language else prefs.language,
-            role_id=role.id if role else None,
-            min_severity=min_severity.value if min_severity else SEVERITIES[0],
-            created_by=interaction.user.id,
-        )
+        if rt.subscriptions.needs_lookup(service):  # a status page address: reading it takes a moment
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            sub, created = await rt.subscriptions.subscribe(
+                guild.id,
+                target.id,
+                service,
+                language=language.value if language else prefs.language,
+                role_id=role.id if role else None,
+                min_severity=min_severity.value if min_severity else SEVERITIES[0],
+                created_by=interaction.user.id,
+                component=component,
+                now=rt.clock(),
+            )
+        except Unreadable as exc:
+            await answer(interaction, replies.unreadable_page(t, exc.detection), lang=t.lang, ephemeral=True)
+            return
         await answer(interaction, replies.subscribed(t, sub, created=created, name_of=self._names), lang=t.lang, ephemeral=True)
 
     @subscribe.autocomplete("service")
     async def _subscribe_service(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return service_choices(self.runtime.catalog, current, with_all=True)
+        own = await self.runtime.subscriptions.services_of(interaction.guild_id)
+        return service_choices(self.runtime.catalog, current, with_all=True, own_pages=own)
+
+    @subscribe.autocomplete("component")
+    async def _subscribe_component(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        """The components the chosen service's page publishes (its latest reading)."""
+        typed = getattr(interaction.namespace, "service", None)
+        names = self.runtime.subscriptions.component_choices(str(typed or ""), current)
+        return [app_commands.Choice(name=n[:CHOICE_MAX], value=n[:CHOICE_MAX]) for n in names]
 
     @app_commands.command(name="unsubscribe", description=ui(COMMAND_DESCRIPTIONS, "unsubscribe"))
     @app_commands.guild_only()
@@ -119,12 +138,17 @@ class SubscriptionsCog(commands.Cog):
         t = (await rt.guilds.get(guild.id)).translator()
         channel_id = channel.id if channel is not None else interaction.channel_id
         assert channel_id is not None
-        removed = await rt.subscriptions.unsubscribe(guild.id, channel_id, service)
-        await answer(interaction, replies.unsubscribed(t, channel_id, removed, name_of=self._names), lang=t.lang, ephemeral=True)
+        removed = await rt.subscriptions.unsubscribe(guild.id, channel_id, service, release=False)
+        try:  # named while a typed page is still known, then let go of it if nothing else uses it
+            text = replies.unsubscribed(t, channel_id, removed, name_of=self._names)
+        finally:
+            await rt.subscriptions.release(removed)
+        await answer(interaction, text, lang=t.lang, ephemeral=True)
 
     @unsubscribe.autocomplete("service")
     async def _unsubscribe_service(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        return service_choices(self.runtime.catalog, current, with_all=True)
+        own = await self.runtime.subscriptions.services_of(interaction.guild_id)
+        return service_choices(self.runtime.catalog, current, with_all=True, own_pages=own)
 
     @app_commands.command(name="subscriptions", description=ui(COMMAND_DESCRIPTIONS, "subscriptions"))
     @app_commands.guild_only()

@@ -15,6 +15,7 @@ from typing import Protocol, Sequence
 
 from bot.detect.model import CrowdLevel, CrowdSignal, Evidence
 from bot.i18n import Text, Translator
+from bot.notify import text as tx
 from bot.notify.render.message import ServiceNames
 from bot.notify.render.phrases import (
     DEFAULT_CROWD_WINDOW,
@@ -145,8 +146,10 @@ def probe_field(t: Translator, evidence: Sequence[Evidence]) -> tuple[str, str] 
     lines = []
     for p in probes:
         line = probe_line(t, p)
-        if len(probes) > 1 and p.source_kind != "http":  # HTTP lines name HTTP already
-            line = t.gettext("{kind}: {result}", kind=p.source_kind.upper(), result=line)
+        if len(probes) > 1:  # say which check is which: what it checked, else its kind
+            label = p.target or (p.source_kind.upper() if p.source_kind != "http" else None)
+            if label:
+                line = t.gettext("{kind}: {result}", kind=tx.clean_line(label), result=line)
         lines.append(line)
     value = "\n".join(lines)
     return t.gettext("Our checks"), value
@@ -218,6 +221,30 @@ def crowd_field(t: Translator, evidence: Sequence[Evidence], window: timedelta, 
             )  # fmt: skip
             return t.gettext("User reports"), value
     return None
+
+
+#: the most component names an alert lists (a page in trouble can list dozens)
+COMPONENTS_SHOWN = 8
+
+
+def components_field(t: Translator, evidence: Sequence[Evidence]) -> tuple[str, str] | None:
+    """The components the official page lists as affected (what a component subscription
+    was alerted for), cleaned like any outside text; ``None`` when it lists none."""
+    names: dict[str, None] = {}
+    for e in evidence:
+        if e.role is SourceRole.OFFICIAL:
+            for name in e.components:
+                cleaned = tx.trim(tx.clean_line(name), 60)
+                if cleaned:
+                    names.setdefault(cleaned, None)
+    if not names:
+        return None
+    shown = list(names)[:COMPONENTS_SHOWN]
+    value = t.list(shown)
+    if len(names) > len(shown):
+        more = t.ngettext("{n} more", "{n} more", len(names) - len(shown))
+        value = t.gettext("{items} and {more}", items=value, more=more)
+    return t.gettext("Affected components"), value
 
 
 def update_field(t: Translator, update: str | None) -> tuple[str, str] | None:

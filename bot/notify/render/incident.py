@@ -19,8 +19,9 @@ from typing import Any
 
 from bot.detect.crowd import CrowdConfig
 from bot.detect.model import EventKind, IncidentEvent
+from bot.detect.upstream import UPSTREAM
 from bot.i18n import Text, Translator
-from bot.notify.render.evidence import evidence_fields, update_field
+from bot.notify.render.evidence import components_field, evidence_fields, update_field
 from bot.notify.render.internet import event_context_line
 from bot.notify.render.message import RenderedMessage, ServiceNames
 from bot.notify.render.phrases import (
@@ -66,6 +67,9 @@ def render_alert(
     confidence = confidence_line(t, event.status, event.confidence, event.evidence, eased=eased)
     if confidence:
         lines.append(confidence)
+    upstream = _upstream_line(t, event, names)
+    if upstream:
+        lines.append(upstream)
     change = _change_line(t, event, now)
     if change:
         lines.append(change)
@@ -73,11 +77,23 @@ def render_alert(
     if internet:
         lines.append(internet)
     fields = evidence_fields(t, event, names, now=now, crowd_window=crowd_window)
+    components = components_field(t, event.evidence)
+    if components:
+        fields.append(components)
     update = update_field(t, event.official_update)
     if update:
         fields.append(update)
     title = headline(t, service, event.status, event.confidence, eased=eased)
     return framed(t, names, event.evidence, title=title, description="\n".join(lines), color=status_color(event.status), fields=fields)
+
+
+def _upstream_line(t: Translator, event: IncidentEvent, names: ServiceNames) -> Text | None:
+    """The provider this incident most likely comes from (``bot.detect.upstream``)."""
+    upstream = names.upstream
+    if upstream is None or event.extra.get(UPSTREAM) != upstream.id:
+        return None
+    # NOTE: {upstream} is an infrastructure provider (Cloudflare, AWS…) with an outage of its own
+    return t.gettext("Likely cause: {upstream} is down at the same time.", upstream=service_name(upstream, t))
 
 
 def _change_line(t: Translator, event: IncidentEvent, now: datetime) -> Text | None:

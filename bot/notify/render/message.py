@@ -6,10 +6,13 @@ here (``bot.i18n.orient``), and every message is fitted to Discord's embed limit
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from bot.i18n import RLM, Translator, is_rtl, orient, translations
 from bot.notify import text as tx
+
+if TYPE_CHECKING:
+    from bot.catalog import Service
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +23,20 @@ class ServiceNames:
     name: str
     name_ar: str | None = None
     status_url: str | None = None
+    #: the provider whose outage this service's incident most likely comes from
+    upstream: ServiceNames | None = None
+
+    @classmethod
+    def of(cls, service: Service, *, upstream: Service | None = None) -> ServiceNames:
+        """A catalog service's names: in Arabic, the Latin name where the Arabic press writes
+        it so (``latin_in_arabic``)."""
+        return cls(
+            service.id,
+            service.name,
+            service.display_name("ar"),
+            status_url=service.status_url,
+            upstream=cls.of(upstream) if upstream is not None else None,
+        )
 
     def for_locale(self, t: Translator) -> str:
         return (self.name_ar or self.name) if t.lang == "ar" else self.name

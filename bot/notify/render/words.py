@@ -70,6 +70,8 @@ OPTION_DESCRIPTIONS: dict[str, str] = {
     "service": N_("A service name or alias"),
     "service_or_url": N_("A service name, alias or web address"),
     "service_or_all": N_("A service name, or all for every service"),
+    "service_or_page": N_("A service, all, or a status page address"),
+    "component": N_("Only this part of its status page"),
     "channel": N_("Channel for the alerts (default: this one)"),
     "language": N_("Language of the alerts"),
     "role": N_("Role to mention in alerts"),

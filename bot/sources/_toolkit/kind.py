@@ -26,7 +26,10 @@ async def poll_official(
     """
     page_url = ctx.spec.url
     try:
-        result = await ctx.fetcher.get(endpoint, conditional=True)
+        if ctx.spec.guarded:
+            result = await ctx.fetcher.get(endpoint, conditional=True, guard=True)
+        else:
+            result = await ctx.fetcher.get(endpoint, conditional=True)
     except Exception as exc:  # noqa: BLE001 - a broken fetcher is still just an unreadable source
         return error_observation(
             service_id=ctx.service_id,
@@ -123,6 +126,12 @@ class OfficialKind(SourceKind):
         if cls.api_path is None or url.endswith(".json") or "/api/" in url:
             return url
         return cls.api_path if "://" in cls.api_path else url + cls.api_path
+
+    @classmethod
+    def page_name(cls, payload: bytes) -> str | None:
+        """The name a page gives itself in ``payload`` (what a custom service is called), or
+        ``None`` when the format carries none. Pure; never raises."""
+        return None
 
     @classmethod
     def validate_options(cls, options: dict[str, Any]) -> list[str]:

@@ -148,6 +148,7 @@ def page_observation(
     description: str | None = None,
     latency_ms: float | None = None,
     http_status: int | None = None,
+    component_names: Sequence[str] = (),
 ) -> Observation:
     """The observation of an official page (``status`` defaults to ``page_status``)."""
     return Observation(
@@ -163,6 +164,7 @@ def page_observation(
         description=description,
         latency_ms=latency_ms,
         http_status=http_status,
+        component_names=tuple(component_names),
     )
 
 

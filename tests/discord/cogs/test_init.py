@@ -63,3 +63,18 @@ def test_extensions_lists_the_core_cogs_and_the_reports_cog() -> None:
     assert found == list(EXTENSIONS)
     assert {"bot.discord.cogs.status", "bot.discord.cogs.subscriptions", "bot.discord.cogs.settings", "bot.discord.cogs.reports"} <= set(found)
     assert all(importlib.util.find_spec(name) is not None for name in found)
+
+
+def test_a_typed_status_page_is_suggested_only_to_the_servers_that_follow_it() -> None:
+    from bot.catalog import Service
+    from bot.sources.base import SourceSpec
+
+    catalog = load_catalog()
+    page = Service("u-status-acme-example-1a2b3c", "Acme Cloud", "Acme Cloud", ("https://status.acme.example",),
+                   "https://status.acme.example", (SourceSpec("statuspage", "https://status.acme.example", guarded=True),))  # fmt: skip
+    catalog.add(page)
+    assert "Acme Cloud" not in {c.value for c in service_choices(catalog, "acme")}
+    assert "Acme Cloud" in {c.value for c in service_choices(catalog, "acme", own_pages={page.id})}
+    assert len(service_choices(catalog, "")) == 25  # the filter never shortens the list below 25
+    catalog.remove(page.id)
+    assert catalog.get(page.id) is None and catalog.resolve("Acme Cloud") is None
