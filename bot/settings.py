@@ -27,6 +27,8 @@ DEFAULT_CANARIES = (
 #: where /healthz and /metrics listen unless HEALTH_HOST says otherwise: the port is
 #: unauthenticated, so it is private to the machine until the operator opens it
 DEFAULT_HEALTH_HOST = "127.0.0.1"
+#: IODA's public API (Georgia Tech): national internet outages, no key
+DEFAULT_IODA_URL = "https://api.ioda.inetintel.cc.gatech.edu/v2"
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$")
 _DB_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg", "psycopg", "mysql")
 
@@ -47,6 +49,8 @@ class Settings:
     health_host: str = DEFAULT_HEALTH_HOST
     canary_targets: tuple[str, ...] = field(default=DEFAULT_CANARIES)
     log_format: str = "text"  # text | json
+    ioda_url: str | None = DEFAULT_IODA_URL  # None: national connectivity context off
+    ioda_interval: float = 600.0
     #: how many status pages typed by users (custom services) one guild may subscribe to
     custom_sources_per_guild: int = 25
 
@@ -78,6 +82,11 @@ class Settings:
         log_format = (env.get("LOG_FORMAT", "").strip() or "text").lower()
         if log_format not in ("text", "json"):
             raise SettingsError(f"LOG_FORMAT={log_format!r} is not supported: set text or json")
+        ioda_raw = env.get("IODA_URL")
+        ioda_url = DEFAULT_IODA_URL if ioda_raw is None else (ioda_raw.strip().rstrip("/") or None)
+        if ioda_url:
+            _require_http_url("IODA_URL", ioda_url, DEFAULT_IODA_URL + " (or set it empty to turn IODA off)")
+        ioda_interval = _number("IODA_INTERVAL", env.get("IODA_INTERVAL"), 600.0, minimum=60)
         per_guild_raw = env.get("CUSTOM_SOURCES_PER_GUILD", "").strip()
         per_guild = 25
         if per_guild_raw:
@@ -95,6 +104,8 @@ class Settings:
             health_host=health_host,
             canary_targets=canaries,
             log_format=log_format,
+            ioda_url=ioda_url,
+            ioda_interval=ioda_interval,
             custom_sources_per_guild=per_guild,
         )
 
@@ -104,10 +115,10 @@ class Settings:
         return self.discord_token
 
 
-def _require_http_url(name: str, value: str) -> None:
+def _require_http_url(name: str, value: str, example: str = DEFAULT_API_BASE) -> None:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SettingsError(f"{name}={value!r} is not an http(s) URL: set e.g. {DEFAULT_API_BASE}")
+        raise SettingsError(f"{name}={value!r} is not an http(s) URL: set e.g. {example}")
 
 
 def _check_database_url(url: str) -> None:

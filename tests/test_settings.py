@@ -106,6 +106,22 @@ def test_health_host_takes_an_address_or_a_host_name(raw: str, host: str) -> Non
     assert Settings.from_env({"HEALTH_HOST": raw}).health_host == host
 
 
+def test_ioda_is_on_by_default_and_off_when_empty():
+    from bot.settings import DEFAULT_IODA_URL, Settings, SettingsError
+
+    assert Settings.from_env({}).ioda_url == DEFAULT_IODA_URL
+    assert Settings.from_env({"IODA_URL": ""}).ioda_url is None
+    assert Settings.from_env({"IODA_URL": "http://127.0.0.1:9/v2/"}).ioda_url == "http://127.0.0.1:9/v2"
+    assert Settings.from_env({"IODA_INTERVAL": "300"}).ioda_interval == 300.0
+    for bad in ({"IODA_URL": "ftp://x"}, {"IODA_INTERVAL": "5"}):
+        try:
+            Settings.from_env(bad)
+        except SettingsError as exc:
+            assert "IODA" in str(exc)
+        else:
+            raise AssertionError(f"{bad} accepted")
+
+
 def test_custom_sources_per_guild_defaults_to_25_and_is_read() -> None:
     assert Settings.from_env({}).custom_sources_per_guild == 25
     assert Settings.from_env({"CUSTOM_SOURCES_PER_GUILD": "3"}).custom_sources_per_guild == 3

@@ -40,7 +40,7 @@ from bot.i18n import Translator
 from bot.net.client import HttpClient
 from bot.services.custom import CustomServices
 from bot.services.guilds import GuildService
-from bot.services.status import DEFAULT_STALE_AFTER, CrowdView, MonitorView, StatusService, published_components
+from bot.services.status import DEFAULT_STALE_AFTER, CrowdView, MonitorView, NationalView, StatusService, published_components
 from bot.services.subscriptions import SubscriptionService
 from bot.settings import Settings
 from bot.sources.base import Fetcher
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from bot.runtime.monitor import Monitor
     from bot.discord.delivery import DeliveryWorker
     from bot.runtime.scheduler import Scheduler
+    from bot.runtime.ioda import IodaPoller
 
 log = logging.getLogger(__name__)
 
@@ -102,13 +103,14 @@ class Runtime:
         monitor: "Monitor | MonitorView | None" = None,
         crowd: "CrowdService | CrowdView | None" = None,
         clock: Callable[[], datetime] = utcnow,
+        national: "NationalView | None" = None,
     ) -> "Runtime":
         """The services over the given resources (the /isitdown data counts as stale after
         three poll intervals, at least three minutes)."""
         stale = max(DEFAULT_STALE_AFTER, timedelta(seconds=3 * settings.poll_interval))
         status = StatusService(
             catalog, fetcher, monitor=monitor, crowd=crowd, stale_after=stale,
-            allow_private=settings.allow_private_targets,
+            allow_private=settings.allow_private_targets, national=national,
         )
         custom = CustomServices(
             catalog, fetcher, per_guild=settings.custom_sources_per_guild, allow_private=settings.allow_private_targets
@@ -169,6 +171,8 @@ async def run_bot(settings: Settings) -> int:
     from bot.discord.delivery import DeliveryWorker
     from bot.discord.ratelimit import InvalidRequests, LocalGlobalLimit, discord_http_trace
     from bot.runtime.scheduler import Scheduler, SchedulerConfig
+    from bot.runtime.ioda import IodaPoller
+    from bot.services.guilds import countries_that_matter
 
     token = settings.require_token()
     setup_logging(settings.log_format, secrets=[token], database_url=settings.database_url)
@@ -184,10 +188,17 @@ async def run_bot(settings: Settings) -> int:
         await fetcher.start()
         crowd = CrowdService(catalog)
         await crowd.start()
-        monitor = Monitor(crowd_provider=crowd.signal, upstreams=Upstreams.of(catalog.services))
+        ioda: IodaPoller | None = None
+        if settings.ioda_url:  # national internet connectivity (IODA) beside alerts and /isitdown
+            ioda = IodaPoller(fetcher, countries_that_matter, api=settings.ioda_url, interval=settings.ioda_interval)
+            await ioda.load()
+        monitor = Monitor(
+            crowd_provider=crowd.signal, upstreams=Upstreams.of(catalog.services),
+            internet=ioda.context if ioda is not None else None,
+        )
         await monitor.load(utcnow())
         scheduler = Scheduler(catalog, monitor, fetcher, SchedulerConfig.from_settings(settings))
-        runtime = Runtime.build(settings, catalog, fetcher, monitor=monitor, crowd=crowd)
+        runtime = Runtime.build(settings, catalog, fetcher, monitor=monitor, crowd=crowd, national=ioda)
         runtime.scheduler = scheduler
         await runtime.custom.load()  # status pages typed by users join the catalog before the scheduler syncs
         runtime.custom.listeners.append(scheduler)
@@ -215,11 +226,13 @@ async def run_bot(settings: Settings) -> int:
         spawn(scheduler.run(), "scheduler")
         spawn(_deliver_when_ready(bot, delivery, stop), "delivery")
         spawn(crowd.run_upkeep(stop), "crowd-upkeep")
+        if ioda is not None:
+            spawn(ioda.run(stop), "ioda")
         if settings.health_port:
             def stopped_tasks() -> list[str]:
                 return [t.get_name() for t in tasks if t.done() and not stop.is_set()]
 
-            spawn(_health_server(settings, bot, monitor, stop, stopped_tasks), "health")
+            spawn(_health_server(settings, bot, monitor, stop, stopped_tasks, ioda), "health")
         runtime.background = tasks
 
         bot_task = asyncio.create_task(bot.start(token, reconnect=True), name="discord")
@@ -284,7 +297,8 @@ async def _deliver_when_ready(bot: OutageBot, delivery: "DeliveryWorker", stop: 
 
 
 async def _health_server(
-    settings: Settings, bot: OutageBot, monitor: "Monitor", stop: asyncio.Event, stopped_tasks: Callable[[], list[str]]
+    settings: Settings, bot: OutageBot, monitor: "Monitor", stop: asyncio.Event, stopped_tasks: Callable[[], list[str]],
+    ioda: "IodaPoller | None" = None,
 ) -> None:
     from bot.ops.health import HealthChecks, start_health_server
 
@@ -292,7 +306,7 @@ async def _health_server(
         gateway=lambda: bot.is_ready() and not bot.is_closed(),
         last_poll=lambda: monitor.last_poll_at,
         poll_interval=settings.poll_interval,
-        info={"monitor": monitor.health},
+        info={"monitor": monitor.health} | ({"ioda": ioda.health} if ioda is not None else {}),
         stopped_tasks=stopped_tasks,
     )
     assert settings.health_port is not None

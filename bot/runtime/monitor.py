@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
-from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,11 +33,12 @@ from bot.db.models import DetectorState, Incident, IncidentEventRecord, KeyValue
 from bot.detect.fusion import DEFAULT_STALE_AFTER, fuse, track_acknowledged, track_first_failures
 from bot.detect.incident import IncidentConfig, IncidentState, step
 from bot.detect.model import CrowdSignal, EventKind, IncidentEvent, Verdict
+from bot.detect.national import InternetContext, context_to_extra, countries_of
 from bot.detect.serialize import event_to_dict
 from bot.detect.upstream import UPSTREAM, OpenIncident, Upstreams
 from bot.detect.vantage import VantageChangeKind, VantageState, assess
 from bot.notify.outbox import create_deliveries
-from bot.sources.base import Observation
+from bot.sources.base import Observation, SourceRole
 from bot.status import Status
 
 try:  # metrics are optional: the monitor works without prometheus-client installed
@@ -49,6 +50,10 @@ log = logging.getLogger("bot.runtime.monitor")
 
 CrowdProvider = Callable[[str, datetime], Awaitable[CrowdSignal | None]]
 EventsHook = Callable[[list[IncidentEvent]], Awaitable[None]]
+#: the reporting countries and the time → what IODA says of them (``IodaPoller.context``)
+InternetProvider = Callable[[Sequence[str], datetime], InternetContext | None]
+#: the events whose message is the alert (the ones that carry the national-connectivity line)
+_ALERT_KINDS = frozenset({EventKind.OPENED, EventKind.ESCALATED, EventKind.DEESCALATED, EventKind.UPDATED})
 VANTAGE_KEY = "vantage"
 #: IncidentState keys that change at every step; the rest is saved whenever it changes
 _VOLATILE = frozenset({"last_at", "last_probe_at", "rounds", "ok_streak"})
@@ -62,6 +67,7 @@ class Monitor:
         *,
         crowd_provider: CrowdProvider | None = None,
         on_events: EventsHook | None = None,
+        internet: InternetProvider | None = None,
         config: IncidentConfig = IncidentConfig(),
         stale_after: timedelta = DEFAULT_STALE_AFTER,
         quorum: float = 0.5,
@@ -69,6 +75,7 @@ class Monitor:
     ) -> None:
         self.crowd_provider = crowd_provider
         self.on_events = on_events
+        self.internet = internet
         self.config = config
         self.stale_after = stale_after
         self.quorum = quorum
@@ -247,6 +254,8 @@ class Monitor:
         verdict = await self._fuse(service_id, now)
         before = self.state(service_id)
         after, events = step(before, verdict, now, self.config)
+        if events and self.internet is not None:
+            events = [self._with_internet(event, verdict, now) for event in events]
         events = self._with_upstream(service_id, after, events)
         data = after.to_dict()
         data["first_failure_at"] = {k: v.isoformat() for k, v in self._first_failures.get(service_id, {}).items()}
@@ -264,6 +273,20 @@ class Monitor:
         if events:
             self._export_open_incidents()
         return events
+
+    def _with_internet(self, event: IncidentEvent, verdict: Verdict, now: datetime) -> IncidentEvent:
+        """The alert's event with what IODA says now of the reporting countries (a national
+        outage there, or an international disruption), carried in ``extra`` so the alert, its
+        edits and a restart all tell the same thing."""
+        if event.kind not in _ALERT_KINDS or self.internet is None:
+            return event
+        countries = countries_of(e.countries for e in verdict.evidence if e.role is SourceRole.CROWD)
+        try:
+            extra = context_to_extra(self.internet(countries, now))
+        except Exception:  # the national context is optional: never let it stop an alert
+            log.exception("internet context failed for %s", event.service_id)
+            return event
+        return replace(event, extra={**event.extra, **extra}) if extra else event
 
     def _with_upstream(self, service_id: str, after: IncidentState, events: list[IncidentEvent]) -> list[IncidentEvent]:
         """Name, on the events of an open incident, the provider it most likely comes from: a
@@ -372,7 +395,7 @@ def _durable(data: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in _VOLATILE}
 
 
-__all__ = ["CrowdProvider", "EventsHook", "Monitor", "save_observation"]
+__all__ = ["CrowdProvider", "EventsHook", "InternetProvider", "Monitor", "save_observation"]
 
 
 #: a crowd report re-fuses its service at most this often (more reports add nothing new)

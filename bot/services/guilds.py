@@ -9,14 +9,16 @@ never consulted.
 from __future__ import annotations
 
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel import Locale
 from babel.core import get_global
 
-from bot.db.models import GuildSettings
+from bot.db.models import CrowdReport, GuildSettings
 from bot.i18n import DIGITS, LOCALES, N_, Translator, translations
 from bot.notify.render.words import country_name
 from bot.notify.text import echo
@@ -213,3 +215,23 @@ def suggest_countries(current: str, lang: str, limit: int = 25) -> list[tuple[st
         if len(out) >= limit:
             break
     return out
+
+
+#: crowd reports this recent make their country matter to the IODA poller
+REPORTS_MATTER_FOR = timedelta(hours=24)
+
+
+async def countries_that_matter(now: datetime, within: timedelta = REPORTS_MATTER_FOR) -> list[str]:
+    """The countries whose national connectivity the bot should know (``bot.runtime.ioda``):
+    every guild's country (as set, else its time zone's) and the countries of crowd reports
+    within ``within`` — the ones with most guilds and reports first."""
+    tally: Counter[str] = Counter()
+    for country, zone in await GuildSettings.all().values_list("country", "timezone"):
+        code = country if country in _countries() else country_of_zone(zone or "UTC")
+        if code:
+            tally[code] += 1
+    reported = await CrowdReport.filter(at__gte=now - within, country__isnull=False).values_list("country", flat=True)
+    for value in reported:
+        if isinstance(value, str) and value in _countries():
+            tally[value] += 1
+    return [code for code, _ in sorted(tally.items(), key=lambda kv: (-kv[1], kv[0]))]

@@ -30,6 +30,7 @@ from bot.services.errors import UserError
 from bot.sources._toolkit.detect import page_url
 from bot.sources.base import Fetcher, Observation, PollContext, SourceError, get_kind
 from bot.sources.http import ProbeOptions, probe
+from bot.sources.ioda import CountryOutage
 from bot.net.ssrf import SSRFRefused, check_url, literal_address, vet_address
 from bot.status import Status
 
@@ -78,6 +79,12 @@ async def canaries_blind(fetcher: Fetcher, targets: Sequence[str], now: datetime
     results = dict(await asyncio.gather(*(one(t) for t in targets)))
     state, _ = assess(results, VantageState(), now)
     return state.blind
+
+
+class NationalView(Protocol):
+    """What the status answer needs from ``bot.runtime.ioda.IodaPoller``."""
+
+    def outage(self, country: str | None, now: datetime) -> CountryOutage | None: ...
 
 
 class CrowdView(Protocol):
@@ -158,6 +165,8 @@ class StatusService:
     live_timeout: float = LIVE_TIMEOUT
     #: canary targets checked before a live answer when no monitor runs (the CLI)
     canaries: tuple[str, ...] = ()
+    #: what IODA says of national connectivity (``bot.runtime.ioda.IodaPoller``), when it runs
+    national: NationalView | None = None
     #: reads a typed status page in any known format (a URL naming a status page)
     custom: CustomServices | None = None
     _probe_options: ProbeOptions = field(init=False)
@@ -224,6 +233,17 @@ class StatusService:
         verdict = self.monitor.verdict(target.service.id)
         assert verdict is not None
         return Answer(target, verdict, await self._crowd(target, now))
+
+    def national_outage(self, country: str | None, now: datetime) -> CountryOutage | None:
+        """The national internet outage IODA shows now in ``country`` (the asking guild's), if
+        any: ``/isitdown`` answers that first. None without IODA, a country, or a reading."""
+        if self.national is None or not country:
+            return None
+        try:
+            return self.national.outage(country, now)
+        except Exception:  # the national context is optional: never let it stop an answer
+            log.exception("national outage lookup failed for %s", country)
+            return None
 
     async def answer(self, target: Target, now: datetime) -> Answer:
         """The current answer when there is one, else a live one."""

@@ -8,6 +8,8 @@ underscore, so adding a kind is adding one module.
   field access and ``page_observation``; see ``bot/sources/_toolkit/__init__.py`` for a
   skeleton. A **probe** kind (tcp, dns) subclasses ``_toolkit.probe.ProbeKind``; http is its
   own (status, body text, redirects).
+* A **context** module (``ioda``: national internet connectivity per country) parses a
+  source that is about no one service; it registers no kind and is polled by ``bot.runtime``.
 * Parsing is pure (time is passed in, no I/O); only ``poll`` talks to ``ctx.fetcher``.
 * Real captured payloads go under ``tests/fixtures/<kind>/`` with their provenance
   (repository, path, commit or page and date) in ``tests/fixtures/SOURCES.md``; tests in

@@ -105,3 +105,13 @@ VERDICT_OK = Verdict(
     official_status=Status.OPERATIONAL,
 )
 QUIET_CROWD = CrowdSignal(CrowdLevel.NONE, recent=3, usual=4.2, window=timedelta(minutes=30))
+
+# national internet connectivity (IODA): what an alert may carry, and /isitdown's first line
+from bot.detect.national import ContextKind, InternetContext, context_to_extra  # noqa: E402
+from bot.sources.ioda import CountryOutage  # noqa: E402
+
+NATIONAL_IQ = InternetContext(ContextKind.NATIONAL, ("IQ",), STARTED - timedelta(hours=8))
+NATIONAL_TWO = InternetContext(ContextKind.NATIONAL, ("IQ", "SY"), STARTED - timedelta(days=1, hours=2))
+INTERNATIONAL = InternetContext(ContextKind.INTERNATIONAL, COUNTRIES)
+INTERNET_EXTRAS = tuple(context_to_extra(c) for c in (NATIONAL_IQ, NATIONAL_TWO, INTERNATIONAL))
+IQ_OUTAGE = CountryOutage("IQ", STARTED - timedelta(hours=8, minutes=20), ("bgp", "ping-slash24"), "Iraq")

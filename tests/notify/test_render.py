@@ -143,6 +143,9 @@ def all_arabic_renderings(t: Translator) -> list[RenderedMessage]:
         for verdict in VERDICTS.values():
             out.append(render_verdict(verdict, names, t=t, now=s.RESOLVED_AT))
         out.append(render_verdict(s.VERDICT_OK, names, t=t, now=s.RESOLVED_AT, crowd=s.QUIET_CROWD))
+        for extra in s.INTERNET_EXTRAS:
+            out.append(render_alert(replace(s.ALERT, extra=extra), names, t=t, now=s.OPENED_AT))
+        out.append(render_verdict(s.VERDICT_OK, names, t=t, now=s.RESOLVED_AT, national=s.IQ_OUTAGE))
     for loopback in SUB_MS_PROBES:
         out.append(render_alert(replace(s.ALERT, evidence=(loopback,)), LATIN, t=t, now=s.OPENED_AT))
     for kind in ("timeout", "dns", "tls", "connection", "error_page", "weird"):

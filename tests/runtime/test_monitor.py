@@ -365,6 +365,63 @@ async def test_a_reading_that_says_nothing_new_is_not_written_every_poll(db: Tes
     assert await stored_at() != changed  # and the same one again after half stale_after
 
 
+# -- national internet connectivity (IODA) on the alert -----------------------------------------
+
+
+async def test_the_alert_carries_what_ioda_says_of_the_reporting_countries(db: TestDB) -> None:
+    from bot.detect.crowd import CrowdLevel
+    from bot.detect.model import CrowdSignal
+    from bot.detect.national import ContextKind, NationalState, context_from_extra, internet_context
+    from bot.sources.ioda import CountryOutage, IodaReading
+
+    since = T0 - timedelta(hours=3)
+    state = NationalState().apply(IodaReading(T0, frozenset({"IQ", "US", "DE"}), {"IQ": CountryOutage("IQ", since, ("bgp",))}))
+    asked: list[tuple[str, ...]] = []
+    reporting = {"countries": ("US", "IQ")}
+
+    def internet(countries, now):
+        asked.append(tuple(countries))
+        return internet_context(countries, state, now)
+
+    async def crowd(service_id: str, now: datetime) -> CrowdSignal | None:
+        if not reporting["countries"]:
+            return None
+        return CrowdSignal(CrowdLevel.PROBLEMS, recent=400, usual=10, window=timedelta(minutes=15), countries=reporting["countries"])
+
+    await subscribe(301, "github")
+    monitor = Monitor(crowd_provider=crowd, internet=internet)
+    opened = await monitor.ingest("github", "github:0", official("github_major_outage", T0), T0)
+    assert kinds(opened) == [EventKind.OPENED]
+    assert asked[-1] == ("US", "IQ")
+    ctx = context_from_extra(opened[0].extra)
+    assert ctx is not None and ctx.kind is ContextKind.NATIONAL and ctx.countries == ("IQ",) and ctx.since == since
+    stored = await IncidentEventRecord.get(kind="opened")
+    assert stored.payload["extra"]["internet"] == "national"  # what delivery renders from
+
+    # Iraq stops reporting; US and Germany report: the next alert edit says "international"
+    reporting["countries"] = ("US", "DE")
+    t = T0 + timedelta(minutes=1)
+    escalated = await monitor.ingest("github", "github:0", degraded_page(t), t)
+    assert kinds(escalated) == [EventKind.DEESCALATED]
+    assert context_from_extra(escalated[0].extra).kind is ContextKind.INTERNATIONAL
+
+    # recoveries carry no such line
+    reporting["countries"] = ()
+    for _ in range(2):
+        t += timedelta(minutes=1)
+        events = await monitor.ingest("github", "github:0", official("github_operational", t), t)
+    assert kinds(events) == [EventKind.RESOLVED] and "internet" not in events[0].extra
+
+
+async def test_a_failing_internet_provider_does_not_stop_the_alert(db: TestDB) -> None:
+    def broken(countries, now):
+        raise RuntimeError("ioda state broken")
+
+    monitor = Monitor(internet=broken)
+    events = await monitor.ingest("github", "github:0", official("github_major_outage", T0), T0)
+    assert kinds(events) == [EventKind.OPENED] and "internet" not in events[0].extra
+
+
 # -- the likely upstream ----------------------------------------------------------------------
 
 

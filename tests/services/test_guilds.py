@@ -96,3 +96,20 @@ def test_suggest_timezones() -> None:
     europe = suggest_timezones("europe/")
     assert len(europe) == 25 and len(set(europe)) == 25 and all(z.startswith("Europe/") for z in europe)
     assert suggest_timezones("zzzz") == []
+
+
+async def test_the_countries_that_matter_are_the_guilds_and_recent_reporters(db: Any) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from bot.db.models import CrowdReport
+    from bot.services.guilds import countries_that_matter
+
+    now = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+    service = GuildService()
+    await service.update(1, country="IQ")
+    await service.update(2, timezone="Asia/Baghdad")  # no country set: its zone's
+    await service.update(3, timezone="Europe/Berlin")
+    await service.update(4, language="ar")  # UTC: no country
+    for at, country in ((now - timedelta(hours=1), "US"), (now - timedelta(hours=2), "US"), (now - timedelta(days=2), "FR"), (now, None)):
+        await CrowdReport.create(service_id="x", guild_id=9, user_hash="h", problem="login", weight=1.0, counted=True, at=at, country=country)
+    assert await countries_that_matter(now) == ["IQ", "US", "DE"]

@@ -52,7 +52,11 @@ class StatusCog(commands.Cog):
             if refusable:
                 await answer(interaction, t.gettext(replies.ANSWER_POSTED), lang=t.lang, ephemeral=True)
         log.info("isitdown %r → %s", service, describe(result))
-        message = render_verdict(result.verdict, result.target.names, t=t, now=rt.clock(), crowd=result.crowd)  # a read page names itself
+        # a national internet outage in the guild's country (IODA) is told first
+        national = rt.status.national_outage(prefs.country, rt.clock())
+        message = render_verdict(  # a read page names itself
+            result.verdict, result.target.names, t=t, now=rt.clock(), crowd=result.crowd, national=national
+        )
         # the "down for me too" button: a persistent item the reports cog handles by custom_id
         view = report_view(target.service.id, t) if target.service is not None else None
         await answer(interaction, messages=[message], view=view)

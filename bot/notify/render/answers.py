@@ -10,8 +10,10 @@ from bot.detect.model import CrowdSignal, Verdict
 from bot.i18n import Translator
 from bot.notify.render import phrases as say
 from bot.notify.render.evidence import evidence_fields, update_field
+from bot.notify.render.internet import national_outage_line
 from bot.notify.render.message import RenderedMessage, ServiceNames
 from bot.sources.base import SourceRole
+from bot.sources.ioda import CountryOutage
 from bot.status import Status
 
 
@@ -23,11 +25,15 @@ def render_verdict(
     now: datetime,
     crowd: CrowdSignal | None = None,
     crowd_window: timedelta = say.DEFAULT_CROWD_WINDOW,
+    national: CountryOutage | None = None,
 ) -> RenderedMessage:
-    """The ``/isitdown`` answer: the verdict, then the evidence from each source."""
+    """The ``/isitdown`` answer: the verdict, then the evidence from each source — after, when
+    the asking guild's country is under a national internet outage (``national``), that first."""
     service = say.service_name(names, t)
     status = verdict.status
     lines: list[str] = []
+    if national is not None:
+        lines.append(national_outage_line(t, national, service, now))
     if status is Status.OPERATIONAL:
         lines.append(t.gettext("No problems right now."))
     elif status is Status.UNKNOWN:

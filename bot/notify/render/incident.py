@@ -22,6 +22,7 @@ from bot.detect.model import EventKind, IncidentEvent
 from bot.detect.upstream import UPSTREAM
 from bot.i18n import Text, Translator
 from bot.notify.render.evidence import components_field, evidence_fields, update_field
+from bot.notify.render.internet import event_context_line
 from bot.notify.render.message import RenderedMessage, ServiceNames
 from bot.notify.render.phrases import (
     DEFAULT_CROWD_WINDOW,
@@ -72,6 +73,9 @@ def render_alert(
     change = _change_line(t, event, now)
     if change:
         lines.append(change)
+    internet = event_context_line(t, event.extra, service, now)
+    if internet:
+        lines.append(internet)
     fields = evidence_fields(t, event, names, now=now, crowd_window=crowd_window)
     components = components_field(t, event.evidence)
     if components:
