@@ -110,7 +110,7 @@ class Runtime:
         )
         return cls(
             settings=settings, catalog=catalog, fetcher=fetcher, guilds=GuildService(),
-            subscriptions=SubscriptionService(catalog), status=status, monitor=monitor, crowd=crowd, clock=clock,
+            subscriptions=SubscriptionService(catalog, settings.follow_hubs), status=status, monitor=monitor, crowd=crowd, clock=clock,
         )
 
 
@@ -125,6 +125,9 @@ class OutageBot(commands.AutoShardedBot):
         kwargs.setdefault("intents", intents())
         kwargs.setdefault("help_command", None)
         kwargs.setdefault("allowed_mentions", discord.AllowedMentions.none())
+        # a limit longer than this (an announcement channel's hourly publish budget) raises
+        # discord.RateLimited for the outbox to reschedule, instead of sleeping inside a request
+        kwargs.setdefault("max_ratelimit_timeout", 30.0)
         super().__init__(command_prefix=commands.when_mentioned, tree_cls=OutageTree, **kwargs)
         self.runtime = runtime
         self.connected = asyncio.Event()
@@ -181,6 +184,9 @@ async def run_bot(settings: Settings) -> int:
         scheduler = Scheduler(catalog, monitor, fetcher, SchedulerConfig.from_settings(settings))
         runtime = Runtime.build(settings, catalog, fetcher, monitor=monitor, crowd=crowd)
         runtime.scheduler = scheduler
+        hubs = await runtime.subscriptions.sync_hubs()
+        if hubs:
+            log.info("follow delivery: %d hub announcement channels (FOLLOW_HUBS)", hubs)
 
         configure_api_base(settings.discord_api_base)
         # one global limit for every send of the process (a Redis-backed GlobalLimit, shared by
