@@ -153,7 +153,7 @@ class FollowingMixin:
         if len(times) < self.publish_limit:
             times.append(now)
             return None
-        retry = round(times[0] + self.publish_window - now, 3)
+        retry = round((times[0] if times else now) + self.publish_window - now, 3)
         self.stats["429_publish"] += 1
         body = {"message": "The resource is being rate limited.", "retry_after": retry, "global": False}
         headers = self._429_headers(retry, is_global=False, limit=self.publish_limit,
