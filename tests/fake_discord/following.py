@@ -80,6 +80,15 @@ class FollowingMixin:
 
     # ------------------------------------------------------------------ following
 
+    def add_follower(self, source_id: int, target_id: int) -> int:
+        """World building: ``target_id`` already follows announcement channel ``source_id`` (as
+        after ``POST /channels/{source}/followers`` long ago); returns the webhook id."""
+        source, target = self.channel(source_id), self.channel(target_id)
+        assert source["type"] == CHANNEL_ANNOUNCEMENT, "only announcement channels can be followed"
+        webhook_id = self.snowflake()
+        self.webhooks[webhook_id] = self._webhook_payload(webhook_id, target, source)
+        return webhook_id
+
     def _webhook_payload(self, webhook_id: int, target: dict[str, Any], source: dict[str, Any]) -> dict[str, Any]:
         source_guild = self._guild_of_channel(int(source["id"]))
         return {
@@ -175,28 +184,28 @@ class FollowingMixin:
             return limited
         msg["flags"] |= FLAG_CROSSPOSTED
         copies: list[int] = []
+        author_name = f"{guild.name} #{channel['name']}"
         for webhook in list(self.webhooks.values()):
             target_id = int(webhook["channel_id"])
             if int(webhook["source_channel"]["id"]) != channel_id or target_id in self.deleted_channels:
                 continue
-            copy = self._copy_for(webhook, msg, guild)
+            copy = self._copy_for(webhook, msg, guild, author_name)
             copies.append(int(copy["id"]))
             self._channel_messages[target_id].append(int(copy["id"]))
-            target_guild = self._guild_of_channel(target_id)
-            await self.dispatch("MESSAGE_CREATE", dict(copy), target_guild.id, intent=INTENT_GUILD_MESSAGES)
+            await self.dispatch("MESSAGE_CREATE", dict(copy), int(webhook["guild_id"]), intent=INTENT_GUILD_MESSAGES)
         self.crossposts[int(msg["id"])] = copies
         self.stats["crossposted"] += 1
         await self.dispatch("MESSAGE_UPDATE", dict(msg), guild.id, intent=INTENT_GUILD_MESSAGES)
         return json_response(msg)
 
-    def _copy_for(self, webhook: dict[str, Any], source: dict[str, Any], source_guild: Any) -> dict[str, Any]:
-        """The message a follower channel gets: posted by the follower webhook, the source's words
-        and embeds, pinging nobody (the source guild's roles mean nothing in the follower's)."""
+    def _copy_for(self, webhook: dict[str, Any], source: dict[str, Any], source_guild: Any, author_name: str) -> dict[str, Any]:
+        """The message a follower channel gets: posted by the follower webhook (named after the
+        source guild and channel), the source's words and embeds, pinging nobody (the source
+        guild's roles mean nothing in the follower's)."""
         mid = self.snowflake()
-        source_channel = self.channel(int(source["channel_id"]))
         copy: dict[str, Any] = {
             "id": str(mid), "channel_id": webhook["channel_id"], "guild_id": webhook["guild_id"],
-            "author": {"id": webhook["id"], "username": f"{source_guild.name} #{source_channel['name']}",
+            "author": {"id": webhook["id"], "username": author_name,
                        "discriminator": "0000", "avatar": None, "bot": True, "global_name": None},
             "webhook_id": webhook["id"], "content": source["content"], "timestamp": now_iso(),
             "edited_timestamp": None, "tts": False, "attachments": list(source.get("attachments") or []),
