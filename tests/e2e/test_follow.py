@@ -293,3 +293,27 @@ async def test_when_discord_refuses_an_edit_of_a_published_alert_an_escalation_g
     await w.run_once(RECOVERY.at)
     assert len(fake.messages(hub)) == 3 and len(fake.messages(news)) == 4
     assert await Delivery.exclude(state="sent").count() == 0
+
+
+async def test_when_discord_refuses_an_edit_of_a_published_alert_an_update_is_skipped_not_posted(
+    fake: FakeDiscord, hub_guild: FakeGuild, followers: list[FakeGuild], bot: E2EBot
+) -> None:
+    from bot.detect.model import EventKind
+
+    hub = hub_guild.channel_by_name("alerts-en")
+    news = followers[0].channel_by_name("alerts")
+    await follow(fake, followers[0], news)
+    await Subscription.filter(delivery="hub").exclude(channel_id=hub).update(enabled=False)
+    w = worker(bot)
+    await persist(ALERT)
+    await w.run_once(NOW)
+    [alert] = fake.messages(hub)
+    fake.published_edit_limit = 0
+    update = replace(UPDATE, kind=EventKind.UPDATED, at=NOW)
+    await persist(update)
+    await w.run_once(NOW)
+    assert [m["id"] for m in fake.messages(hub)] == [alert["id"]]  # no new publish spent on an update
+    assert publishes(fake, hub) == [200]
+    [skipped] = await Delivery.filter(state="dropped")
+    assert "20022" in (skipped.last_error or "") and w.stats["hub_edit_skipped"] == 1
+    assert fake.message(int(fake.copies_of(int(alert["id"]))[0]["id"]))["embeds"] == alert["embeds"]
