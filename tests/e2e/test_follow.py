@@ -86,11 +86,19 @@ async def bot(db: Any, fake: FakeDiscord, hub_guild: FakeGuild, followers: list[
                 await asyncio.wait_for(task, SAFETY_TIMEOUT)
 
 
+async def reply_of(inter: Any) -> dict[str, Any]:
+    """The answer as the user sees it: the callback, or the message that replaced "thinking…"."""
+    callback: dict[str, Any] = await inter.wait_response()
+    if callback["type"] == 5:  # deferred: the answer edits the original response
+        return {"type": 5, "data": await inter.wait_original()}
+    return callback
+
+
 async def follow(fake: FakeDiscord, guild: FakeGuild, channel: int, **options: str) -> dict[str, Any]:
     inter = await fake.invoke_command(
         guild.id, channel, "subscribe", {"service": "all", "delivery": "follow", **options}, permissions=ADMIN
     )
-    return await inter.wait_response()
+    return await reply_of(inter)
 
 
 def worker(bot: E2EBot, **kw: Any) -> DeliveryWorker:
@@ -130,7 +138,7 @@ async def test_follow_makes_the_channel_follow_the_hub_and_unsubscribe_removes_t
     assert fake.followers(hub) == [] and fake.followers(hub_guild.channel_by_name("alerts-ar")) == [alerts]
 
     gone = await fake.invoke_command(guild.id, alerts, "unsubscribe", {"service": "all"}, permissions=ADMIN)
-    assert "no longer get alerts for all services" in data_of(await gone.wait_response())["content"]
+    assert "no longer get alerts for all services" in data_of(await reply_of(gone))["content"]
     assert fake.webhooks == {} and await Subscription.filter(guild_id=guild.id).count() == 0
 
 

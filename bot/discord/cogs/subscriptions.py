@@ -141,6 +141,8 @@ class SubscriptionsCog(commands.Cog):
         if missing_permissions(interaction, target, NEEDED_TO_FOLLOW):
             await answer(interaction, replies.follow_needs_webhooks(t, target.id), lang=t.lang, ephemeral=True)
             return
+        # following takes a few of Discord's requests: say "thinking…" within the 3 s window
+        await interaction.response.defer(ephemeral=True, thinking=True)
         existing = await rt.subscriptions.current(target.id, service_id)
         client = interaction.client
         if (
@@ -195,6 +197,8 @@ class SubscriptionsCog(commands.Cog):
         removed = await rt.subscriptions.remove(guild.id, channel_id, service)
         text = replies.unsubscribed(t, channel_id, [sub.service_id for sub in removed], name_of=self._names)
         left = [sub.webhook_id for sub in removed if sub.webhook_id is not None]
+        if left:  # deleting follower webhooks takes Discord's requests: "thinking…" first
+            await interaction.response.defer(ephemeral=True, thinking=True)
         for webhook_id in left:
             if not await unfollow(interaction.client, webhook_id):
                 text = Text(f"{text}\n{replies.webhook_left(t, channel_id)}")
