@@ -548,6 +548,11 @@ class DeliveryWorker:
         oldest: datetime = published[len(published) - self.publish_limit]  # type: ignore[assignment]
         wait = max(1.0, (oldest + self.publish_window - now).total_seconds())
         self.stats["hub_budget_waits"] += 1
+        metrics.hub_publishes.labels(outcome="waited").inc()
+        log.warning(
+            "hub %s has published %d alerts in the last hour (Discord allows %d): delivery %s waits %.0f s",
+            d.channel_id, len(published), self.publish_limit, d.id, wait,
+        )
         raise _Retry(f"hub {d.channel_id}: {len(published)} publishes in the last hour (Discord allows {self.publish_limit})", wait, counts=False)
 
     async def _publish(self, d: Delivery, message_id: int, now: datetime) -> None:
@@ -566,6 +571,7 @@ class DeliveryWorker:
         else:
             self.stats["requests"] += 1
         self.stats["published"] += 1
+        metrics.hub_publishes.labels(outcome="published").inc()
         await Delivery.filter(id=d.id).update(published_at=now)
 
     def _render(

@@ -23,6 +23,7 @@ from bot.db.models import Delivery, GuildSettings, Subscription
 from bot.discord.client import Runtime
 from bot.discord.delivery import DeliveryWorker
 from bot.net.client import HttpClient
+from bot.ops import metrics
 from bot.services.crowd import CrowdService
 from bot.settings import Settings, parse_follow_hubs
 from tests.discord.test_delivery import persist
@@ -235,6 +236,7 @@ async def test_a_spent_publish_budget_queues_the_alert_and_loses_nothing(
     news = followers[0].channel_by_name("alerts")
     await follow(fake, followers[0], news)
     await Subscription.filter(delivery="hub").exclude(channel_id=hub).update(enabled=False)  # only the English hub
+    waited_before = metrics.value("outage_bot_hub_publishes_total", {"outcome": "waited"})
     w = worker(bot, publish_limit=2)
     for i, service in enumerate(("x", "github", "discord")):
         await persist(replace(ALERT, service_id=service, incident_key=f"{service}-1", at=ALERT.at - timedelta(minutes=i)))
@@ -244,6 +246,7 @@ async def test_a_spent_publish_budget_queues_the_alert_and_loses_nothing(
     assert waiting.next_attempt_at is not None and waiting.next_attempt_at >= NOW + timedelta(minutes=59)
     assert "publishes in the last hour" in (waiting.last_error or "")
     assert waiting.attempts == 0  # waiting for the budget uses no attempt
+    assert metrics.value("outage_bot_hub_publishes_total", {"outcome": "waited"}) == waited_before + 1
 
     await w.run_once(NOW + timedelta(minutes=30))  # not yet: nothing posted, nothing refused
     assert len(fake.messages(hub)) == 2 and fake.stats["429_publish"] == 0
