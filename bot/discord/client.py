@@ -276,6 +276,10 @@ async def _deliver_when_ready(bot: OutageBot, delivery: "DeliveryWorker", stop: 
     waiter.cancel()
     stopper.cancel()
     if not stop.is_set():
+        from bot.discord.follow import check_hubs
+
+        for problem in await check_hubs(bot, [hub.channel_id for hub in bot.runtime.subscriptions.hubs]):
+            log.error("%s", problem)
         await delivery.run_forever(stop)
 
 

@@ -56,3 +56,25 @@ async def unfollow(client: discord.Client, webhook_id: int) -> bool:
         log.warning("could not delete follower webhook %s: %s %s %s", webhook_id, exc.status, exc.code, exc.text)
         return False
     return True
+
+
+async def check_hubs(client: discord.Client, hub_channel_ids: list[int]) -> list[str]:
+    """What is wrong with the configured hubs, one line each (logged at start: a hub the bot
+    cannot post in or publish from would leave every follower without alerts)."""
+    problems: list[str] = []
+    for channel_id in hub_channel_ids:
+        try:
+            hub = client.get_channel(channel_id) or await client.fetch_channel(channel_id)
+        except discord.HTTPException as exc:
+            problems.append(f"FOLLOW_HUBS channel {channel_id} cannot be read by the bot ({exc.status} {exc.text}): add the bot to its server")
+            continue
+        if not isinstance(hub, discord.TextChannel) or not hub.is_news():
+            problems.append(f"FOLLOW_HUBS channel {channel_id} is not an announcement channel: only those can be followed")
+            continue
+        me = hub.guild.me if isinstance(hub.guild, discord.Guild) else None
+        if me is not None:
+            perms = hub.permissions_for(me)
+            missing = [name for name in ("view_channel", "send_messages", "embed_links") if not getattr(perms, name)]
+            if missing:
+                problems.append(f"FOLLOW_HUBS channel {channel_id} (#{hub.name}): the bot lacks {', '.join(missing)} there")
+    return problems

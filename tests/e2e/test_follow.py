@@ -328,3 +328,23 @@ async def test_when_discord_refuses_an_edit_of_a_published_alert_an_update_is_sk
     [skipped] = await Delivery.filter(state="dropped")
     assert "20022" in (skipped.last_error or "") and w.stats["hub_edit_skipped"] == 1
     assert fake.message(int(fake.copies_of(int(alert["id"]))[0]["id"]))["embeds"] == alert["embeds"]
+
+
+async def test_the_hubs_are_checked_at_start_and_each_problem_named(
+    fake: FakeDiscord, hub_guild: FakeGuild, followers: list[FakeGuild], bot: E2EBot
+) -> None:
+    from bot.discord.follow import check_hubs
+    from tests.fake_discord import VIEW_CHANNEL
+
+    hubs = [hub.channel_id for hub in bot.runtime.subscriptions.hubs]
+    assert await check_hubs(bot, hubs) == []
+    plain = followers[0].channel_by_name("alerts")  # a text channel, not an announcement channel
+    muted = hub_guild.channel_by_name("major-en")
+    updated = asyncio.create_task(bot.wait_for("guild_channel_update", check=lambda _b, a: a.id == muted, timeout=SAFETY_TIMEOUT))
+    fake.set_bot_permissions(hub_guild.id, VIEW_CHANNEL, channel_id=muted)
+    await updated
+    problems = await check_hubs(bot, [*hubs, plain, 999999999999999999])
+    assert len(problems) == 3
+    assert f"{muted} (#major-en): the bot lacks send_messages, embed_links" in problems[0]
+    assert f"{plain} is not an announcement channel" in problems[1]
+    assert "999999999999999999 cannot be read by the bot" in problems[2]
