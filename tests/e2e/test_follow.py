@@ -348,3 +348,20 @@ async def test_the_hubs_are_checked_at_start_and_each_problem_named(
     assert f"{muted} (#major-en): the bot lacks send_messages, embed_links" in problems[0]
     assert f"{plain} is not an announcement channel" in problems[1]
     assert "999999999999999999 cannot be read by the bot" in problems[2]
+
+
+async def test_when_discord_itself_refuses_the_follow_the_answer_is_the_same(
+    fake: FakeDiscord, followers: list[FakeGuild], bot: E2EBot
+) -> None:
+    guild = followers[1]
+    alerts, direct = guild.channel_by_name("alerts"), guild.channel_by_name("direct")
+    # Manage Webhooks taken away without the bot hearing of it: its cache still says yes
+    guild.roles[guild.bot_role_id]["permissions"] = str(DEFAULT_BOT_PERMISSIONS)
+    inter = await fake.invoke_command(
+        guild.id, direct, "subscribe", {"service": "all", "delivery": "follow", "channel": alerts}, permissions=ADMIN
+    )
+    content = data_of(await reply_of(inter))["content"]
+    assert "Manage Webhooks" in content and f"<#{alerts}>" in content
+    refused = [r for r in fake.requests if r.key == "POST /channels/{channel_id}/followers"]
+    assert [r.status for r in refused] == [403]  # Discord was asked, and said no
+    assert fake.webhooks == {} and await Subscription.filter(guild_id=guild.id).count() == 0
