@@ -37,6 +37,37 @@ class SettingsError(ValueError):
     """A one-line, operator-facing explanation of a bad or missing setting."""
 
 
+HUB_LANGUAGES = ("ar", "en", "both")
+#: the scope of a hub that carries every service
+HUB_ALL = "all"
+_SNOWFLAKE = re.compile(r"^[0-9]{15,21}$")
+_SERVICE_ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+
+
+@dataclass(frozen=True, slots=True)
+class FollowHub:
+    """One announcement channel that ``delivery:follow`` subscriptions follow (``FOLLOW_HUBS``).
+
+    The bot posts each alert for ``service_id`` (``all``: every service) in ``language`` once
+    there and publishes it; every channel that follows the hub gets Discord's copy. ``major``:
+    only major outages (the subscription's minimum severity ``major_outage``)."""
+
+    language: str  # ar | en | both
+    service_id: str  # "all" or a catalog id (checked against the catalog when it is loaded)
+    major: bool
+    channel_id: int
+
+    @property
+    def key(self) -> str:
+        scope = "major" if self.major and self.service_id == HUB_ALL else (
+            f"{self.service_id}/major" if self.major else self.service_id)
+        return f"{self.language}:{scope}"
+
+    @property
+    def min_severity(self) -> str:
+        return "major_outage" if self.major else "degraded"
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     discord_token: str | None = None
@@ -53,6 +84,7 @@ class Settings:
     ioda_interval: float = 600.0
     #: how many status pages typed by users (custom services) one guild may subscribe to
     custom_sources_per_guild: int = 25
+    follow_hubs: tuple[FollowHub, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -93,6 +125,7 @@ class Settings:
             if not per_guild_raw.isdigit():
                 raise SettingsError(f"CUSTOM_SOURCES_PER_GUILD={per_guild_raw!r} is not a whole number: set 0 (no status pages typed by users) or more")
             per_guild = int(per_guild_raw)
+        follow_hubs = parse_follow_hubs(env.get("FOLLOW_HUBS", ""))
         return cls(
             discord_token=token,
             discord_api_base=api_base.rstrip("/"),
@@ -107,6 +140,7 @@ class Settings:
             ioda_url=ioda_url,
             ioda_interval=ioda_interval,
             custom_sources_per_guild=per_guild,
+            follow_hubs=follow_hubs,
         )
 
     def require_token(self) -> str:
@@ -197,3 +231,47 @@ def _check_canary(target: str) -> None:
             ok = False
         if not ok:
             raise SettingsError(f"CANARY_TARGETS has {target!r} without a valid port: use host:port")
+
+
+def parse_follow_hubs(raw: str) -> tuple[FollowHub, ...]:
+    """``FOLLOW_HUBS``: comma-separated ``<language>:<scope>=<channel id>``; language ``ar``,
+    ``en`` or ``both``; scope ``all`` (every alert), ``major`` (major outages only), a service id
+    (every alert of that service) or ``<service id>/major``. Empty: follow delivery is off."""
+    hubs: list[FollowHub] = []
+    seen_keys: set[str] = set()
+    seen_channels: dict[int, str] = {}
+    example = "set e.g. FOLLOW_HUBS=ar:all=<channel id>,en:all=<channel id>,ar:major=<channel id>"
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        key, sep, channel = item.partition("=")
+        language, colon, scope = key.strip().partition(":")
+        language, scope, channel = language.strip().lower(), scope.strip().lower(), channel.strip()
+        if not sep or not colon or not scope:
+            raise SettingsError(f"FOLLOW_HUBS has {item!r}, not <language>:<scope>=<channel id>: {example}")
+        if language not in HUB_LANGUAGES:
+            raise SettingsError(f"FOLLOW_HUBS has {item!r}: the language must be ar, en or both")
+        if not _SNOWFLAKE.match(channel):
+            raise SettingsError(f"FOLLOW_HUBS has {item!r}: {channel!r} is not a Discord channel id (copy it with Developer Mode on)")
+        service, slash, level = scope.partition("/")
+        if scope == "major":
+            service, major = HUB_ALL, True
+        elif slash:
+            if level != "major" or service in (HUB_ALL, ""):
+                raise SettingsError(f"FOLLOW_HUBS has {item!r}: a scope is all, major, a service id or <service id>/major")
+            major = True
+        else:
+            major = False
+        if not _SERVICE_ID.match(service):
+            raise SettingsError(f"FOLLOW_HUBS has {item!r}: {service!r} is not a service id")
+        hub = FollowHub(language, service, major, int(channel))
+        if hub.key in seen_keys:
+            raise SettingsError(f"FOLLOW_HUBS names {hub.key} twice: keep one channel per language and scope")
+        if hub.channel_id in seen_channels:
+            raise SettingsError(
+                f"FOLLOW_HUBS uses channel {hub.channel_id} for {seen_channels[hub.channel_id]} and {hub.key}: each hub needs its own announcement channel"
+            )
+        seen_keys.add(hub.key)
+        seen_channels[hub.channel_id] = hub.key
+        hubs.append(hub)
+    return tuple(hubs)

@@ -129,3 +129,39 @@ def test_custom_sources_per_guild_defaults_to_25_and_is_read() -> None:
     for bad in ("-1", "many", "2.5"):
         with pytest.raises(SettingsError, match="CUSTOM_SOURCES_PER_GUILD"):
             Settings.from_env({"CUSTOM_SOURCES_PER_GUILD": bad})
+# ------------------------------------------------------------------ FOLLOW_HUBS
+
+
+def test_follow_hubs_are_off_by_default_and_read_per_language_and_scope() -> None:
+    assert Settings.from_env({}).follow_hubs == ()
+    s = Settings.from_env({"FOLLOW_HUBS": " ar:all=111111111111111111, en:MAJOR=222222222222222222,"
+                                          "both:github=333333333333333333,ar:github/major=444444444444444444 "})
+    got = [(h.language, h.service_id, h.major, h.channel_id, h.key, h.min_severity) for h in s.follow_hubs]
+    assert got == [
+        ("ar", "all", False, 111111111111111111, "ar:all", "degraded"),
+        ("en", "all", True, 222222222222222222, "en:major", "major_outage"),
+        ("both", "github", False, 333333333333333333, "both:github", "degraded"),
+        ("ar", "github", True, 444444444444444444, "ar:github/major", "major_outage"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "mentions"),
+    [
+        ("ar:all", "not <language>:<scope>=<channel id>"),
+        ("all=111111111111111111", "not <language>:<scope>=<channel id>"),
+        ("fr:all=111111111111111111", "ar, en or both"),
+        ("ar:all=#alerts", "not a Discord channel id"),
+        ("ar:all/major=111111111111111111", "<service id>/major"),
+        ("ar:github/minor=111111111111111111", "<service id>/major"),
+        ("ar:Git Hub=111111111111111111", "not a service id"),
+        ("ar:all=111111111111111111,ar:all=222222222222222222", "names ar:all twice"),
+        ("ar:all=111111111111111111,en:all=111111111111111111", "its own announcement channel"),
+    ],
+)
+def test_bad_follow_hubs_give_one_line_naming_the_variable(raw: str, mentions: str) -> None:
+    with pytest.raises(SettingsError) as err:
+        Settings.from_env({"FOLLOW_HUBS": raw})
+    message = str(err.value)
+    assert message.startswith("FOLLOW_HUBS") and "\n" not in message
+    assert mentions in message

@@ -43,6 +43,12 @@ class Subscription(Model):
     disabled_reason = fields.CharField(max_length=200, null=True)
     created_by = fields.BigIntField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    #: ``direct`` (the bot posts in the channel), ``follow`` (the channel follows the hub
+    #: ``hub_channel_id`` through Discord's follower webhook ``webhook_id``; the outbox skips
+    #: it) or ``hub`` (an operator's announcement channel from FOLLOW_HUBS: posted, then published)
+    delivery = fields.CharField(max_length=8, default="direct")
+    hub_channel_id = fields.BigIntField(null=True)
+    webhook_id = fields.BigIntField(null=True)
 
     class Meta:
         table = "subscriptions"
@@ -124,6 +130,8 @@ class Delivery(Model):
     last_error = fields.CharField(max_length=300, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     sent_at = fields.DatetimeField(null=True)
+    #: when a hub delivery's message was published (crossposted) to the hub's followers
+    published_at = fields.DatetimeField(null=True, db_index=True)
 
     class Meta:
         table = "deliveries"

@@ -116,7 +116,10 @@ class Runtime:
             catalog, fetcher, per_guild=settings.custom_sources_per_guild, allow_private=settings.allow_private_targets
         )
         status.custom = custom
-        subscriptions = SubscriptionService(catalog, custom, components_of=lambda sid: published_components(monitor, sid) or custom.published(sid))
+        subscriptions = SubscriptionService(
+            catalog, custom, components_of=lambda sid: published_components(monitor, sid) or custom.published(sid),
+            hubs=settings.follow_hubs,
+        )
         return cls(
             settings=settings, catalog=catalog, fetcher=fetcher, guilds=GuildService(),
             subscriptions=subscriptions, status=status, custom=custom, monitor=monitor, crowd=crowd, clock=clock,
@@ -134,6 +137,9 @@ class OutageBot(commands.AutoShardedBot):
         kwargs.setdefault("intents", intents())
         kwargs.setdefault("help_command", None)
         kwargs.setdefault("allowed_mentions", discord.AllowedMentions.none())
+        # a limit longer than this (an announcement channel's hourly publish budget) raises
+        # discord.RateLimited for the outbox to reschedule, instead of sleeping inside a request
+        kwargs.setdefault("max_ratelimit_timeout", 30.0)
         super().__init__(command_prefix=commands.when_mentioned, tree_cls=OutageTree, **kwargs)
         self.runtime = runtime
         self.connected = asyncio.Event()
@@ -202,6 +208,9 @@ async def run_bot(settings: Settings) -> int:
         runtime.scheduler = scheduler
         await runtime.custom.load()  # status pages typed by users join the catalog before the scheduler syncs
         runtime.custom.listeners.append(scheduler)
+        hubs = await runtime.subscriptions.sync_hubs()
+        if hubs:
+            log.info("follow delivery: %d hub announcement channels (FOLLOW_HUBS)", hubs)
 
         configure_api_base(settings.discord_api_base)
         # one global limit for every send of the process (a Redis-backed GlobalLimit, shared by
@@ -293,6 +302,10 @@ async def _deliver_when_ready(bot: OutageBot, delivery: "DeliveryWorker", stop: 
     waiter.cancel()
     stopper.cancel()
     if not stop.is_set():
+        from bot.discord.follow import check_hubs
+
+        for problem in await check_hubs(bot, [hub.channel_id for hub in bot.runtime.subscriptions.hubs]):
+            log.error("%s", problem)
         await delivery.run_forever(stop)
 
 

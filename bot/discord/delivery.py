@@ -28,6 +28,18 @@ Why it works this way:
   whether discord.py retried it (its HTTP session carries the same gate) or gave up and the
   429 reached us — and so does a Cloudflare ban (a 429 without ``Via``).
 
+- **Follow delivery: once per hub, then published.** A ``hub`` subscription (an announcement
+  channel from ``FOLLOW_HUBS``) is delivered like a channel, in UTC, without role or reply,
+  and every new message there is then published (crossposted) so Discord copies it into every
+  channel that follows the hub. The message id is stored before the publish, so a retry only
+  publishes. Discord publishes at most ``publish_limit`` messages per hub per hour: a post
+  waits (rescheduled, no attempt used) until the hub's budget has room — nothing is dropped,
+  alerts queue in order — and a publish Discord still refuses (a shared-scope 429) is retried
+  when it says. A published message can be edited only a few times an hour (20022): an
+  escalation then goes out as a new message, other updates are skipped (the next edit or the
+  recovery carries the state); the recovery is a new message, not a reply (a copy's message
+  reference points at its source, so followers could not see a reply's link).
+
 - **Stop without a scar.** When ``run_forever``'s ``stop`` is set (SIGTERM) the worker claims
   nothing more; sends already on the wire get ``drain_timeout`` seconds to finish and are
   recorded; every claimed delivery not yet on the wire (waiting for a sender, a paced slot or
@@ -61,7 +73,7 @@ from bot.detect.model import EventKind, IncidentEvent
 from bot.detect.upstream import UPSTREAM
 from bot.detect.serialize import event_from_dict
 from bot.discord.embeds import draw_charts
-from bot.discord.transport import DiscordTransport, Outgoing, Transport
+from bot.discord.transport import DiscordTransport, Outgoing, Publisher, Transport
 from bot.discord.ratelimit import GlobalLimit, LocalGlobalLimit, global_retry_after
 from bot.notify.render import RenderedMessage, ServiceNames, render_event, render_for, render_resolved_alert
 from bot.notify.render.chart import ReportSeries
@@ -78,6 +90,14 @@ DISABLING_CODES: dict[int, str] = {
     10004: "unknown_guild",
 }
 UNKNOWN_MESSAGE = 10008
+#: "This message has already been crossposted"
+ALREADY_CROSSPOSTED = 40033
+#: "This message cannot be edited due to announcement rate limits"
+ANNOUNCEMENT_EDIT_LIMIT = 20022
+#: Subscription.delivery of an operator's hub announcement channel
+HUB = "hub"
+#: Discord publishes at most 10 messages per announcement channel per hour (README, "Follow delivery")
+PUBLISH_LIMIT, PUBLISH_WINDOW = 10, timedelta(hours=1)
 #: kinds that edit the incident's alert in place when one exists
 EDIT_KINDS = frozenset({EventKind.OPENED, EventKind.ESCALATED, EventKind.DEESCALATED, EventKind.UPDATED, EventKind.UNSTABLE})
 #: how long to hold off everything after a 429 without Discord's JSON (a Cloudflare ban)
@@ -193,6 +213,8 @@ class DeliveryWorker:
         pacer: Pacer | None = None,
         global_limit: GlobalLimit | None = None,
         charts: ChartSource | None = None,
+        publish_limit: int = PUBLISH_LIMIT,
+        publish_window: timedelta = PUBLISH_WINDOW,
     ) -> None:
         #: where messages go; a discord.Client is reached through ``DiscordTransport``
         self.transport: Transport = DiscordTransport(transport) if isinstance(transport, discord.Client) else transport
@@ -211,6 +233,10 @@ class DeliveryWorker:
         self.global_limit: GlobalLimit = global_limit or LocalGlobalLimit()
         #: the report chart's data for an event (None: the message carries no chart)
         self.charts = charts
+        #: a hub's publish budget: ``publish_limit`` per ``publish_window``
+        self.publish_limit = publish_limit
+        self.publish_window = publish_window
+        self._hub_locks: dict[int, asyncio.Lock] = {}
         self.stats: Counter[str] = Counter()
         self._semaphore = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
@@ -391,6 +417,8 @@ class DeliveryWorker:
             await asyncio.wait_for(self._deliver(delivery, sub, batch, now), self.request_timeout * 3)
         except _Released:
             await self._release(delivery)
+        except _Retry as retry:
+            await self._retry(delivery, now, retry)
         except discord.HTTPException as exc:
             await self._http_error(delivery, batch, exc, now)
         except discord.RateLimited as exc:
@@ -411,6 +439,11 @@ class DeliveryWorker:
             event = batch.decoded[record.id] = event_from_dict(record.payload)
         incident_id: int = record.incident_id  # type: ignore[attr-defined]
         alert_id = batch.alerts.get((incident_id, d.channel_id))
+        if sub.delivery == HUB:
+            lock = self._hub_locks.setdefault(d.channel_id, asyncio.Lock())
+            async with lock:  # one hub's budget is counted one delivery at a time
+                await self._deliver_hub(d, sub, batch, now, record.id, event, incident_id, alert_id)
+            return
 
         if event.kind is EventKind.RESOLVED:
             if d.message_id is None:  # the reply was not sent by an earlier attempt
@@ -445,6 +478,102 @@ class DeliveryWorker:
         batch.alerts[(incident_id, d.channel_id)] = message_id
         self.stats["posted"] += 1
         await self._finish(d, SENT, message_id=message_id, now=now, alert=(incident_id, d.channel_id))
+
+    async def _deliver_hub(
+        self, d: Delivery, sub: Subscription, batch: _Batch, now: datetime,
+        record_id: int, event: IncidentEvent, incident_id: int, alert_id: int | None,
+    ) -> None:  # fmt: skip
+        """A hub delivery (see the module docstring): post once, then publish."""
+        if d.message_id is not None:  # posted by an earlier attempt: only the publish is left
+            await self._publish(d, d.message_id, now)
+            await self._resolve_hub_alert(d, sub, batch, event, alert_id, now)
+            await self._finish_hub_post(d, event, incident_id, now)
+            return
+        if event.kind is not EventKind.RESOLVED and alert_id is not None and event.kind in EDIT_KINDS:
+            messages, files = await self._charted(batch, record_id, event, d, sub, now)
+            try:
+                await self._edit(d, event, alert_id, messages, None, files=files)
+            except discord.HTTPException as exc:
+                if exc.code == ANNOUNCEMENT_EDIT_LIMIT and event.kind is not EventKind.ESCALATED:
+                    self.stats["hub_edit_skipped"] += 1
+                    await self._finish(d, DROPPED, error=f"{exc.status} {exc.code} {exc.text} (the next edit or the recovery carries it)")
+                    return
+                if exc.code not in (ANNOUNCEMENT_EDIT_LIMIT, UNKNOWN_MESSAGE):
+                    raise
+                # a worse outage the followers' copy cannot show, or a deleted alert: a new message
+            else:
+                self.stats["edited"] += 1
+                await self._finish(d, SENT, message_id=alert_id, now=now)
+                return
+        await self._wait_for_budget(d, now)
+        messages, files = await self._charted(batch, record_id, event, d, sub, now)
+        message_id = await self._send(d, event, messages, None, files=files)
+        d.message_id = message_id
+        await Delivery.filter(id=d.id).update(message_id=message_id)
+        if event.kind is not EventKind.RESOLVED:
+            batch.alerts[(incident_id, d.channel_id)] = message_id
+        await self._publish(d, message_id, now)
+        await self._resolve_hub_alert(d, sub, batch, event, alert_id, now)
+        await self._finish_hub_post(d, event, incident_id, now)
+
+    async def _resolve_hub_alert(
+        self, d: Delivery, sub: Subscription, batch: _Batch, event: IncidentEvent, alert_id: int | None, now: datetime
+    ) -> None:
+        """After a hub's recovery notice went out: its alert says it is over, when Discord lets
+        us edit it (the recovery notice already tells the story when it does not)."""
+        if event.kind is not EventKind.RESOLVED or alert_id is None:
+            return
+        resolved = self._render(batch, event, d, sub, render_resolved_alert, now)
+        try:
+            await self._edit(d, event, alert_id, resolved, None)
+        except discord.HTTPException as exc:
+            if exc.code not in (ANNOUNCEMENT_EDIT_LIMIT, UNKNOWN_MESSAGE):
+                raise
+            self.stats["hub_edit_skipped"] += 1
+
+    async def _finish_hub_post(self, d: Delivery, event: IncidentEvent, incident_id: int, now: datetime) -> None:
+        assert d.message_id is not None
+        self.stats["replied" if event.kind is EventKind.RESOLVED else "posted"] += 1
+        alert = None if event.kind is EventKind.RESOLVED else (incident_id, d.channel_id)
+        await self._finish(d, SENT, message_id=d.message_id, now=now, alert=alert)
+
+    async def _wait_for_budget(self, d: Delivery, now: datetime) -> None:
+        """Hold a hub's new message back (no attempt used) while its hourly publish budget is
+        spent, until the oldest publish in the window leaves it."""
+        since = now - self.publish_window
+        published = await Delivery.filter(
+            channel_id=d.channel_id, published_at__gt=since
+        ).order_by("published_at").values_list("published_at", flat=True)
+        if len(published) < self.publish_limit:
+            return
+        oldest: datetime = published[len(published) - self.publish_limit]  # type: ignore[assignment]
+        wait = max(1.0, (oldest + self.publish_window - now).total_seconds())
+        self.stats["hub_budget_waits"] += 1
+        metrics.hub_publishes.labels(outcome="waited").inc()
+        log.warning(
+            "hub %s has published %d alerts in the last hour (Discord allows %d): delivery %s waits %.0f s",
+            d.channel_id, len(published), self.publish_limit, d.id, wait,
+        )
+        raise _Retry(f"hub {d.channel_id}: {len(published)} publishes in the last hour (Discord allows {self.publish_limit})", wait, counts=False)
+
+    async def _publish(self, d: Delivery, message_id: int, now: datetime) -> None:
+        """Publish a hub message to its followers (a transport that cannot: nothing to do)."""
+        if not isinstance(self.transport, Publisher):
+            return
+        await self._before_the_wire()
+        try:
+            await asyncio.wait_for(self.transport.crosspost(d.channel_id, message_id), self.request_timeout)
+        except discord.RateLimited as exc:  # the hub's hourly budget, spent by someone else too
+            self.stats["hub_publish_limited"] += 1
+            raise _Retry(f"publish limited for {exc.retry_after:.0f} s", max(1.0, exc.retry_after), counts=False) from None
+        except discord.HTTPException as exc:
+            if exc.code != ALREADY_CROSSPOSTED:
+                raise
+        else:
+            self.stats["requests"] += 1
+        self.stats["published"] += 1
+        metrics.hub_publishes.labels(outcome="published").inc()
+        await Delivery.filter(id=d.id).update(published_at=now)
 
     def _render(
         self,

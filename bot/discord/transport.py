@@ -7,12 +7,16 @@ the simulation runs the worker's own rules instead of a copy of them.
 
 A transport raises discord.py's exceptions (``discord.HTTPException`` and subclasses) for the
 answers the worker handles — a refused chart, a deleted alert, a closed channel.
+
+A transport that can also ``crosspost`` (a ``Publisher``) carries follow delivery: the worker
+posts an alert once in a hub announcement channel and publishes it to every channel that
+follows the hub. A transport without it (the console) posts hub messages like any other.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol, Sequence, runtime_checkable
 
 import discord
 
@@ -55,6 +59,17 @@ class Transport(Protocol):
         ...
 
 
+@runtime_checkable
+class Publisher(Protocol):
+    """A transport that can publish a message of an announcement channel to its followers."""
+
+    async def crosspost(self, channel_id: int, message_id: int) -> None:
+        """Publish message ``message_id`` of announcement channel ``channel_id`` (Discord's
+        Crosspost Message); raises ``discord.RateLimited`` when the channel's hourly publish
+        budget is spent, ``discord.HTTPException`` code 40033 when it was published already."""
+        ...
+
+
 class DiscordTransport:
     """Discord through a discord.py client's REST calls (no gateway needed)."""
 
@@ -83,3 +98,7 @@ class DiscordTransport:
         if out.files:
             kwargs["attachments"] = files_of(out.files)
         await message.edit(**kwargs)
+
+    async def crosspost(self, channel_id: int, message_id: int) -> None:
+        message = self.client.get_partial_messageable(channel_id).get_partial_message(message_id)
+        await message.publish()

@@ -38,6 +38,9 @@ Truth table of ``wants`` (``served``: the channel already got this incident's al
     yes      yes              no      yes     no            -                │ no
     yes      yes              no      yes     yes           no               │ no
     yes      yes              no      yes     yes           yes              │ yes
+* Disabled subscriptions get nothing, and neither do ``follow`` subscriptions: their channel
+  gets Discord's copy of the message the bot publishes in the hub it follows (a ``hub``
+  subscription, delivered like any channel).
 
 Each delivery has a deterministic ``nonce`` (≤ 25 characters, from the event record id and the
 subscription id): a retry after a crash sends the same nonce, and Discord (``enforce_nonce``)
@@ -61,6 +64,8 @@ from bot.status import Status
 
 OPENERS = frozenset({EventKind.OPENED, EventKind.UNSTABLE, EventKind.ESCALATED})
 FOLLOW_UPS = frozenset({EventKind.UPDATED, EventKind.DEESCALATED, EventKind.RESOLVED})
+#: Subscription.delivery of a channel that follows a hub announcement channel
+FOLLOW = "follow"
 NONCE_MAX = 25  # Discord's limit for a message nonce string
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -165,9 +170,11 @@ async def create_deliveries(
     using_db: BaseDBAsyncClient | None = None,
 ) -> list[Delivery]:
     """Write the pending deliveries of ``record`` (idempotent); returns the ones created now."""
-    subscriptions = await Subscription.filter(
-        enabled=True, service_id__in=[event.service_id, ALL]
-    ).using_db(using_db)
+    subscriptions = await (
+        Subscription.filter(enabled=True, service_id__in=[event.service_id, ALL])
+        .exclude(delivery=FOLLOW)  # Discord copies the hub's message into a following channel
+        .using_db(using_db)
+    )
     earlier = await (
         Delivery.filter(event__incident_id=incident.id)
         .using_db(using_db)

@@ -88,6 +88,11 @@ discord_429s = Counter(
     "retried it) or outbox (it reached our delivery worker).",
     ["handler"], namespace=NAMESPACE, registry=REGISTRY,
 )
+hub_publishes = Counter(
+    "hub_publishes", "Follow delivery: alerts published in a hub announcement channel, and alerts "
+    "held back because the hub's hourly publish budget was spent (outcome published|waited).",
+    ["outcome"], namespace=NAMESPACE, registry=REGISTRY,
+)
 discord_invalid_requests = Counter(
     "discord_invalid_requests", "Answers Discord counts towards its invalid-request ban (10,000 in 10 "
     "minutes): 401, 403, and 429 except X-RateLimit-Scope: shared; by status.",

@@ -16,7 +16,7 @@ from bot.notify.text import echo
 from bot.services.custom import Detection
 from bot.services.guilds import GuildPrefs
 from bot.services.status import Overview
-from bot.services.subscriptions import SubscriptionInfo
+from bot.services.subscriptions import FOLLOW, NoHubError, SubscriptionInfo
 from bot.sources.base import Observation
 from bot.status import Status
 
@@ -42,7 +42,13 @@ PERMISSION_WORDS: dict[str, str] = {
     "view_channel": N_("View Channel"),
     "send_messages": N_("Send Messages"),
     "embed_links": N_("Embed Links"),
+    "manage_webhooks": N_("Manage Webhooks"),
 }
+ERR_FOLLOW_NEEDS_WEBHOOKS = N_(
+    "To follow our alerts in {channel} we need the {permissions} permission there: Discord delivers a followed announcement channel through a webhook. Grant it, or subscribe with direct delivery."
+)
+ERR_FOLLOW_FAILED = N_("We could not follow our announcement channel just now. Please try again later, or use direct delivery.")
+WEBHOOK_LEFT = N_("We could not remove the follow from {channel} ourselves: remove it in that channel's settings, under Integrations.")
 
 NameOf = Callable[[str], ServiceNames | None]
 
@@ -125,7 +131,12 @@ def subscribed(t: Translator, sub: SubscriptionInfo, *, created: bool, name_of: 
         in_language=t.gettext(IN_LANGUAGE_WORDS[sub.language]),
         severity=status_word(t, Status(sub.min_severity)),
     )
-    if created:
+    if sub.delivery == FOLLOW:
+        text = t.gettext(
+            "{channel} now follows our announcement channel for {service} {in_language}, from {severity} up: Discord copies each alert into it.",
+            **values,
+        )
+    elif created:
         text = t.gettext("{channel} will now get alerts for {service} {in_language}, from {severity} up.", **values)
     else:
         text = t.gettext("Updated: {channel} gets alerts for {service} {in_language}, from {severity} up.", **values)
@@ -172,6 +183,9 @@ def subscription_list(t: Translator, subs: Sequence[SubscriptionInfo], *, name_o
         if sub.role_id is not None:
             mention = t.gettext("mentions {role}", role=f"<@&{sub.role_id}>")
             line = Text(f"{line} · {mention}")
+        if sub.delivery == FOLLOW:
+            followed = t.gettext("by following our announcement channel")
+            line = Text(f"{line} · {followed}")
         if not sub.enabled:
             paused = t.gettext("paused: we could not post there")
             line = Text(f"{line} · {paused}")
@@ -199,6 +213,23 @@ def settings_summary(t: Translator, prefs: GuildPrefs, *, changed: bool) -> Text
         saved = t.gettext("Saved.")
         return Text(f"{saved}\n{text}")
     return text
+
+
+def no_hub(t: Translator, err: NoHubError, *, name_of: NameOf) -> Text:
+    """Why ``delivery:follow`` found no announcement channel to follow."""
+    return t.gettext(
+        err.msgid if isinstance(err.msgid, str) else err.msgid[0],
+        service=service_label(t, err.service_id, name_of),
+        in_language=t.gettext(IN_LANGUAGE_WORDS[err.language]),
+    )
+
+
+def follow_needs_webhooks(t: Translator, channel_id: int) -> Text:
+    return t.gettext(ERR_FOLLOW_NEEDS_WEBHOOKS, channel=f"<#{channel_id}>", permissions=t.gettext(PERMISSION_WORDS["manage_webhooks"]))
+
+
+def webhook_left(t: Translator, channel_id: int) -> Text:
+    return t.gettext(WEBHOOK_LEFT, channel=f"<#{channel_id}>")
 
 
 def cannot_post(t: Translator, channel_id: int, missing: Sequence[str]) -> Text:

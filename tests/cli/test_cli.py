@@ -40,10 +40,12 @@ def test_run_without_token_exits_2_with_one_clear_line() -> None:
     [
         ({"DISCORD_TOKEN": "t", "DATABASE_URL": "nonsense"}, "DATABASE_URL"),
         ({"DISCORD_TOKEN": "t", "SERVICES_FILE": "/no/such/catalog.toml"}, "SERVICES_FILE"),
+        ({"DISCORD_TOKEN": "t", "FOLLOW_HUBS": "fr:all=111111111111111111"}, "FOLLOW_HUBS has 'fr:all"),
+        ({"DISCORD_TOKEN": "t", "FOLLOW_HUBS": "ar:myspace=111111111111111111"}, "FOLLOW_HUBS has ar:myspace: the catalog has no service"),
     ],
 )
-def test_run_with_bad_settings_exits_2(env: dict[str, str], mentions: str) -> None:
-    out = run_cli("run", env=env)
+def test_run_with_bad_settings_exits_2(env: dict[str, str], mentions: str, tmp_path: Path) -> None:
+    out = run_cli("run", env={"DATABASE_URL": f"sqlite://{tmp_path}/bot.sqlite3", **env})
     assert out.returncode == 2
     assert mentions in out.stderr and "Traceback" not in out.stderr
 

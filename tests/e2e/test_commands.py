@@ -187,8 +187,10 @@ async def test_bot_connects_without_privileged_intents_and_syncs_the_commands(fa
 
     assert list(options("isitdown")) == ["service"]
     assert options("isitdown")["service"]["autocomplete"] is True
-    assert list(options("subscribe")) == ["service", "channel", "language", "role", "min_severity", "component"]
+    assert list(options("subscribe")) == ["service", "channel", "language", "role", "min_severity", "component", "delivery"]
     assert options("subscribe")["component"]["autocomplete"] is True and not options("subscribe")["component"].get("required")
+    assert choice_values("subscribe", "delivery") == ["direct", "follow"]
+    assert options("subscribe")["delivery"]["required"] is False
     assert options("subscribe")["service"]["required"] is True
     assert options("subscribe")["service"]["autocomplete"] is True
     assert choice_values("subscribe", "language") == ["ar", "en", "both"]

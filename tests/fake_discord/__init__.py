@@ -28,8 +28,8 @@ Usage::
         fake.messages(guild.channel_by_name("alerts"))
 
 State to assert on: ``requests`` (RecordedRequest list), ``stats`` (Counter: requests, 429,
-429_global, 429_channel, 429_inside_global, injected, held, invalid_requests, nonce_deduplicated,
-banned), ``messages()``,
+429_global, 429_channel, 429_inside_global, 429_publish, injected, held, invalid_requests, nonce_deduplicated,
+banned, crossposted, published_edit_refused), ``messages()``,
 ``edit_history()``, ``commands()``, ``interactions``, ``gateway_ops()``, ``gateway_connections``.
 Faults: ``inject``/``inject_error``/``inject_429``, ``hold`` (requests held on the wire until a
 gate opens); limits: ``set_rate_limits``.
@@ -44,7 +44,9 @@ The package, one module per area (``FakeDiscord`` is composed of one mixin each)
   ``FakeDiscord._add_routes``;
 * ``world``: users, guilds, channels, roles, permissions and their payloads;
 * ``faults``: injected errors and 429s, per-route and global rate limits, the invalid-request ban;
-* ``rest`` (identity, channels, messages), ``commands`` (application commands),
+* ``rest`` (identity, channels, messages), ``following`` (announcement channels, follower
+  webhooks, crossposting with its hourly publish limit and the edit limit of published
+  messages), ``commands`` (application commands),
   ``interactions`` (dispatching commands/clicks, callbacks, follow-ups), ``gateway``;
 * ``client``: start the real discord.py against the fake.
 
@@ -76,6 +78,7 @@ from tests.fake_discord.wire import (
     ALL_PERMISSIONS,
     API_PREFIX,
     ATTACH_FILES,
+    CHANNEL_ANNOUNCEMENT,
     CREATE_INSTANT_INVITE,
     DEFAULT_BOT_PERMISSIONS,
     DEFAULT_MEMBER_PERMISSIONS,
@@ -83,8 +86,11 @@ from tests.fake_discord.wire import (
     DISCORD_LOCALES,
     EMBED_LINKS,
     ERRORS,
+    FLAG_CROSSPOSTED,
     FLAG_EPHEMERAL,
+    FLAG_IS_CROSSPOST,
     FLAG_LOADING,
+    FLAG_SOURCE_MESSAGE_DELETED,
     FLAG_SUPPRESS_EMBEDS,
     INTENT_GUILD_MEMBERS,
     INTENT_GUILD_MESSAGES,
@@ -95,7 +101,9 @@ from tests.fake_discord.wire import (
     MANAGE_GUILD,
     MANAGE_MESSAGES,
     MANAGE_ROLES,
+    MANAGE_WEBHOOKS,
     MENTION_EVERYONE,
+    MSG_CHANNEL_FOLLOW_ADD,
     MSG_CHAT_INPUT_COMMAND,
     MSG_DEFAULT,
     MSG_REPLY,
@@ -114,6 +122,7 @@ __all__ = [
     "ALL_PERMISSIONS",
     "API_PREFIX",
     "ATTACH_FILES",
+    "CHANNEL_ANNOUNCEMENT",
     "CREATE_INSTANT_INVITE",
     "DEFAULT_BOT_PERMISSIONS",
     "DEFAULT_MEMBER_PERMISSIONS",
@@ -121,8 +130,11 @@ __all__ = [
     "DISCORD_LOCALES",
     "EMBED_LINKS",
     "ERRORS",
+    "FLAG_CROSSPOSTED",
     "FLAG_EPHEMERAL",
+    "FLAG_IS_CROSSPOST",
     "FLAG_LOADING",
+    "FLAG_SOURCE_MESSAGE_DELETED",
     "FLAG_SUPPRESS_EMBEDS",
     "FakeDiscord",
     "FakeGuild",
@@ -138,7 +150,9 @@ __all__ = [
     "MANAGE_GUILD",
     "MANAGE_MESSAGES",
     "MANAGE_ROLES",
+    "MANAGE_WEBHOOKS",
     "MENTION_EVERYONE",
+    "MSG_CHANNEL_FOLLOW_ADD",
     "MSG_CHAT_INPUT_COMMAND",
     "MSG_DEFAULT",
     "MSG_REPLY",

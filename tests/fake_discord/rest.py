@@ -16,8 +16,11 @@ from tests.fake_discord.wire import (
     BODY_KEY,
     ATTACH_FILES,
     EMBED_LINKS,
+    FLAG_CROSSPOSTED,
     FLAG_EPHEMERAL,
+    FLAG_IS_CROSSPOST,
     FLAG_LOADING,
+    FLAG_SOURCE_MESSAGE_DELETED,
     INTENT_GUILD_MESSAGES,
     MENTION_EVERYONE,
     MSG_DEFAULT,
@@ -208,7 +211,9 @@ class RestMixin:
             if key in body:
                 msg[key] = body[key] if body[key] is not None else ([] if key != "content" else "")
         if "flags" in body and body["flags"] is not None:
-            msg["flags"] = (msg["flags"] & (FLAG_EPHEMERAL | FLAG_LOADING)) | int(body["flags"])
+            # only SUPPRESS_EMBEDS-like flags are the sender's; the rest are Discord's to set
+            kept = FLAG_EPHEMERAL | FLAG_LOADING | FLAG_CROSSPOSTED | FLAG_IS_CROSSPOST | FLAG_SOURCE_MESSAGE_DELETED
+            msg["flags"] = (msg["flags"] & kept) | (int(body["flags"]) & ~kept)
         msg["flags"] &= ~FLAG_LOADING
         msg.update(self._mentions(guild, int(msg["channel_id"]), {**body, "content": msg["content"],
                                                                   "allowed_mentions": msg.get("allowed_mentions")}))
@@ -274,13 +279,16 @@ class RestMixin:
             raise DiscordHTTPError.named("cannot_edit_other_user")
         if (request[BODY_KEY] or {}).get("_files"):
             self._channel_or_error(int(msg["channel_id"]), VIEW_CHANNEL | ATTACH_FILES)
+        self._check_published_edit(msg)
         self._apply_edit(msg, request[BODY_KEY] or {}, guild)
         await self.dispatch("MESSAGE_UPDATE", dict(msg), guild.id, intent=INTENT_GUILD_MESSAGES)
+        await self._propagate_edit(msg)
         return json_response(msg)
 
     async def _delete_message(self, request: web.Request) -> web.Response:
         msg, guild = self._message_in_channel(request)
         self._deleted_messages.add(int(msg["id"]))
+        await self._source_deleted(int(msg["id"]))
         await self.dispatch("MESSAGE_DELETE", {"id": msg["id"], "channel_id": msg["channel_id"], "guild_id": str(guild.id)},
                             guild.id, intent=INTENT_GUILD_MESSAGES)
         return web.Response(status=204)

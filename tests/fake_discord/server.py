@@ -17,6 +17,7 @@ from aiohttp import web
 from tests.fake_discord.attachments import UploadedFile
 from tests.fake_discord.commands import CommandsMixin
 from tests.fake_discord.faults import FaultsMixin
+from tests.fake_discord.following import PUBLISH_LIMIT, PUBLISH_WINDOW, PUBLISHED_EDIT_LIMIT, PUBLISHED_EDIT_WINDOW, FollowingMixin
 from tests.fake_discord.gateway import GatewayMixin
 from tests.fake_discord.interactions import InteractionsMixin
 from tests.fake_discord.records import FakeGuild, FakeInteraction, Fault, GatewayConn, GatewayEvent, GatewaySession, RateLimits, RecordedRequest
@@ -25,7 +26,7 @@ from tests.fake_discord.wire import API_PREFIX, BODY_KEY, DiscordHTTPError, Hand
 from tests.fake_discord.world import WorldMixin
 
 
-class FakeDiscord(WorldMixin, FaultsMixin, RestMixin, CommandsMixin, InteractionsMixin, GatewayMixin):
+class FakeDiscord(WorldMixin, FaultsMixin, RestMixin, FollowingMixin, CommandsMixin, InteractionsMixin, GatewayMixin):
     """Discord REST + gateway on 127.0.0.1; see module docstring."""
 
     def __init__(
@@ -75,6 +76,14 @@ class FakeDiscord(WorldMixin, FaultsMixin, RestMixin, CommandsMixin, Interaction
         #: the bytes of every uploaded attachment, by attachment id
         self.attachment_data: dict[int, bytes] = {}
         self._nonces: dict[tuple[int, str], tuple[int, float]] = {}
+
+        # Channel Following (``following``): follower webhooks, published messages' copies, limits
+        self.webhooks: dict[int, dict[str, Any]] = {}
+        self.crossposts: dict[int, list[int]] = {}
+        self.publish_limit, self.publish_window = PUBLISH_LIMIT, PUBLISH_WINDOW
+        self.published_edit_limit, self.published_edit_window = PUBLISHED_EDIT_LIMIT, PUBLISHED_EDIT_WINDOW
+        self._publishes: dict[int, collections.deque[float]] = {}
+        self._published_edits: dict[int, collections.deque[float]] = {}
 
         self.interactions: dict[int, FakeInteraction] = {}
         self._interactions_by_token: dict[str, FakeInteraction] = {}
@@ -168,7 +177,8 @@ class FakeDiscord(WorldMixin, FaultsMixin, RestMixin, CommandsMixin, Interaction
         return response
 
     async def _answer(self, request: web.Request, handler: Handler, record: RecordedRequest) -> web.StreamResponse:
-        bot_route = not record.route.startswith(("/interactions/", "/webhooks/"))
+        # interaction callbacks and webhook-token routes carry no bot token; /webhooks/{id} does
+        bot_route = not record.route.startswith(("/interactions/", "/webhooks/{app_id}/{token}"))
         if bot_route and request.headers.get("Authorization") != f"Bot {self.token}":
             status, body = error_body("unauthorized")
             return json_response(body, status)
@@ -261,6 +271,11 @@ class FakeDiscord(WorldMixin, FaultsMixin, RestMixin, CommandsMixin, Interaction
         r.add_get(p + "/channels/{channel_id}/messages/{message_id}", self._get_message)
         r.add_patch(p + "/channels/{channel_id}/messages/{message_id}", self._edit_message)
         r.add_delete(p + "/channels/{channel_id}/messages/{message_id}", self._delete_message)
+        r.add_post(p + "/channels/{channel_id}/messages/{message_id}/crosspost", self._crosspost)
+        r.add_post(p + "/channels/{channel_id}/followers", self._follow_channel)
+        r.add_get(p + "/channels/{channel_id}/webhooks", self._channel_webhooks)
+        r.add_get(p + "/webhooks/{webhook_id}", self._get_webhook)
+        r.add_delete(p + "/webhooks/{webhook_id}", self._delete_webhook)
         r.add_get(p + "/guilds/{guild_id}", self._get_guild)
         r.add_get(p + "/guilds/{guild_id}/channels", self._get_guild_channels)
         r.add_get(p + "/guilds/{guild_id}/members/{user_id}", self._get_member)

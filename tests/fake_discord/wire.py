@@ -31,6 +31,7 @@ READ_MESSAGE_HISTORY = 1 << 16
 MENTION_EVERYONE = 1 << 17
 USE_EXTERNAL_EMOJIS = 1 << 18
 MANAGE_ROLES = 1 << 28
+MANAGE_WEBHOOKS = 1 << 29
 USE_APPLICATION_COMMANDS = 1 << 31
 SEND_MESSAGES_IN_THREADS = 1 << 38
 ALL_PERMISSIONS = (1 << 51) - 1
@@ -59,6 +60,13 @@ FLAG_SUPPRESS_EMBEDS = 1 << 2
 FLAG_EPHEMERAL = 1 << 6
 FLAG_LOADING = 1 << 7
 MSG_DEFAULT, MSG_REPLY, MSG_CHAT_INPUT_COMMAND = 0, 19, 20
+MSG_CHANNEL_FOLLOW_ADD = 12
+# Channel Following (https://discord.com/developers/docs/resources/message#message-object-message-flags)
+FLAG_CROSSPOSTED = 1 << 0  # this message has been published to subscribed channels
+FLAG_IS_CROSSPOST = 1 << 1  # this message originated from a message in another channel
+FLAG_SOURCE_MESSAGE_DELETED = 1 << 3  # the source message for this crosspost has been deleted
+CHANNEL_TEXT, CHANNEL_ANNOUNCEMENT = 0, 5
+WEBHOOK_CHANNEL_FOLLOWER = 2
 
 # the locales Discord accepts in *_localizations (there is no Arabic one)
 DISCORD_LOCALES = frozenset(
@@ -77,6 +85,10 @@ ERRORS: dict[str, tuple[int, int, str]] = {
     "unknown_member": (404, 10007, "Unknown Member"),
     "unknown_message": (404, 10008, "Unknown Message"),
     "unknown_webhook": (404, 10015, "Unknown Webhook"),
+    "already_crossposted": (400, 40033, "This message has already been crossposted"),
+    # the code and message are documented (opcodes-and-status-codes); the HTTP status is not
+    "announcement_edit_limit": (400, 20022, "This message cannot be edited due to announcement rate limits"),
+    "wrong_channel_type": (400, 50024, "Cannot execute action on this channel type"),
     "unknown_command": (404, 10063, "Unknown application command"),
     "unknown_interaction": (404, 10062, "Unknown interaction"),
     "already_acknowledged": (400, 40060, "Interaction has already been acknowledged."),

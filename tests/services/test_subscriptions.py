@@ -103,3 +103,77 @@ async def test_list_is_by_channel_then_service(db: Any, service: SubscriptionSer
         (ALERTS, "discord", "both"), (ALERTS, "youtube", "ar"), (GENERAL, "x", "en"),
     ]
     assert await service.list(999) == []
+
+
+# ------------------------------------------------------------------ follow delivery
+
+
+def hubs_service(raw: str) -> SubscriptionService:
+    from bot.settings import parse_follow_hubs
+
+    return SubscriptionService(load_catalog(), hubs=parse_follow_hubs(raw))
+
+
+HUBS = "ar:all=111111111111111111,en:all=222222222222222222,en:major=333333333333333333,ar:github=444444444444444444"
+
+
+def test_hub_for_picks_the_hub_of_the_language_service_and_severity() -> None:
+    from bot.services.subscriptions import ERR_FOLLOW_OFF, ERR_FOLLOW_SEVERITY, NoHubError
+
+    service = hubs_service(HUBS)
+    assert service.hub_for("all", language="ar", min_severity="degraded")[1].channel_id == 111111111111111111
+    assert service.hub_for("الكل", language="en", min_severity="major_outage")[1].channel_id == 333333333333333333
+    assert service.hub_for("جيتهب", language="ar", min_severity="degraded") == ("github", service.hubs[3])
+    for query, language, severity, major in (("github", "en", "degraded", False), ("all", "ar", "major_outage", True),
+                                            ("all", "both", "degraded", False)):
+        with pytest.raises(NoHubError) as missing:
+            service.hub_for(query, language=language, min_severity=severity)
+        assert (missing.value.language, missing.value.major) == (language, major)
+    with pytest.raises(UserError) as caught:
+        service.hub_for("all", language="en", min_severity="partial_outage")
+    assert caught.value.msgid == ERR_FOLLOW_SEVERITY
+    with pytest.raises(UserError) as caught:
+        hubs_service("").hub_for("all", language="en", min_severity="degraded")
+    assert caught.value.msgid == ERR_FOLLOW_OFF
+
+
+def test_a_hub_naming_a_service_outside_the_catalog_stops_the_start() -> None:
+    from bot.settings import SettingsError
+
+    with pytest.raises(SettingsError) as caught:
+        hubs_service("ar:myspace=111111111111111111")
+    assert str(caught.value).startswith("FOLLOW_HUBS has ar:myspace") and "myspace" in str(caught.value)
+
+
+async def test_sync_hubs_keeps_one_hub_row_per_configured_hub(db: Any) -> None:
+    assert await hubs_service(HUBS).sync_hubs() == 4
+    rows = await Subscription.filter(delivery="hub").order_by("channel_id")
+    assert [(r.channel_id, r.service_id, r.language, r.min_severity, r.enabled, r.guild_id) for r in rows] == [
+        (111111111111111111, "all", "ar", "degraded", True, 0),
+        (222222222222222222, "all", "en", "degraded", True, 0),
+        (333333333333333333, "all", "en", "major_outage", True, 0),
+        (444444444444444444, "github", "ar", "degraded", True, 0),
+    ]
+    assert await hubs_service("en:all=222222222222222222").sync_hubs() == 1
+    live = await Subscription.filter(delivery="hub", enabled=True).values_list("channel_id", flat=True)
+    assert live == [222222222222222222]
+    assert await Subscription.filter(delivery="hub").count() == 4  # history kept, disabled
+
+
+async def test_follow_rows_record_the_webhook_and_give_back_the_one_they_replace(db: Any) -> None:
+    from bot.services.subscriptions import ERR_FOLLOW_ROLE
+
+    service = hubs_service(HUBS)
+    _, hub = service.hub_for("all", language="ar", min_severity="degraded")
+    info, created = await service.subscribe(GUILD, ALERTS, "all", language="ar", follow=(hub, 9001))
+    assert created and (info.delivery, info.hub_channel_id, info.webhook_id) == ("follow", hub.channel_id, 9001)
+    _, en = service.hub_for("all", language="en", min_severity="degraded")
+    info, _ = await service.subscribe(GUILD, ALERTS, "all", language="en", follow=(en, 9002))
+    assert info.replaced_webhook_id == 9001 and info.webhook_id == 9002
+    info, _ = await service.subscribe(GUILD, ALERTS, "all", language="en")  # back to direct
+    assert info.replaced_webhook_id == 9002 and (info.delivery, info.webhook_id) == ("direct", None)
+    with pytest.raises(UserError) as caught:
+        await service.subscribe(GUILD, ALERTS, "all", language="en", role_id=5, follow=(en, 9003))
+    assert caught.value.msgid == ERR_FOLLOW_ROLE
+    [removed] = await service.remove(GUILD, ALERTS, "all")
+    assert removed.service_id == "all"

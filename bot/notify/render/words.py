@@ -76,6 +76,7 @@ OPTION_DESCRIPTIONS: dict[str, str] = {
     "language": N_("Language of the alerts"),
     "role": N_("Role to mention in alerts"),
     "min_severity": N_("Alert only at this severity or worse"),
+    "delivery": N_("How alerts arrive: posted by the bot, or followed"),
     "problem": N_("What is not working"),
     "timezone": N_("Time zone, e.g. Asia/Riyadh"),
     "digits": N_("How numbers are written"),
@@ -91,6 +92,7 @@ CHOICE_NAMES: dict[str, dict[str, str]] = {
         "major_outage": N_("Major outage only"),
     },
     "digits": {"latn": N_("Western digits"), "arab": N_("Eastern Arabic digits")},
+    "delivery": {"direct": N_("Direct: the bot posts here"), "follow": N_("Follow our announcement channel")},
     "problem": PROBLEM_LABELS,
 }
 
