@@ -86,6 +86,10 @@ class Incident(Model):
     official_update = fields.TextField(null=True)
     report_peak = fields.IntField(null=True)
     report_peak_at = fields.DatetimeField(null=True)
+    #: when the official page first reported it (None: not yet, or never)
+    acknowledged_at = fields.DatetimeField(null=True)
+    #: the service had an official page to watch, so "never acknowledged" means something
+    page_watched = fields.BooleanField(default=False)
     updated_at = fields.DatetimeField(auto_now=True)
 
     events: fields.ReverseRelation["IncidentEventRecord"]

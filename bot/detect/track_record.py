@@ -33,6 +33,9 @@ from enum import Enum
 from statistics import median
 from typing import Iterable
 
+from bot.detect.model import Evidence
+from bot.sources.base import SourceRole
+
 #: how far back incidents count (StatusGator's window)
 WINDOW = timedelta(days=90)
 #: what an incident the page never acknowledged counts as
@@ -142,3 +145,27 @@ def record_note(record: TrackRecord, *, acknowledged_now: bool) -> RecordNote | 
     if record.typical is not None and record.typical >= NOTABLE:
         return RecordNote(NoteKind.USUALLY_LATE, round(record.typical / timedelta(minutes=1)))
     return None
+
+
+#: ``IncidentEvent.extra`` key: the record note, ``"<kind>:<count>"`` (``note_to_extra``)
+RECORD = "page_record"
+
+
+def acknowledged_by(evidence: Iterable[Evidence]) -> bool:
+    """The official page reports the problem itself (an outage status on an official source)."""
+    return any(e.role is SourceRole.OFFICIAL and e.status.is_outage for e in evidence)
+
+
+def note_to_extra(note: RecordNote) -> str:
+    return f"{note.kind.value}:{note.count}"
+
+
+def note_from_extra(value: str | None) -> RecordNote | None:
+    """The note an event carries, or None (also for a value this version cannot read)."""
+    if not value:
+        return None
+    kind, _, count = value.partition(":")
+    try:
+        return RecordNote(NoteKind(kind), int(count))
+    except ValueError:
+        return None

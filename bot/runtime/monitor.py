@@ -35,6 +35,7 @@ from bot.detect.incident import IncidentConfig, IncidentState, step
 from bot.detect.model import CrowdSignal, EventKind, IncidentEvent, Verdict
 from bot.detect.national import InternetContext, context_to_extra, countries_of
 from bot.detect.serialize import event_to_dict
+from bot.detect.track_record import RECORD, WINDOW as RECORD_WINDOW, PastIncident, acknowledged_by, note_to_extra, record_note, track_record
 from bot.detect.upstream import UPSTREAM, OpenIncident, Upstreams
 from bot.detect.vantage import VantageChangeKind, VantageState, assess
 from bot.notify.outbox import create_deliveries
@@ -257,6 +258,7 @@ class Monitor:
         if events and self.internet is not None:
             events = [self._with_internet(event, verdict, now) for event in events]
         events = self._with_upstream(service_id, after, events)
+        events = await self._with_record(service_id, events, now)
         data = after.to_dict()
         data["first_failure_at"] = {k: v.isoformat() for k, v in self._first_failures.get(service_id, {}).items()}
         acknowledged = self._acknowledged.get(service_id)
@@ -288,6 +290,29 @@ class Monitor:
             return event
         return replace(event, extra={**event.extra, **extra}) if extra else event
 
+    def watches_page(self, service_id: str) -> bool:
+        """The service has an official source among its readings."""
+        return any(obs.role is SourceRole.OFFICIAL for obs in self._observations.get(service_id, {}).values())
+
+    async def _with_record(self, service_id: str, events: list[IncidentEvent], now: datetime) -> list[IncidentEvent]:
+        """While the official page is silent on an open incident, say what its record is
+        (``bot.detect.track_record``): the past 90 days of this service's incidents, one
+        query, only when an alert is written."""
+        silent = [e for e in events if e.kind in _ALERT_KINDS and e.unacknowledged]
+        if not silent or not self.watches_page(service_id):
+            return events
+        try:
+            rows = await Incident.filter(
+                service_id=service_id, page_watched=True, resolved_at__isnull=False, started_at__gte=now - RECORD_WINDOW
+            ).values_list("started_at", "acknowledged_at", "resolved_at")
+        except Exception:  # the record is optional: never let it stop an alert
+            log.exception("track record of %s failed", service_id)
+            return events
+        note = record_note(track_record((PastIncident(*row) for row in rows), now), acknowledged_now=False)
+        if note is None:
+            return events
+        return [replace(e, extra={**e.extra, RECORD: note_to_extra(note)}) if e in silent else e for e in events]
+
     def _with_upstream(self, service_id: str, after: IncidentState, events: list[IncidentEvent]) -> list[IncidentEvent]:
         """Name, on the events of an open incident, the provider it most likely comes from: a
         documented upstream whose own incident began around the same time."""
@@ -310,7 +335,7 @@ class Monitor:
         async with in_transaction() as conn:
             await DetectorState.update_or_create(service_id=service_id, defaults={"state": data}, using_db=conn)
             for event in events:
-                incident = await _upsert_incident(event, state, conn)
+                incident = await _upsert_incident(event, state, conn, page_watched=self.watches_page(service_id))
                 record = await IncidentEventRecord.create(
                     incident=incident,
                     kind=event.kind.value,
@@ -352,8 +377,10 @@ async def save_observation(source_key: str, service_id: str, observation: Observ
         )
 
 
-async def _upsert_incident(event: IncidentEvent, state: IncidentState, conn: Any) -> Incident:
-    """The ``Incident`` row of ``event``, created on its first event and kept current."""
+async def _upsert_incident(event: IncidentEvent, state: IncidentState, conn: Any, *, page_watched: bool = False) -> Incident:
+    """The ``Incident`` row of ``event``, created on its first event and kept current; the
+    official page's first acknowledgment is kept for its track record."""
+    acknowledged = event.at if acknowledged_by(event.evidence) else None
     open_incident = state.incident if state.incident is not None and state.incident.key == event.incident_key else None
     incident = await Incident.filter(key=event.incident_key).using_db(conn).select_for_update().first()
     peak = open_incident.peak_status if open_incident is not None else None
@@ -374,6 +401,8 @@ async def _upsert_incident(event: IncidentEvent, state: IncidentState, conn: Any
             official_update=event.official_update,
             report_peak=event.report_peak,
             report_peak_at=event.report_peak_at,
+            acknowledged_at=acknowledged,
+            page_watched=page_watched,
             using_db=conn,
         )
     if event.kind is EventKind.RESOLVED:
@@ -385,6 +414,8 @@ async def _upsert_incident(event: IncidentEvent, state: IncidentState, conn: Any
     incident.peak_status = Status.worst(Status(incident.peak_status), peak or event.status).value
     incident.started_at = min(incident.started_at, event.started_at)
     incident.official_update = event.official_update or incident.official_update
+    incident.acknowledged_at = incident.acknowledged_at or acknowledged
+    incident.page_watched = incident.page_watched or page_watched
     if event.report_peak is not None and (incident.report_peak is None or event.report_peak > incident.report_peak):
         incident.report_peak, incident.report_peak_at = event.report_peak, event.report_peak_at
     await incident.save(using_db=conn)

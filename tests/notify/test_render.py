@@ -578,3 +578,28 @@ def test_two_probes_say_which_is_which() -> None:
     # one probe needs no label
     alone = render_alert(replace(s.ALERT, evidence=(api,)), s.X, t=translations("en"), now=s.OPENED_AT)
     assert dict(alone.fields)["Our checks"] == "HTTP 503 error after 843 ms."
+
+
+@pytest.mark.parametrize(
+    ("note", "english"),
+    [
+        ("never:5", "X's status page acknowledged none of its last 5 outages."),
+        ("usually_late:12", "X's status page usually confirms an outage about 12 minutes after users notice."),
+    ],
+)
+def test_a_silent_page_alert_tells_the_pages_record(note: str, english: str) -> None:
+    silent = replace(s.ALERT, unacknowledged=True, extra={**s.ALERT.extra, "page_record": note})
+    assert english in render_alert(silent, s.X, t=translations("en"), now=s.OPENED_AT).description
+    arabic = render_alert(silent, s.X, t=translations("ar"), now=s.OPENED_AT).description
+    assert "صفحة الحالة الرسمية لخدمة" in arabic
+    # once the page speaks, its record is beside the point
+    spoken = replace(silent, unacknowledged=False)
+    assert english not in render_alert(spoken, s.X, t=translations("en"), now=s.OPENED_AT).description
+
+
+def test_the_arabic_record_line_agrees_in_number() -> None:
+    ar = translations("ar")
+    lines = {n: bare(render_alert(replace(s.ALERT, unacknowledged=True, extra={"page_record": f"never:{n}"}), s.X, t=ar, now=s.OPENED_AT).description)
+             for n in (1, 2, 3, 5, 11)}
+    assert "بآخر انقطاع لها" in lines[1] and "انقطاعَين" in lines[2]
+    assert "انقطاعات لها" in lines[3] and "انقطاعات لها" in lines[5] and "انقطاعًا لها" in lines[11]

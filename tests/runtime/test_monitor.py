@@ -21,8 +21,9 @@ import bot.runtime.monitor as monitor_module
 from bot.catalog import Catalog, Service
 from bot.db.models import Delivery, DetectorState, Incident, IncidentEventRecord, SourceState, Subscription
 from bot.db.setup import close_db, init_db
-from bot.detect.model import EventKind, IncidentEvent
+from bot.detect.model import CrowdLevel, CrowdSignal, EventKind, IncidentEvent
 from bot.detect.serialize import event_from_dict
+from bot.detect.track_record import RECORD
 from bot.detect.upstream import UPSTREAM, Upstreams
 from bot.runtime.monitor import Monitor
 from bot.net.client import HttpClient
@@ -455,3 +456,59 @@ async def test_no_upstream_without_a_documented_link_or_outside_the_window(db: T
     late = t + upstreams.window + timedelta(minutes=1)
     (too_late,) = await monitor.ingest("github", "github:0", degraded("github", late), late)
     assert UPSTREAM not in too_late.extra
+
+
+# -- the status page's track record -----------------------------------------------------------
+
+
+async def _past(service_id: str, started: datetime, acknowledged: datetime | None, *, watched: bool = True) -> None:
+    await Incident.create(
+        key=f"{service_id}-{started:%Y%m%d%H%M}", service_id=service_id, status="major_outage", peak_status="major_outage",
+        started_at=started, resolved_at=started + timedelta(hours=1), acknowledged_at=acknowledged, page_watched=watched,
+    )  # fmt: skip
+
+
+async def _silent_alert(monitor: Monitor, at: datetime) -> IncidentEvent:
+    """An outage users report while the official page says all is well."""
+    for minute in range(6):
+        events = await monitor.ingest("github", "github:0", official("github_operational", at), at + timedelta(minutes=minute))
+        if events:
+            return events[0]
+    raise AssertionError("no alert")
+
+
+def _reporting(level: CrowdLevel = CrowdLevel.PROBLEMS):
+    async def crowd(service_id: str, now: datetime) -> CrowdSignal | None:
+        return CrowdSignal(level, recent=400, usual=10, window=timedelta(minutes=15))
+
+    return crowd
+
+
+@pytest.mark.parametrize(
+    ("delays", "expected"),
+    [
+        ([None, None, None], "never:3"),  # acknowledged none of the last three
+        ([timedelta(minutes=12), timedelta(minutes=14), timedelta(minutes=30)], "usually_late:14"),  # median
+        ([timedelta(minutes=1), timedelta(0), timedelta(minutes=2)], None),  # prompt: nothing to say
+        ([None, None], None),  # too few to say "usually"
+    ],
+)
+async def test_a_silent_page_alert_says_how_the_page_usually_answers(db: TestDB, delays: list[timedelta | None], expected: str | None) -> None:
+    for n, delay in enumerate(delays):
+        started = T0 - timedelta(days=10 * (n + 1))
+        await _past("github", started, started + delay if delay is not None else None)
+    await _past("github", T0 - timedelta(days=200), None)  # outside the 90 days
+    await _past("github", T0 - timedelta(days=5), None, watched=False)  # from before pages were watched
+    opened = await _silent_alert(Monitor(crowd_provider=_reporting()), T0)
+    assert opened.kind is EventKind.OPENED and opened.unacknowledged
+    assert opened.extra.get(RECORD) == expected
+
+
+async def test_the_first_acknowledgment_is_kept_for_the_record(db: TestDB) -> None:
+    monitor = Monitor(crowd_provider=_reporting())
+    opened = await _silent_alert(monitor, T0)
+    later = opened.at + timedelta(minutes=9)
+    await monitor.ingest("github", "github:0", official("github_major_outage", later), later)
+    await monitor.ingest("github", "github:0", official("github_major_outage", later + timedelta(minutes=5)), later + timedelta(minutes=5))
+    incident = await Incident.get(key=opened.incident_key)
+    assert incident.page_watched and incident.acknowledged_at == later

@@ -19,6 +19,7 @@ from typing import Any
 
 from bot.detect.crowd import CrowdConfig
 from bot.detect.model import EventKind, IncidentEvent
+from bot.detect.track_record import RECORD, NoteKind, note_from_extra
 from bot.detect.upstream import UPSTREAM
 from bot.i18n import Text, Translator
 from bot.notify.render.evidence import components_field, evidence_fields, update_field
@@ -70,6 +71,9 @@ def render_alert(
     upstream = _upstream_line(t, event, names)
     if upstream:
         lines.append(upstream)
+    record = _record_line(t, event, service)
+    if record:
+        lines.append(record)
     change = _change_line(t, event, now)
     if change:
         lines.append(change)
@@ -94,6 +98,23 @@ def _upstream_line(t: Translator, event: IncidentEvent, names: ServiceNames) -> 
         return None
     # NOTE: {upstream} is an infrastructure provider (Cloudflare, AWS…) with an outage of its own
     return t.gettext("Likely cause: {upstream} is down at the same time.", upstream=service_name(upstream, t))
+
+
+def _record_line(t: Translator, event: IncidentEvent, service: str) -> Text | None:
+    """While the official page is silent, how it usually answers (``bot.detect.track_record``)."""
+    note = note_from_extra(event.extra.get(RECORD))
+    if note is None or not event.unacknowledged:
+        return None
+    if note.kind is NoteKind.NEVER:
+        return t.ngettext(
+            "{service}'s status page did not acknowledge its last outage.",
+            "{service}'s status page acknowledged none of its last {n} outages.",
+            note.count, service=service,
+        )  # fmt: skip
+    return t.gettext(
+        "{service}'s status page usually confirms an outage about {duration} after users notice.",
+        service=service, duration=t.duration(timedelta(minutes=note.count)),
+    )  # fmt: skip
 
 
 def _change_line(t: Translator, event: IncidentEvent, now: datetime) -> Text | None:
