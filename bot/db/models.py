@@ -151,6 +151,9 @@ class AlertMessage(Model):
     )
     channel_id = fields.BigIntField()
     message_id = fields.BigIntField()
+    #: set when the message carries a group of incidents (``bot.detect.upstream``): every
+    #: incident of the group in this channel points at the same message
+    group_key = fields.CharField(max_length=104, null=True)
 
     class Meta:
         table = "alert_messages"

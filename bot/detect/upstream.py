@@ -26,6 +26,8 @@ Rules (truth tables in ``tests/detect/test_upstream.py``):
 
 from __future__ import annotations
 
+import json
+
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,6 +41,8 @@ DEFAULT_WINDOW = timedelta(minutes=30)
 ALL = "all"
 #: ``IncidentEvent.extra`` key: the service id of the provider the incident most likely comes from
 UPSTREAM = "upstream"
+#: ``IncidentEvent.extra`` key: the group the incident belongs to (``group_to_extra``)
+GROUP = "group"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,18 +131,68 @@ def upstream_of(service_id: str, groups: Sequence[Group]) -> str | None:
     return None
 
 
+def followed_together(services: Iterable[str], subscribed: Collection[str]) -> list[str]:
+    """The services of one group that a channel subscribed to ``subscribed`` (service ids, or
+    ``all``) reads as one message: those it follows, when it follows at least two; else none."""
+    everything = ALL in subscribed
+    followed = [s for s in services if everything or s in subscribed]
+    return followed if len(followed) >= 2 else []
+
+
 def grouped_for_channel(groups: Sequence[Group], subscribed: Collection[str]) -> dict[str, Group]:
     """Service id → the group whose one message carries it in a channel subscribed to
     ``subscribed`` (service ids, or ``all``): only groups of which the channel follows at least
     two services. A service absent from the result gets its own alert there."""
-    everything = ALL in subscribed
     out: dict[str, Group] = {}
     for group in groups:
-        followed = [s for s in group.services if everything or s in subscribed]
-        if len(followed) >= 2:
-            for service_id in followed:
-                out.setdefault(service_id, group)
+        for service_id in followed_together(group.services, subscribed):
+            out.setdefault(service_id, group)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRef:
+    """A group as an event carries it to delivery (``extra["group"]``): its key, its provider
+    and the incident key of each of its services, provider first."""
+
+    key: str
+    provider: str
+    incidents: Mapping[str, str]
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        return tuple(self.incidents)
+
+
+def group_to_extra(group: Group) -> str:
+    """The group as ``extra["group"]`` holds it (a JSON string: ``extra`` holds strings)."""
+    incidents = {i.service_id: i.key for i in (group.provider, *group.members)}
+    return json.dumps({"key": group.key, "provider": group.provider.service_id, "incidents": incidents}, separators=(",", ":"))
+
+
+def group_from_extra(raw: str | None) -> GroupRef | None:
+    """The group an event names, or None for anything malformed (an old or foreign payload
+    must never stop a delivery)."""
+    try:
+        value = json.loads(raw) if raw else None
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(value, Mapping):
+        return None
+    key, provider, incidents = value.get("key"), value.get("provider"), value.get("incidents")
+    if not isinstance(key, str) or not isinstance(provider, str) or not isinstance(incidents, Mapping):
+        return None
+    if provider not in incidents or not all(isinstance(k, str) and isinstance(v, str) for k, v in incidents.items()):
+        return None
+    return GroupRef(key, provider, dict(incidents))
+
+
+def group_of(service_id: str, groups: Sequence[Group]) -> Group | None:
+    """The group ``service_id``'s incident belongs to, as its provider or a member."""
+    for group in groups:
+        if service_id in group.services:
+            return group
+    return None
 
 
 @dataclass(frozen=True, slots=True)

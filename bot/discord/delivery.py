@@ -70,12 +70,14 @@ from bot.ops import metrics
 from bot.catalog import Catalog
 from bot.db.models import AlertMessage, Delivery, GuildSettings, IncidentEventRecord, Subscription
 from bot.detect.model import EventKind, IncidentEvent
-from bot.detect.upstream import UPSTREAM
+from bot.detect.upstream import GROUP, UPSTREAM
 from bot.detect.serialize import event_from_dict
 from bot.discord.embeds import draw_charts
+from bot.discord.group_alerts import ChannelGroup, channel_group, record_group
 from bot.discord.transport import DiscordTransport, Outgoing, Publisher, Transport
 from bot.discord.ratelimit import GlobalLimit, LocalGlobalLimit, global_retry_after
 from bot.notify.render import RenderedMessage, ServiceNames, render_event, render_for, render_resolved_alert
+from bot.notify.render.group import render_group_alert, render_group_recovery
 from bot.notify.render.chart import ReportSeries
 
 log = logging.getLogger(__name__)
@@ -178,6 +180,7 @@ class _Batch:
     subscriptions: dict[int, Subscription]
     settings: dict[int, GuildSettings]
     alerts: dict[tuple[int, int], int]  # (incident id, channel id) -> message id
+    grouped: set[tuple[int, int]] = field(default_factory=set)  # (incident id, channel id) read in a grouped alert
     dead_channels: set[int] = field(default_factory=set)
     decoded: dict[int, IncidentEvent] = field(default_factory=dict)
     rendered: dict[tuple[Any, ...], list[RenderedMessage]] = field(default_factory=dict)
@@ -237,6 +240,8 @@ class DeliveryWorker:
         self.publish_limit = publish_limit
         self.publish_window = publish_window
         self._hub_locks: dict[int, asyncio.Lock] = {}
+        #: grouped alerts of one channel are built one delivery at a time (one message for all)
+        self._channel_locks: dict[int, asyncio.Lock] = {}
         self.stats: Counter[str] = Counter()
         self._semaphore = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
@@ -389,11 +394,10 @@ class DeliveryWorker:
         subs = {s.id: s for s in await Subscription.filter(id__in={d.subscription_id for d in claimed})}  # type: ignore[attr-defined]
         settings = {g.guild_id: g for g in await GuildSettings.filter(guild_id__in={s.guild_id for s in subs.values()})}
         incidents = {e.incident_id for e in events.values()}  # type: ignore[attr-defined]
-        alerts = {
-            (a.incident_id, a.channel_id): a.message_id  # type: ignore[attr-defined]
-            for a in await AlertMessage.filter(incident_id__in=incidents, channel_id__in={d.channel_id for d in claimed})
-        }
-        return _Batch(events, subs, settings, alerts)
+        rows = await AlertMessage.filter(incident_id__in=incidents, channel_id__in={d.channel_id for d in claimed})
+        alerts = {(a.incident_id, a.channel_id): a.message_id for a in rows}  # type: ignore[attr-defined]
+        grouped = {(a.incident_id, a.channel_id) for a in rows if a.group_key}  # type: ignore[attr-defined]
+        return _Batch(events, subs, settings, alerts, grouped)
 
     # ------------------------------------------------------------------ one delivery
 
@@ -445,9 +449,23 @@ class DeliveryWorker:
                 await self._deliver_hub(d, sub, batch, now, record.id, event, incident_id, alert_id)
             return
 
+        if GROUP in event.extra or (incident_id, d.channel_id) in batch.grouped:
+            lock = self._channel_locks.setdefault(d.channel_id, asyncio.Lock())
+            async with lock:  # a channel's grouped alert is built one delivery at a time
+                group = await channel_group(d.channel_id, d.language, incident_id, event)
+                if group is not None:
+                    await self._deliver_grouped(d, sub, batch, now, event, incident_id, group)
+                    return
+        await self._deliver_alone(d, sub, batch, now, record.id, event, incident_id, alert_id)
+
+    async def _deliver_alone(
+        self, d: Delivery, sub: Subscription, batch: _Batch, now: datetime,
+        record_id: int, event: IncidentEvent, incident_id: int, alert_id: int | None,
+    ) -> None:  # fmt: skip
+        """One incident's alert in one channel: posted, edited, answered by its recovery."""
         if event.kind is EventKind.RESOLVED:
             if d.message_id is None:  # the reply was not sent by an earlier attempt
-                messages, files = await self._charted(batch, record.id, event, d, sub, now)
+                messages, files = await self._charted(batch, record_id, event, d, sub, now)
                 reply = await self._send(d, event, messages, sub.role_id, reply_to=alert_id, files=files)
                 d.message_id = reply
                 await Delivery.filter(id=d.id).update(message_id=reply)
@@ -463,7 +481,7 @@ class DeliveryWorker:
             await self._finish(d, SENT, message_id=d.message_id, now=now)
             return
 
-        messages, files = await self._charted(batch, record.id, event, d, sub, now)
+        messages, files = await self._charted(batch, record_id, event, d, sub, now)
         if alert_id is not None and event.kind in EDIT_KINDS:
             try:
                 await self._edit(d, event, alert_id, messages, sub.role_id, files=files)
@@ -478,6 +496,50 @@ class DeliveryWorker:
         batch.alerts[(incident_id, d.channel_id)] = message_id
         self.stats["posted"] += 1
         await self._finish(d, SENT, message_id=message_id, now=now, alert=(incident_id, d.channel_id))
+
+    async def _deliver_grouped(
+        self, d: Delivery, sub: Subscription, batch: _Batch, now: datetime,
+        event: IncidentEvent, incident_id: int, group: ChannelGroup,
+    ) -> None:  # fmt: skip
+        """One message for the channel's incidents of an upstream outage (``group_alerts``):
+        posted or taken over from an earlier alert, edited on every event of any of them, and
+        answered once when the last of them recovers."""
+        tz, digits = batch.zone_and_digits(sub.guild_id)
+        view = group.view(self._names)
+        render = lambda fn: render_for(d.language, fn, view, tz=tz, digits=digits, now=now)  # noqa: E731
+        if group.last_to_recover(incident_id) and group.anchor is not None:
+            if d.message_id is None:  # the reply was not sent by an earlier attempt
+                reply = await self._send(d, event, render(render_group_recovery), sub.role_id, reply_to=group.anchor)
+                d.message_id = reply
+                await Delivery.filter(id=d.id).update(message_id=reply)
+            await self._edit_or_none(d, event, group.anchor, render(render_group_alert), sub.role_id)
+            self.stats["replied"] += 1
+            await self._finish(d, SENT, message_id=d.message_id, now=now)
+            return
+        messages = render(render_group_alert)
+        message_id = group.anchor
+        if message_id is not None and await self._edit_or_none(d, event, message_id, messages, sub.role_id):
+            self.stats["edited"] += 1
+        else:
+            message_id = await self._send(d, event, messages, sub.role_id)
+            self.stats["posted"] += 1
+        await record_group(d.channel_id, group, message_id)
+        for incident in group.incidents:
+            batch.alerts[(incident.id, d.channel_id)] = message_id
+            batch.grouped.add((incident.id, d.channel_id))
+        await self._finish(d, SENT, message_id=message_id, now=now)
+
+    async def _edit_or_none(
+        self, d: Delivery, event: IncidentEvent, message_id: int, messages: list[RenderedMessage], role_id: int | None
+    ) -> bool:
+        """Edit a message someone may have deleted: False when it is gone."""
+        try:
+            await self._edit(d, event, message_id, messages, role_id)
+        except discord.NotFound as exc:
+            if exc.code != UNKNOWN_MESSAGE:
+                raise
+            return False
+        return True
 
     async def _deliver_hub(
         self, d: Delivery, sub: Subscription, batch: _Batch, now: datetime,

@@ -36,7 +36,7 @@ from bot.detect.model import CrowdSignal, EventKind, IncidentEvent, Verdict
 from bot.detect.national import InternetContext, context_to_extra, countries_of
 from bot.detect.serialize import event_to_dict
 from bot.detect.track_record import RECORD, WINDOW as RECORD_WINDOW, PastIncident, acknowledged_by, note_to_extra, record_note, track_record
-from bot.detect.upstream import UPSTREAM, OpenIncident, Upstreams
+from bot.detect.upstream import GROUP, UPSTREAM, OpenIncident, Upstreams, group_of, group_to_extra
 from bot.detect.vantage import VantageChangeKind, VantageState, assess
 from bot.notify.outbox import create_deliveries
 from bot.sources.base import Observation, SourceRole
@@ -314,9 +314,12 @@ class Monitor:
         return [replace(e, extra={**e.extra, RECORD: note_to_extra(note)}) if e in silent else e for e in events]
 
     def _with_upstream(self, service_id: str, after: IncidentState, events: list[IncidentEvent]) -> list[IncidentEvent]:
-        """Name, on the events of an open incident, the provider it most likely comes from: a
-        documented upstream whose own incident began around the same time."""
-        if not events or after.incident is None or service_id not in self.upstreams.depends_on:
+        """Name, on the events of an open incident, the provider it most likely comes from (a
+        documented upstream whose own incident began around the same time) and the group it
+        belongs to — as a member or as the provider — so delivery can carry a channel's
+        services of one upstream outage in one message (``bot.detect.upstream``)."""
+        upstreams = self.upstreams
+        if not events or after.incident is None or not (service_id in upstreams.depends_on or service_id in upstreams.providers):
             return events
         states = {**self._states, service_id: after}
         incidents = [
@@ -324,10 +327,13 @@ class Monitor:
             for sid, state in states.items()
             if state.incident is not None
         ]
-        upstream = self.upstreams.likely(service_id, incidents)
-        if upstream is None:
+        group = group_of(service_id, upstreams.groups(incidents))
+        if group is None:
             return events
-        return [replace(e, extra={**e.extra, UPSTREAM: upstream}) for e in events]
+        extra = {GROUP: group_to_extra(group)}
+        if service_id != group.provider.service_id:
+            extra[UPSTREAM] = group.provider.service_id
+        return [replace(e, extra={**e.extra, **extra}) for e in events]
 
     async def _persist_events(
         self, service_id: str, data: dict[str, Any], state: IncidentState, events: list[IncidentEvent]

@@ -6,7 +6,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.detect.upstream import Group, OpenIncident, group_incidents, grouped_for_channel, upstream_of
+from bot.detect.upstream import (
+    Group, GroupRef, OpenIncident, followed_together, group_from_extra, group_incidents, group_of, group_to_extra,
+    grouped_for_channel, upstream_of,
+)
 
 T0 = datetime(2025, 6, 12, 17, 50, tzinfo=timezone.utc)
 PROVIDERS = {"cloudflare", "aws"}
@@ -107,3 +110,39 @@ def test_a_channel_reads_a_group_as_one_message_when_it_follows_two_of_its_servi
 @pytest.mark.parametrize(("service", "upstream"), [("discord", "cloudflare"), ("slack", "aws"), ("cloudflare", None), ("github", None)])
 def test_the_likely_upstream_of_a_service(service: str, upstream: str | None) -> None:
     assert upstream_of(service, GROUPS) == upstream
+
+
+# -- the group as an event carries it to delivery ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("services", "subscribed", "together"),
+    [
+        (("cloudflare", "discord", "x"), {"discord", "x"}, ["discord", "x"]),
+        (("cloudflare", "discord", "x"), {"cloudflare", "discord"}, ["cloudflare", "discord"]),
+        (("cloudflare", "discord", "x"), {"x"}, []),  # one service: its own alert
+        (("cloudflare", "discord", "x"), {"github", "x"}, []),
+        (("cloudflare", "discord"), {"all"}, ["cloudflare", "discord"]),
+        (("cloudflare", "discord"), set(), []),
+    ],
+)
+def test_followed_together(services: tuple[str, ...], subscribed: set[str], together: list[str]) -> None:
+    assert followed_together(services, subscribed) == together
+
+
+def test_a_group_survives_the_trip_through_an_event_and_its_members_find_it() -> None:
+    [group] = group_incidents([inc("cloudflare", 0), inc("x", 9), inc("discord", 3)], DEPENDS, PROVIDERS)
+    ref = group_from_extra(group_to_extra(group))
+    assert ref == GroupRef(group.key, "cloudflare", {"cloudflare": "cloudflare-0", "discord": "discord-3", "x": "x-9"})
+    assert ref.services == ("cloudflare", "discord", "x")
+    assert group_of("x", [group]) is group and group_of("cloudflare", [group]) is group
+    assert group_of("github", [group]) is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [None, "", "not json", "[]", '{"key": 1}', '{"key": "g", "provider": "cf", "incidents": {}}',
+     '{"key": "g", "provider": "cf", "incidents": {"cf": 3}}', '{"key": "g", "provider": "cf", "incidents": []}'],
+)  # fmt: skip
+def test_a_malformed_group_is_no_group(raw: str | None) -> None:
+    assert group_from_extra(raw) is None

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from bot.detect.model import Confidence, CrowdSignal, CrowdLevel, EventKind, Evidence, IncidentEvent, Verdict
 from bot.notify.render import ServiceNames
+from bot.notify.render.group import GroupLine, GroupView
 from bot.sources.base import SourceRole
 from bot.status import Status
 
@@ -115,3 +117,23 @@ NATIONAL_TWO = InternetContext(ContextKind.NATIONAL, ("IQ", "SY"), STARTED - tim
 INTERNATIONAL = InternetContext(ContextKind.INTERNATIONAL, COUNTRIES)
 INTERNET_EXTRAS = tuple(context_to_extra(c) for c in (NATIONAL_IQ, NATIONAL_TWO, INTERNATIONAL))
 IQ_OUTAGE = CountryOutage("IQ", STARTED - timedelta(hours=8, minutes=20), ("bgp", "ping-slash24"), "Iraq")
+
+
+# -- a grouped outage: Cloudflare down, Discord and X with it (bot.notify.render.group) --------
+CLOUDFLARE = ServiceNames("cloudflare", "Cloudflare", "كلاود فلير", status_url="https://www.cloudflarestatus.com")
+DISCORD = ServiceNames("discord", "Discord", "ديسكورد", status_url="https://discordstatus.com")
+GROUP_OPEN = GroupView(
+    GroupLine(CLOUDFLARE, Status.MAJOR_OUTAGE, STARTED),
+    (GroupLine(DISCORD, Status.PARTIAL_OUTAGE, STARTED + timedelta(minutes=4)), GroupLine(X, Status.MAJOR_OUTAGE, PEAK_AT)),
+    over=False,
+)
+GROUP_RECOVERING = GroupView(
+    GROUP_OPEN.provider,
+    (replace(GROUP_OPEN.members[0], resolved_at=ESCALATED_AT), GROUP_OPEN.members[1]),
+    over=False,
+)
+GROUP_OVER = GroupView(
+    replace(GROUP_OPEN.provider, resolved_at=RESOLVED_AT - timedelta(minutes=20)),
+    (replace(GROUP_OPEN.members[0], resolved_at=ESCALATED_AT), replace(GROUP_OPEN.members[1], resolved_at=RESOLVED_AT)),
+    over=True,
+)

@@ -16,6 +16,7 @@ from bot.detect.model import Confidence, CrowdLevel, CrowdSignal, EventKind, Evi
 from bot.i18n import FSI, PDI, RLM, Text, Translator, isolate, translations
 from bot.i18n import has_ltr_or_digits
 from bot.notify import text as tx
+from bot.notify.render.group import render_group_alert, render_group_recovery
 from bot.notify.render import (
     COLORS,
     PROBLEM_LABELS,
@@ -146,6 +147,10 @@ def all_arabic_renderings(t: Translator) -> list[RenderedMessage]:
         for extra in s.INTERNET_EXTRAS:
             out.append(render_alert(replace(s.ALERT, extra=extra), names, t=t, now=s.OPENED_AT))
         out.append(render_verdict(s.VERDICT_OK, names, t=t, now=s.RESOLVED_AT, national=s.IQ_OUTAGE))
+    for view in (s.GROUP_OPEN, s.GROUP_RECOVERING, s.GROUP_OVER):
+        out.append(render_group_alert(view, t=t, now=s.ESCALATED_AT))
+        out.append(render_group_alert(view, t=t, now=s.RESOLVED_AT + timedelta(days=1)))
+    out.append(render_group_recovery(s.GROUP_OVER, t=t, now=s.RESOLVED_AT))
     for loopback in SUB_MS_PROBES:
         out.append(render_alert(replace(s.ALERT, evidence=(loopback,)), LATIN, t=t, now=s.OPENED_AT))
     for kind in ("timeout", "dns", "tls", "connection", "error_page", "weird"):
@@ -174,7 +179,8 @@ def test_every_arabic_interpolation_is_isolated(digits: str, monkeypatch: pytest
             if isinstance(value, Text):
                 continue  # produced by the translator, its own values were checked
             shown = translator.number(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
-            if has_ltr_or_digits(shown) and isolate(shown) not in result:
+            # (a count Arabic writes as a word — the dual «ساعتين» — is not shown at all)
+            if has_ltr_or_digits(shown) and shown in result and isolate(shown) not in result:
                 problems.append(f"{name}={shown!r} not isolated in {result!r}")
     assert not problems, "\n".join(problems)
     for message in messages:

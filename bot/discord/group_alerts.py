@@ -1,0 +1,111 @@
+"""Where a channel reads a provider's outage and the services that fell with it as one message
+(``bot.detect.upstream``): which incidents that message carries, which message it is, and
+what it shows. The delivery worker sends and edits; this module only reads and records rows.
+
+How it holds together:
+
+- The monitor puts the group on every event of an open incident that belongs to one
+  (``extra["group"]``). A delivery of such an event joins the grouped message when its channel
+  follows at least two of the group's services in the delivery's language (whole-service
+  subscriptions, delivered directly; ``all`` counts as every service).
+- The grouped message is the channel's existing alert for any of those incidents (the
+  provider's alert, say, posted before anything else failed) edited into the grouped form, or
+  a new message. Every incident it carries gets an ``AlertMessage`` row pointing at it, with
+  the group's key: from then on every event of those incidents — recoveries too, which carry
+  no group — edits that one message.
+- The recovery reply goes out once, with the event of the last of the channel's incidents to
+  recover.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from tortoise.transactions import in_transaction
+
+from bot.db.models import AlertMessage, Incident, Subscription
+from bot.detect.model import EventKind, IncidentEvent
+from bot.detect.upstream import GROUP, followed_together, group_from_extra
+from bot.notify.render.group import GroupLine, GroupView
+from bot.notify.render.message import ServiceNames
+from bot.status import Status
+
+#: the prefix of a group's key before its provider's incident key (``upstream.Group.key``)
+_KEY_PREFIX = "group:"
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelGroup:
+    """A group as one channel reads it: its key, the provider's incident, the channel's
+    incidents of the group (this delivery's among them) and the message that carries them."""
+
+    key: str
+    provider: Incident | None
+    incidents: tuple[Incident, ...]
+    anchor: int | None
+
+    @property
+    def over(self) -> bool:
+        return all(i.resolved_at is not None for i in self.incidents)
+
+    def last_to_recover(self, incident_id: int) -> bool:
+        """Whether ``incident_id``'s recovery is the one that ended the channel's group."""
+        if not self.over:
+            return False
+        last = max(self.incidents, key=lambda i: (i.resolved_at, i.id))
+        return last.id == incident_id
+
+    def view(self, names: Callable[[str], ServiceNames]) -> GroupView:
+        provider = self.provider or min(self.incidents, key=lambda i: (i.started_at, i.id))
+        members = sorted((i for i in self.incidents if i.id != provider.id), key=lambda i: (i.started_at, i.service_id))
+        return GroupView(_line(provider, names), tuple(_line(i, names) for i in members), over=self.over)
+
+
+async def channel_group(channel_id: int, language: str, incident_id: int, event: IncidentEvent) -> ChannelGroup | None:
+    """The group this delivery's event is read in, in its channel, or None for a per-service
+    alert."""
+    row = await AlertMessage.get_or_none(incident_id=incident_id, channel_id=channel_id)
+    if row is not None and row.group_key:
+        rows = await AlertMessage.filter(channel_id=channel_id, group_key=row.group_key)
+        incidents = await Incident.filter(id__in={r.incident_id for r in rows} | {incident_id})  # type: ignore[attr-defined]
+        return ChannelGroup(row.group_key, await _provider(row.group_key), tuple(incidents), row.message_id)
+    ref = group_from_extra(event.extra.get(GROUP))
+    if ref is None or event.kind is EventKind.RESOLVED:
+        return None
+    subscribed: list[str] = await Subscription.filter(  # type: ignore[assignment]
+        channel_id=channel_id, language=language, enabled=True, delivery="direct", component=None
+    ).values_list("service_id", flat=True)
+    followed = followed_together(ref.services, set(subscribed))
+    if event.service_id not in followed:
+        return None
+    incidents = await Incident.filter(key__in=[ref.incidents[s] for s in followed])
+    rows = await AlertMessage.filter(channel_id=channel_id, incident_id__in=[i.id for i in incidents]).order_by("id")
+    anchor = next((r for r in rows if r.group_key == ref.key), rows[0] if rows else None)
+    return ChannelGroup(ref.key, await _provider(ref.key), tuple(incidents), anchor.message_id if anchor else None)
+
+
+async def record_group(channel_id: int, group: ChannelGroup, message_id: int) -> None:
+    """Point every incident of the channel's group at the grouped message."""
+    async with in_transaction() as conn:
+        for incident in group.incidents:
+            updated = await AlertMessage.filter(incident_id=incident.id, channel_id=channel_id).using_db(conn).update(
+                message_id=message_id, group_key=group.key
+            )
+            if not updated:
+                await AlertMessage.create(
+                    incident_id=incident.id, channel_id=channel_id, message_id=message_id, group_key=group.key, using_db=conn
+                )
+
+
+async def _provider(key: str) -> Incident | None:
+    return await Incident.get_or_none(key=key.removeprefix(_KEY_PREFIX)) if key.startswith(_KEY_PREFIX) else None
+
+
+def _line(incident: Incident, names: Callable[[str], ServiceNames]) -> GroupLine:
+    resolved = incident.resolved_at is not None
+    status = Status(incident.peak_status if resolved else incident.status)
+    return GroupLine(names(incident.service_id), status, incident.started_at, incident.resolved_at)
+
+
+__all__ = ["ChannelGroup", "channel_group", "record_group"]

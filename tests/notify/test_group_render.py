@@ -1,0 +1,77 @@
+"""The grouped alert of an upstream outage and its recovery reply, in both languages (pure)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.i18n import translations
+from bot.notify.render.group import render_group_alert, render_group_recovery
+from bot.notify.render.words import COLORS
+from bot.status import Status
+from tests.bidi import without_isolates
+from tests.notify import samples as s
+
+EN = translations("en", tz="UTC")
+AR = translations("ar", tz="Asia/Baghdad", digits="arab")
+
+
+def plain(text: str) -> str:
+    """The words as a reader sees them: no direction marks, ordinary spaces."""
+    return without_isolates(text).replace("\u200f", "").replace("\u202f", " ")
+
+
+def lines(text: str) -> list[str]:
+    return [plain(line) for line in text.split("\n")]
+
+
+def test_the_grouped_alert_names_the_provider_first_and_every_service_with_its_state() -> None:
+    msg = render_group_alert(s.GROUP_OPEN, t=EN, now=s.ESCALATED_AT)
+    assert msg.title == "Cloudflare outage — also affecting Discord and X"
+    shown = lines(msg.description)
+    assert shown[0].startswith("These services rely on Cloudflare")
+    assert shown[1:] == [
+        "Cloudflare: major outage since 12:20 PM",
+        "Discord: partial outage since 12:24 PM",
+        "X: major outage since 12:51 PM",
+    ]
+    assert msg.color == COLORS[Status.MAJOR_OUTAGE]
+    assert msg.url == "https://www.cloudflarestatus.com"
+
+
+def test_a_service_that_recovered_stays_in_the_message_with_how_long_it_was_down() -> None:
+    msg = render_group_alert(s.GROUP_RECOVERING, t=EN, now=s.ESCALATED_AT)
+    assert "Discord: back at 1:05 PM, after 41 minutes" in lines(msg.description)
+    assert "X: major outage since 12:51 PM" in lines(msg.description)
+    assert msg.title.startswith("Cloudflare outage")
+
+
+def test_once_over_the_alert_says_so_and_the_reply_says_how_long_it_lasted() -> None:
+    over = render_group_alert(s.GROUP_OVER, t=EN, now=s.RESOLVED_AT)
+    assert over.title == "Resolved: the Cloudflare outage that also affected Discord and X"
+    assert over.color == COLORS[Status.OPERATIONAL]
+    assert "These services rely on" not in over.description
+    reply = render_group_recovery(s.GROUP_OVER, t=EN, now=s.RESOLVED_AT)
+    assert reply.title == "All services hit by the Cloudflare outage are back"
+    first, *rest = lines(reply.description)
+    assert first == "The outage lasted 3 hours 12 minutes, from 12:20 PM to 3:32 PM."
+    assert rest == [
+        "Cloudflare: back at 3:12 PM, after 2 hours 52 minutes",
+        "Discord: back at 1:05 PM, after 41 minutes",
+        "X: back at 3:32 PM, after 2 hours 41 minutes",
+    ]
+
+
+def test_the_arabic_grouped_alert_reads_as_the_press_writes_it() -> None:
+    msg = render_group_alert(s.GROUP_OPEN, t=AR, now=s.ESCALATED_AT)
+    assert plain(msg.title) == "انقطاع لدى كلاود فلير يطال أيضًا ديسكورد وإكس"
+    shown = lines(msg.description)
+    assert shown[0].startswith("تعتمد هذه الخدمات على خدمة كلاود فلير")
+    assert shown[1] == "كلاود فلير: انقطاع واسع منذ الساعة ٣:٢٠ م"  # Baghdad time, Eastern Arabic digits
+    reply = render_group_recovery(s.GROUP_OVER, t=AR, now=s.RESOLVED_AT)
+    assert plain(reply.title) == "عودة جميع الخدمات المتأثرة بانقطاع كلاود فلير"
+    assert lines(reply.description)[0].startswith("استمر الانقطاع مدة ٣ ساعات")
+
+
+def test_a_day_later_the_times_carry_their_date() -> None:
+    msg = render_group_alert(s.GROUP_OPEN, t=EN, now=s.ESCALATED_AT + timedelta(days=1))
+    assert "Cloudflare: major outage since Mar 10 at 12:20 PM" in lines(msg.description)
