@@ -35,6 +35,7 @@ from bot.detect.incident import IncidentConfig, IncidentState, step
 from bot.detect.model import CrowdSignal, EventKind, IncidentEvent, Verdict
 from bot.detect.national import InternetContext, context_to_extra, countries_of
 from bot.detect.serialize import event_to_dict
+from bot.db.records import past_incidents
 from bot.detect.track_record import RECORD, WINDOW as RECORD_WINDOW, PastIncident, acknowledged_by, note_to_extra, record_note, track_record
 from bot.detect.upstream import GROUP, UPSTREAM, OpenIncident, Upstreams, group_of, group_to_extra
 from bot.detect.vantage import VantageChangeKind, VantageState, assess
@@ -302,9 +303,7 @@ class Monitor:
         if not silent or not self.watches_page(service_id):
             return events
         try:
-            rows = await Incident.filter(
-                service_id=service_id, page_watched=True, resolved_at__isnull=False, started_at__gte=now - RECORD_WINDOW
-            ).values_list("started_at", "acknowledged_at", "resolved_at")
+            rows = await past_incidents(service_id, now, RECORD_WINDOW)
         except Exception:  # the record is optional: never let it stop an alert
             log.exception("track record of %s failed", service_id)
             return events

@@ -20,7 +20,9 @@ from urllib.parse import urlsplit
 
 from bot.catalog import Catalog, Service
 from bot.detect.fusion import fuse
+from bot.db.records import past_incidents
 from bot.detect.model import CrowdSignal, Verdict
+from bot.detect.track_record import WINDOW as RECORD_WINDOW, PastIncident, TrackRecord, track_record
 from bot.i18n import N_
 from bot.notify.render import ServiceNames
 from bot.notify.render.chart import ReportSeries
@@ -244,6 +246,20 @@ class StatusService:
         except Exception:  # the national context is optional: never let it stop an answer
             log.exception("national outage lookup failed for %s", country)
             return None
+
+    async def track_record(self, target: Target, now: datetime) -> TrackRecord | None:
+        """How late the service's official page admitted its outages over the last 90 days
+        (``bot.detect.track_record``); None for a URL, a service without an official page, or
+        when the database cannot say (the record is a detail: never let it stop an answer)."""
+        service = target.service
+        if service is None or service.status_url is None:
+            return None
+        try:
+            rows = await past_incidents(service.id, now, RECORD_WINDOW)
+        except Exception:
+            log.exception("track record of %s failed", service.id)
+            return None
+        return track_record((PastIncident(*row) for row in rows), now)
 
     async def answer(self, target: Target, now: datetime) -> Answer:
         """The current answer when there is one, else a live one."""

@@ -50,7 +50,7 @@ def samples(t: Translator) -> dict[str, object]:
         "result": t.gettext("No answer (timed out)."), "language": t.gettext("Arabic"), "in_language": t.gettext("in Arabic"),
         "permissions": t.list([t.gettext("Send Messages"), t.gettext("Embed Links")]),
         "larger": t.ngettext("{n} hour", "{n} hours", 3), "smaller": t.ngettext("{n} minute", "{n} minutes", 12),
-        "seconds": 5.2, "upstream": "Cloudflare", "provider": "Cloudflare", "country": "العراق", "countries": t.list(["الولايات المتحدة", "ألمانيا", "الهند"]), "span": t.duration(timedelta(hours=24)), "bucket": t.duration(timedelta(minutes=15)),
+        "seconds": 5.2, "upstream": "Cloudflare", "provider": "Cloudflare", "grade": "C", "acknowledged": 7, "country": "العراق", "countries": t.list(["الولايات المتحدة", "ألمانيا", "الهند"]), "span": t.duration(timedelta(hours=24)), "bucket": t.duration(timedelta(minutes=15)),
         "format": "Statuspage", "reason": t.gettext("no answer in time"), "component": "Actions",
         "tried": t.list([t.gettext("{format} ({reason})", format="Statuspage", reason=t.gettext("answered {http}", http="HTTP 404")),
                          t.gettext("{format} ({reason})", format=t.gettext("RSS/Atom feed"), reason=t.gettext("not in this format"))]),

@@ -75,3 +75,27 @@ def test_the_arabic_grouped_alert_reads_as_the_press_writes_it() -> None:
 def test_a_day_later_the_times_carry_their_date() -> None:
     msg = render_group_alert(s.GROUP_OPEN, t=EN, now=s.ESCALATED_AT + timedelta(days=1))
     assert "Cloudflare: major outage since Mar 10 at 12:20 PM" in lines(msg.description)
+
+
+# -- the official page's grade in /isitdown (issue 17 item 4) ---------------------------------
+
+
+def test_isitdown_shows_the_status_pages_grade_once_there_is_enough_to_grade() -> None:
+    from bot.detect.track_record import PastIncident, track_record
+    from bot.notify.render import render_verdict
+
+    def past(delays: list[int | None]) -> list[PastIncident]:
+        out = []
+        for n, delay in enumerate(delays):
+            start = s.STARTED - timedelta(days=n + 1)
+            out.append(PastIncident(start, None if delay is None else start + timedelta(minutes=delay), start + timedelta(hours=1)))
+        return out
+
+    record = track_record(past([10, 20, None, 14]), s.STARTED)
+    field = dict(render_verdict(s.VERDICT_OK, s.X, t=EN, now=s.RESOLVED_AT, record=record).fields)["Status page track record"]
+    assert plain(field) == "Grade C: acknowledged 3 of 4 outages in the last 90 days. Typically 14 minutes after users noticed."
+    arabic = {plain(k): v for k, v in render_verdict(s.VERDICT_OK, s.X, t=AR, now=s.RESOLVED_AT, record=record).fields}
+    assert plain(arabic["سجل صفحة الحالة الرسمية"]).startswith("التقييم C: أقرّت الصفحة بـ٣ من أصل ٤ انقطاعات خلال آخر ٩٠ يومًا.")
+    # too few incidents to grade: nothing said
+    few = track_record(past([10, 20]), s.STARTED)
+    assert "Status page track record" not in dict(render_verdict(s.VERDICT_OK, s.X, t=EN, now=s.RESOLVED_AT, record=few).fields)

@@ -17,6 +17,7 @@ from bot.i18n import FSI, PDI, RLM, Text, Translator, isolate, translations
 from bot.i18n import has_ltr_or_digits
 from bot.notify import text as tx
 from bot.notify.render.group import render_group_alert, render_group_recovery
+from bot.detect.track_record import Grade, TrackRecord
 from bot.notify.render import (
     COLORS,
     PROBLEM_LABELS,
@@ -147,6 +148,9 @@ def all_arabic_renderings(t: Translator) -> list[RenderedMessage]:
         for extra in s.INTERNET_EXTRAS:
             out.append(render_alert(replace(s.ALERT, extra=extra), names, t=t, now=s.OPENED_AT))
         out.append(render_verdict(s.VERDICT_OK, names, t=t, now=s.RESOLVED_AT, national=s.IQ_OUTAGE))
+    graded = TrackRecord(incidents=9, acknowledged=7, average=timedelta(minutes=40), typical=timedelta(minutes=12),
+                         recent_never=1, recent=5, grade=Grade.C)  # fmt: skip
+    out.append(render_verdict(s.VERDICT_OK, s.X, t=t, now=s.RESOLVED_AT, record=graded))
     for view in (s.GROUP_OPEN, s.GROUP_RECOVERING, s.GROUP_OVER):
         out.append(render_group_alert(view, t=t, now=s.ESCALATED_AT))
         out.append(render_group_alert(view, t=t, now=s.RESOLVED_AT + timedelta(days=1)))

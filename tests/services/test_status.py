@@ -241,3 +241,33 @@ def test_overview_leaves_out_status_pages_typed_by_users() -> None:
     monitor = StubMonitor({page.id: verdict(page.id, Status.MAJOR_OUTAGE), "github": verdict("github", Status.DEGRADED)})
     overview = service_for(catalog, monitor=monitor).overview()
     assert [n.id for n, _ in overview.troubled] == ["github"] and overview.total == total
+
+
+# -- the official page's track record -------------------------------------------------------
+
+
+async def test_the_track_record_is_read_from_the_services_past_incidents(db: Any, catalog: Catalog) -> None:
+    from bot.db.models import Incident
+
+    async def incident(key: str, service: str, started_hours_ago: float, ack_after_min: float | None, *, watched: bool = True) -> None:
+        started = NOW - timedelta(hours=started_hours_ago)
+        await Incident.create(
+            key=key, service_id=service, status="major_outage", peak_status="major_outage", started_at=started,
+            resolved_at=started + timedelta(hours=1), page_watched=watched,
+            acknowledged_at=None if ack_after_min is None else started + timedelta(minutes=ack_after_min),
+        )  # fmt: skip
+
+    await incident("gh-1", "github", 24, 10)
+    await incident("gh-2", "github", 48, 20)
+    await incident("gh-3", "github", 72, None)  # never acknowledged: counts 4 hours
+    await incident("gh-old", "github", 24 * 100, 0)  # outside the 90 days
+    await incident("gh-blind", "github", 30, 0, watched=False)  # no page was watched then
+    await incident("other", "discord", 24, 0)
+    status = StatusService(catalog, HttpClient())
+    record = await status.track_record(status.target("github"), NOW)
+    assert record is not None
+    assert (record.incidents, record.acknowledged) == (3, 2)
+    assert record.typical == timedelta(minutes=15) and record.grade is not None and record.grade.value == "C"
+    # a service without an official page, and a URL, have no record
+    assert await status.track_record(status.target("x"), NOW) is None
+    assert await status.track_record(status.target("https://example.com"), NOW) is None

@@ -54,8 +54,9 @@ class StatusCog(commands.Cog):
         log.info("isitdown %r → %s", service, describe(result))
         # a national internet outage in the guild's country (IODA) is told first
         national = rt.status.national_outage(prefs.country, rt.clock())
+        record = await rt.status.track_record(result.target, rt.clock())  # the official page's grade
         message = render_verdict(  # a read page names itself
-            result.verdict, result.target.names, t=t, now=rt.clock(), crowd=result.crowd, national=national
+            result.verdict, result.target.names, t=t, now=rt.clock(), crowd=result.crowd, national=national, record=record
         )
         # the "down for me too" button: a persistent item the reports cog handles by custom_id
         view = report_view(target.service.id, t) if target.service is not None else None

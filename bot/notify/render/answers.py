@@ -7,7 +7,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from bot.detect.model import CrowdSignal, Verdict
-from bot.i18n import Translator
+from bot.detect.track_record import WINDOW, TrackRecord
+from bot.i18n import Text, Translator
 from bot.notify.render import phrases as say
 from bot.notify.render.evidence import evidence_fields, update_field
 from bot.notify.render.internet import national_outage_line
@@ -26,6 +27,7 @@ def render_verdict(
     crowd: CrowdSignal | None = None,
     crowd_window: timedelta = say.DEFAULT_CROWD_WINDOW,
     national: CountryOutage | None = None,
+    record: TrackRecord | None = None,
 ) -> RenderedMessage:
     """The ``/isitdown`` answer: the verdict, then the evidence from each source — after, when
     the asking guild's country is under a national internet outage (``national``), that first."""
@@ -50,5 +52,24 @@ def render_verdict(
         extra = update_field(t, update)
         if extra:
             fields.append(extra)
+    graded = record_field(t, record)
+    if graded:
+        fields.append(graded)
     title = say.headline(t, service, status, verdict.confidence)
     return say.framed(t, names, verdict.evidence, title=title, description="\n".join(lines), color=say.status_color(status), fields=fields)
+
+
+def record_field(t: Translator, record: TrackRecord | None) -> tuple[str, str] | None:
+    """The official page's grade and what it rests on (``bot.detect.track_record``): only once
+    there are enough past incidents to grade."""
+    if record is None or record.grade is None:
+        return None
+    value = t.ngettext(
+        "Grade {grade}: acknowledged {acknowledged} of {n} outage in the last {span}.",
+        "Grade {grade}: acknowledged {acknowledged} of {n} outages in the last {span}.",
+        record.incidents, grade=record.grade.value, acknowledged=record.acknowledged, span=t.duration(WINDOW),
+    )  # fmt: skip
+    if record.typical is not None:
+        # NOTE: the median delay between users' first reports and the status page's acknowledgment
+        value = Text(f"{value} " + t.gettext("Typically {duration} after users noticed.", duration=t.duration(record.typical)))
+    return t.gettext("Status page track record"), value
