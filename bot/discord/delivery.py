@@ -77,7 +77,7 @@ from bot.discord.group_alerts import ChannelGroup, channel_group, record_group
 from bot.discord.transport import DiscordTransport, Outgoing, Publisher, Transport
 from bot.discord.ratelimit import GlobalLimit, LocalGlobalLimit, global_retry_after
 from bot.notify.render import RenderedMessage, ServiceNames, render_event, render_for, render_resolved_alert
-from bot.notify.render.group import render_group_alert, render_group_recovery
+from bot.notify.render.group import render_group_alert, render_group_pointer, render_group_recovery
 from bot.notify.render.chart import ReportSeries
 
 log = logging.getLogger(__name__)
@@ -181,6 +181,7 @@ class _Batch:
     settings: dict[int, GuildSettings]
     alerts: dict[tuple[int, int], int]  # (incident id, channel id) -> message id
     grouped: set[tuple[int, int]] = field(default_factory=set)  # (incident id, channel id) read in a grouped alert
+    group_events: dict[str, dict[int, IncidentEvent]] = field(default_factory=dict)  # group key -> incident id -> latest event
     dead_channels: set[int] = field(default_factory=set)
     decoded: dict[int, IncidentEvent] = field(default_factory=dict)
     rendered: dict[tuple[Any, ...], list[RenderedMessage]] = field(default_factory=dict)
@@ -242,6 +243,8 @@ class DeliveryWorker:
         self._hub_locks: dict[int, asyncio.Lock] = {}
         #: grouped alerts of one channel are built one delivery at a time (one message for all)
         self._channel_locks: dict[int, asyncio.Lock] = {}
+        #: what each grouped message shows now, so an event that changes none of it edits nothing
+        self._group_shown: dict[tuple[int, int], str] = {}
         self.stats: Counter[str] = Counter()
         self._semaphore = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
@@ -472,7 +475,7 @@ class DeliveryWorker:
             if alert_id is not None:
                 resolved = self._render(batch, event, d, sub, render_resolved_alert, now)
                 try:
-                    await self._edit(d, event, alert_id, resolved, sub.role_id)
+                    await self._edit(d, event, alert_id, resolved, sub.role_id, over=True)
                 except discord.NotFound as exc:
                     if exc.code != UNKNOWN_MESSAGE:
                         raise
@@ -503,38 +506,64 @@ class DeliveryWorker:
     ) -> None:  # fmt: skip
         """One message for the channel's incidents of an upstream outage (``group_alerts``):
         posted or taken over from an earlier alert, edited on every event of any of them, and
-        answered once when the last of them recovers."""
+        answered once when the last of them recovers. The channel's other alerts of those
+        incidents, posted before the group formed, are edited once to point at it."""
         tz, digits = batch.zone_and_digits(sub.guild_id)
-        view = group.view(self._names)
-        render = lambda fn: render_for(d.language, fn, view, tz=tz, digits=digits, now=now)  # noqa: E731
+        latest = batch.group_events.get(group.key)
+        if latest is None:  # once per group and run: every channel's message shows the same events
+            latest = batch.group_events[group.key] = await group.latest_events()
+        view = group.view(self._names, latest)
+        render = lambda fn, *a: render_for(d.language, fn, *a, tz=tz, digits=digits, now=now)  # noqa: E731
         if group.last_to_recover(incident_id) and group.anchor is not None:
             if d.message_id is None:  # the reply was not sent by an earlier attempt
-                reply = await self._send(d, event, render(render_group_recovery), sub.role_id, reply_to=group.anchor)
+                reply = await self._send(d, event, render(render_group_recovery, view), sub.role_id, reply_to=group.anchor)
                 d.message_id = reply
                 await Delivery.filter(id=d.id).update(message_id=reply)
-            await self._edit_or_none(d, event, group.anchor, render(render_group_alert), sub.role_id)
+            await self._edit_group(d, event, group.anchor, render(render_group_alert, view), sub.role_id, over=True)
             self.stats["replied"] += 1
             await self._finish(d, SENT, message_id=d.message_id, now=now)
             return
-        messages = render(render_group_alert)
+        messages = render(render_group_alert, view)
         message_id = group.anchor
-        if message_id is not None and await self._edit_or_none(d, event, message_id, messages, sub.role_id):
-            self.stats["edited"] += 1
-        else:
+        edited = message_id is not None and await self._edit_group(d, event, message_id, messages, sub.role_id)
+        if message_id is None or not edited:
             message_id = await self._send(d, event, messages, sub.role_id)
+            self._group_shown[(d.channel_id, message_id)] = _digest(messages)
             self.stats["posted"] += 1
+        for stale, service_id in group.absorbed(message_id):  # earlier alerts of the group: point them at it
+            link = f"https://discord.com/channels/{sub.guild_id}/{d.channel_id}/{message_id}"
+            pointer = render(render_group_pointer, self._names(service_id), view.provider.names, link)
+            await self._edit_or_none(d, event, stale, pointer, None)
         await record_group(d.channel_id, group, message_id)
         for incident in group.incidents:
             batch.alerts[(incident.id, d.channel_id)] = message_id
             batch.grouped.add((incident.id, d.channel_id))
         await self._finish(d, SENT, message_id=message_id, now=now)
 
+    async def _edit_group(
+        self, d: Delivery, event: IncidentEvent, message_id: int, messages: list[RenderedMessage], role_id: int | None,
+        *, over: bool = False,
+    ) -> bool:  # fmt: skip
+        """Edit the grouped message unless it already shows exactly this (most events of its
+        services change nothing it shows: edits cost rate limit); False when it is gone."""
+        digest = _digest(messages)
+        key = (d.channel_id, message_id)
+        if self._group_shown.get(key) == digest:
+            self.stats["unchanged"] += 1
+            return True
+        if not await self._edit_or_none(d, event, message_id, messages, role_id, over=over):
+            return False
+        self._group_shown[key] = digest
+        self.stats["edited"] += 1
+        return True
+
     async def _edit_or_none(
-        self, d: Delivery, event: IncidentEvent, message_id: int, messages: list[RenderedMessage], role_id: int | None
-    ) -> bool:
+        self, d: Delivery, event: IncidentEvent, message_id: int, messages: list[RenderedMessage], role_id: int | None,
+        *, over: bool = False,
+    ) -> bool:  # fmt: skip
         """Edit a message someone may have deleted: False when it is gone."""
         try:
-            await self._edit(d, event, message_id, messages, role_id)
+            await self._edit(d, event, message_id, messages, role_id, over=over)
         except discord.NotFound as exc:
             if exc.code != UNKNOWN_MESSAGE:
                 raise
@@ -714,10 +743,10 @@ class DeliveryWorker:
 
     async def _edit(
         self, d: Delivery, event: IncidentEvent, message_id: int, messages: list[RenderedMessage], role_id: int | None,
-        *, files: Sequence[tuple[str, bytes]] = (),
+        *, files: Sequence[tuple[str, bytes]] = (), over: bool = False,
     ) -> None:  # fmt: skip
         """Edit the alert in place; new charts replace the old ones (no charts: left as they are)."""
-        out = Outgoing(d.channel_id, messages, event, role_id=role_id, files=files)
+        out = Outgoing(d.channel_id, messages, event, role_id=role_id, files=files, over=over)
         await self._before_the_wire()
         if files:
             try:
@@ -852,6 +881,10 @@ class DeliveryWorker:
         self.stats["disabled"] += len(sub_ids)
         self.stats[DROPPED] += dropped
         metrics.deliveries.labels(outcome=DROPPED).inc(dropped)
+
+
+def _digest(messages: Sequence[RenderedMessage]) -> str:
+    return repr([m.to_embed_dict() for m in messages])
 
 
 def _without_images(messages: Sequence[RenderedMessage]) -> list[RenderedMessage]:

@@ -20,12 +20,15 @@ How it holds together:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Mapping
 
 from tortoise.transactions import in_transaction
 
-from bot.db.models import AlertMessage, Incident, Subscription
+from bot.db.models import AlertMessage, Incident, IncidentEventRecord, Subscription
 from bot.detect.model import EventKind, IncidentEvent
+from bot.detect.national import context_from_extra
+from bot.detect.serialize import event_from_dict
+from bot.sources.base import SourceRole
 from bot.detect.upstream import GROUP, followed_together, group_from_extra
 from bot.notify.render.group import GroupLine, GroupView
 from bot.notify.render.message import ServiceNames
@@ -44,6 +47,13 @@ class ChannelGroup:
     provider: Incident | None
     incidents: tuple[Incident, ...]
     anchor: int | None
+    #: the channel's alerts of the group's incidents, as they were before this delivery: message id → service
+    alerts: tuple[tuple[int, str], ...] = ()
+
+    def absorbed(self, message_id: int) -> list[tuple[int, str]]:
+        """The channel's earlier alerts of the group's incidents that are not the grouped
+        message: each is edited once to point at it (their rows then point at the group)."""
+        return [(m, service) for m, service in self.alerts if m != message_id]
 
     @property
     def over(self) -> bool:
@@ -56,10 +66,24 @@ class ChannelGroup:
         last = max(self.incidents, key=lambda i: (i.resolved_at, i.id))
         return last.id == incident_id
 
-    def view(self, names: Callable[[str], ServiceNames]) -> GroupView:
+    def view(self, names: Callable[[str], ServiceNames], latest: Mapping[int, IncidentEvent]) -> GroupView:
+        """What the message shows: each incident's state from its row, its user reports and
+        IODA's word from its latest event (``latest``: incident id → event)."""
         provider = self.provider or min(self.incidents, key=lambda i: (i.started_at, i.id))
         members = sorted((i for i in self.incidents if i.id != provider.id), key=lambda i: (i.started_at, i.service_id))
-        return GroupView(_line(provider, names), tuple(_line(i, names) for i in members), over=self.over)
+        said = sorted((e for e in latest.values() if context_from_extra(e.extra) is not None), key=lambda e: e.at)
+        return GroupView(
+            _line(provider, names, latest.get(provider.id)), tuple(_line(i, names, latest.get(i.id)) for i in members),
+            over=self.over, internet=context_from_extra(said[-1].extra) if said else None,
+        )  # fmt: skip
+
+    async def latest_events(self) -> dict[int, IncidentEvent]:
+        """The latest event of each incident shown (the provider's too), in one query."""
+        ids = {i.id for i in self.incidents} | ({self.provider.id} if self.provider is not None else set())
+        out: dict[int, IncidentEvent] = {}
+        for record in await IncidentEventRecord.filter(incident_id__in=ids).order_by("-id"):
+            out.setdefault(record.incident_id, event_from_dict(record.payload))  # type: ignore[attr-defined]
+        return out
 
 
 async def channel_group(channel_id: int, language: str, incident_id: int, event: IncidentEvent) -> ChannelGroup | None:
@@ -82,7 +106,9 @@ async def channel_group(channel_id: int, language: str, incident_id: int, event:
     incidents = await Incident.filter(key__in=[ref.incidents[s] for s in followed])
     rows = await AlertMessage.filter(channel_id=channel_id, incident_id__in=[i.id for i in incidents]).order_by("id")
     anchor = next((r for r in rows if r.group_key == ref.key), rows[0] if rows else None)
-    return ChannelGroup(ref.key, await _provider(ref.key), tuple(incidents), anchor.message_id if anchor else None)
+    services = {i.id: i.service_id for i in incidents}
+    alone = tuple(dict.fromkeys((r.message_id, services[r.incident_id]) for r in rows if r.group_key != ref.key))  # type: ignore[attr-defined]
+    return ChannelGroup(ref.key, await _provider(ref.key), tuple(incidents), anchor.message_id if anchor else None, alone)
 
 
 async def record_group(channel_id: int, group: ChannelGroup, message_id: int) -> None:
@@ -102,10 +128,11 @@ async def _provider(key: str) -> Incident | None:
     return await Incident.get_or_none(key=key.removeprefix(_KEY_PREFIX)) if key.startswith(_KEY_PREFIX) else None
 
 
-def _line(incident: Incident, names: Callable[[str], ServiceNames]) -> GroupLine:
+def _line(incident: Incident, names: Callable[[str], ServiceNames], latest: IncidentEvent | None) -> GroupLine:
     resolved = incident.resolved_at is not None
     status = Status(incident.peak_status if resolved else incident.status)
-    return GroupLine(names(incident.service_id), status, incident.started_at, incident.resolved_at)
+    crowd = next((e for e in latest.evidence if e.role is SourceRole.CROWD), None) if latest is not None else None
+    return GroupLine(names(incident.service_id), status, incident.started_at, incident.resolved_at, crowd)
 
 
 __all__ = ["ChannelGroup", "channel_group", "record_group"]

@@ -31,7 +31,8 @@ class Outgoing:
 
     ``nonce`` makes a repeated post return the first message (Discord's ``enforce_nonce``);
     ``reply_to`` makes it a reply; ``files`` are the PNG charts its embeds show; ``event`` is
-    what the message is about (a transport that prints or records may say so)."""
+    what the message is about (a transport that prints or records may say so); ``over`` marks
+    the edit that shows an alert is over."""
 
     channel_id: int
     messages: Sequence[RenderedMessage]
@@ -40,6 +41,7 @@ class Outgoing:
     role_id: int | None = None
     reply_to: int | None = None
     files: Sequence[tuple[str, bytes]] = ()
+    over: bool = False
 
 
 class Transport(Protocol):

@@ -86,7 +86,7 @@ class ConsoleTransport:
         self.received: list[Received] = []
         self._ids = itertools.count(1)
         self._by_nonce: dict[str, int] = {}
-        self._last: dict[tuple[int, str], list[str]] = {}
+        self._last: dict[tuple[int, int], list[str]] = {}
 
     def is_closed(self) -> bool:
         return False
@@ -101,7 +101,7 @@ class ConsoleTransport:
         return message_id
 
     async def edit(self, out: Outgoing, message_id: int) -> None:
-        self._record(out, "edit-resolved" if out.event.kind is EventKind.RESOLVED else "edit", message_id)
+        self._record(out, "edit-resolved" if out.over else "edit", message_id)
 
     def _record(self, out: Outgoing, action: str, message_id: int) -> None:
         channel = self.channels[out.channel_id]
@@ -127,7 +127,7 @@ class ConsoleTransport:
             head += " to show it is over"
         else:
             head += f" \u2014 {KIND_WORDS[item.kind]}"
-        key = (item.channel.id, item.event.incident_key)
+        key = (item.channel.id, item.message_id)
         texts = [m.as_text() for m in item.messages]
         shown = texts
         if item.action == "edit" and key in self._last:

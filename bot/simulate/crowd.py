@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from typing import Callable
 
 
 from bot.services.crowd import CrowdService
@@ -60,11 +61,15 @@ class ReportInjector:
         *,
         guilds: int = 60,
         seed: int = 5,
+        country_of_guild: Callable[[int], str | None] = lambda _k: None,
+        guild_base: int = GUILD_BASE,
     ) -> None:
         self.crowd = crowd
         self.service_id = service_id
         self.plan = _spread(plan)
         self.guilds = guilds
+        self.country_of_guild = country_of_guild
+        self.guild_base = guild_base
         self._next_user = 0
         self.injected = 0
         self._rng = random.Random(seed)
@@ -73,10 +78,11 @@ class ReportInjector:
         """The first instant (after ``after``) with reports to write, or None when none is left."""
         return next((at for at in self.plan if after is None or at > after), None)
 
-    def _user(self) -> tuple[int, int]:
+    def _user(self) -> tuple[int, int, str | None]:
+        """The next reporter: a distinct old account, in one of the servers (and its country)."""
         k = self._next_user
         self._next_user += 1
-        return (_ACCOUNTS_FROM_MS + k) << 22, GUILD_BASE + k % self.guilds
+        return (_ACCOUNTS_FROM_MS + k) << 22, self.guild_base + k % self.guilds, self.country_of_guild(k % self.guilds)
 
     async def inject(self, when: datetime) -> int:
         """Write the reports planned for the instant ``when`` (stamped at it)."""
@@ -87,8 +93,8 @@ class ReportInjector:
         problems = _problems(n, mix, self._rng)
         if n < BULK_FROM:
             for problem in problems:
-                user_id, guild_id = self._user()
-                await self.crowd.record(self.service_id, guild_id, user_id, problem, now=when)
+                user_id, guild_id, country = self._user()
+                await self.crowd.record(self.service_id, guild_id, user_id, problem, now=when, country=country)
         else:
             await self._bulk(when, problems)
         self.injected += n
@@ -98,8 +104,8 @@ class ReportInjector:
         """A busy moment through the crowd service's own bulk path (same rules as ``record``)."""
         reports = []
         for problem in problems:
-            user_id, guild_id = self._user()
-            reports.append((guild_id, user_id, problem, None))
+            user_id, guild_id, country = self._user()
+            reports.append((guild_id, user_id, problem, country))
         await self.crowd.record_many(self.service_id, reports, when)
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import html
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Awaitable, Callable, Mapping, Protocol, Sequence
 
@@ -55,10 +55,54 @@ class Servers:
     canaries: tuple[str, ...]
     runners: tuple[web.AppRunner, ...]
     hits: dict[str, int]
+    #: the catalog's ``tcp://`` targets -> a loopback listener that accepts while the network is up
+    tcp: dict[str, str] = field(default_factory=dict)
+    listeners: tuple[asyncio.Server, ...] = ()
 
     async def close(self) -> None:
         for runner in self.runners:
             await runner.cleanup()
+        for listener in self.listeners:
+            listener.close()
+            await listener.wait_closed()
+
+
+async def start_tcp(world: World, clock: Callable[[], datetime], targets: Sequence[str]) -> tuple[dict[str, str], tuple[asyncio.Server, ...]]:
+    """One loopback listener per ``tcp://`` target: it accepts and hangs up (a reachable
+    server), or resets at once while the world's network is down. Scenarios do not change
+    what a TCP target does otherwise (a CDN's outage leaves its DNS resolver answering)."""
+    urls: dict[str, str] = {}
+    listeners: list[asyncio.Server] = []
+
+    async def accept(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not world.network_up(clock()):
+            writer.transport.abort()
+            return
+        writer.close()
+
+    for target in targets:
+        listener = await asyncio.start_server(accept, "127.0.0.1", 0)
+        listeners.append(listener)
+        port = listener.sockets[0].getsockname()[1]
+        urls[target] = f"tcp://127.0.0.1:{port}"
+    return urls, tuple(listeners)
+
+
+async def start_ioda(events: Callable[[datetime, list[str]], dict[str, Any]], clock: Callable[[], datetime]) -> tuple[web.AppRunner, str]:
+    """A loopback IODA API: ``/outages/events`` answers what ``events(now, countries)`` says
+    for the countries asked (``entityCode``)."""
+
+    async def outages(request: web.Request) -> web.StreamResponse:
+        countries = [c for c in request.query.get("entityCode", "").upper().split(",") if c]
+        return web.Response(text=json.dumps(events(clock(), countries)), content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get("/outages/events", outages)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.1)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
 
 
 def _drop(request: web.Request) -> web.StreamResponse:
@@ -97,6 +141,7 @@ async def start_servers(
     required: Mapping[str, str] | None = None,
     status_page: bool = True,
     canaries: int = 3,
+    tcp: Sequence[str] = (),
 ) -> Servers:
     """Start the servers for ``world``: the status page (``status_page``), one endpoint per
     probe URL in ``probes`` (whose normal answer carries ``required[url]``, the text that
@@ -143,6 +188,7 @@ async def start_servers(
             probe_urls = {url: f"{probe_base}/probe/{n}" for n, url in enumerate(probes, start=1)}
         canary_runner, canary_url = await _serve({"/canary/{n}": canary}, world, clock, "canary", hits)
         runners.append(canary_runner)
+        tcp_urls, listeners = await start_tcp(world, clock, tcp)
     except BaseException:
         for runner in runners:
             await runner.cleanup()
@@ -153,4 +199,6 @@ async def start_servers(
         canaries=tuple(f"{canary_url}/canary/{n}" for n in range(1, canaries + 1)),
         runners=tuple(runners),
         hits=hits,
+        tcp=tcp_urls,
+        listeners=listeners,
     )

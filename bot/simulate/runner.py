@@ -26,6 +26,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
+from aiohttp import web
+
 from bot.catalog import Catalog, Service, load_catalog
 from bot.db.models import GuildSettings, Subscription
 from bot.db.setup import close_db, init_db
@@ -38,9 +40,12 @@ from bot.runtime.scheduler import Scheduler, SchedulerConfig
 from bot.services.crowd import CrowdService
 from bot.simulate.clock import VirtualClock
 from bot.simulate.console import RULE, Channel, ConsoleTransport, Received
-from bot.simulate.crowd import ReportInjector, seed_history
-from bot.simulate.loopback import ERROR_PAGE_TEXT, Servers, start_servers
-from bot.simulate.scenarios import Scenario, ScenarioWorld
+from bot.runtime.ioda import DEFAULT_INTERVAL as DEFAULT_IODA_INTERVAL, IodaPoller
+from bot.services.guilds import countries_that_matter
+from bot.simulate.crowd import GUILD_BASE, ReportInjector, seed_history
+from bot.simulate.loopback import ERROR_PAGE_TEXT, Servers, start_ioda, start_servers
+from bot.simulate.scenarios import Part, Scenario, ScenarioWorld
+from bot.sources.ioda import WINDOW_SECONDS
 
 GUILD_ID = 100_000_000_000_000_001
 CHANNELS = (
@@ -52,7 +57,10 @@ POLL_INTERVAL = 60.0
 PROBE_TIMEOUT = 1.0  # real seconds: a hanging probe costs this much wall time per poll
 TARGET_WALL_S = 12.0  # the default pace plays a scenario in about this long
 #: source kinds the loopback world can play
-PLAYABLE = frozenset({"statuspage", "http"})
+PLAYABLE = frozenset({"statuspage", "http", "tcp"})
+#: how often the simulated bot reads IODA (the production default)
+IODA_INTERVAL = timedelta(seconds=DEFAULT_IODA_INTERVAL)
+IODA_WINDOW = timedelta(seconds=WINDOW_SECONDS)
 
 
 @dataclass
@@ -77,20 +85,22 @@ def default_speed(scenario: Scenario) -> float:
     return max(1.0, (scenario.end - scenario.start).total_seconds() / TARGET_WALL_S)
 
 
-def shipped_service(scenario: Scenario) -> Service:
-    """The scenario's service as the shipped catalog has it (names, sources, options)."""
-    service = load_catalog().get(scenario.service_id)
+def shipped_service(scenario: Scenario, part: Part | None = None) -> Service:
+    """A service of the scenario (its own by default) as the shipped catalog has it (names,
+    sources, options)."""
+    part = part or scenario.parts[0]
+    service = load_catalog().get(part.service_id)
     if service is None:
-        raise KeyError(f"scenario service {scenario.service_id!r} is not in the shipped catalog")
+        raise KeyError(f"scenario service {part.service_id!r} is not in the shipped catalog")
     kinds = {spec.kind for spec in service.sources}
     if not kinds <= PLAYABLE:
         raise ValueError(f"scenario {scenario.name!r}: {service.id} reads {', '.join(sorted(kinds - PLAYABLE))}, which the loopback world cannot play")
     probes = {spec.url for spec in service.sources if spec.kind == "http"}
-    unknown = [url for url, _ in scenario.probes if url not in probes]
+    unknown = [url for url, _ in part.probes if url not in probes]
     if unknown:
         raise ValueError(f"scenario {scenario.name!r} changes {', '.join(unknown)}, which the shipped catalog does not probe for {service.id}")
     has_page = "statuspage" in kinds
-    if has_page != (scenario.page is not None):
+    if has_page != (part.page is not None):
         raise ValueError(f"scenario {scenario.name!r}: the shipped catalog {'reads' if has_page else 'has no'} status page for {service.id}")
     return service
 
@@ -99,16 +109,21 @@ def _on_loopback(service: Service, servers: Servers) -> Catalog:
     """``service`` with each source URL pointed at its loopback stand-in; everything else —
     options, intervals — as shipped (a probe's timeout capped at ``PROBE_TIMEOUT`` real
     seconds, so a hanging answer costs little wall time)."""
+    return Catalog([_service_on_loopback(service, servers)])
+
+
+def _service_on_loopback(service: Service, servers: Servers) -> Service:
     sources = []
     for spec in service.sources:
         if spec.kind == "statuspage":
             assert servers.status_page is not None
             sources.append(dataclasses.replace(spec, url=servers.status_page))
-        else:
-            options = dict(spec.options)
-            options["timeout"] = min(float(options.get("timeout", PROBE_TIMEOUT)), PROBE_TIMEOUT)
-            sources.append(dataclasses.replace(spec, url=servers.probes[spec.url], options=options))
-    return Catalog([dataclasses.replace(service, sources=tuple(sources))])
+            continue
+        options = dict(spec.options)
+        options["timeout"] = min(float(options.get("timeout", PROBE_TIMEOUT)), PROBE_TIMEOUT)
+        url = servers.tcp[spec.url] if spec.kind == "tcp" else servers.probes[spec.url]
+        sources.append(dataclasses.replace(spec, url=url, options=options))
+    return dataclasses.replace(service, sources=tuple(sources))
 
 
 async def run(
@@ -129,46 +144,62 @@ async def run(
     base = Path(tmp.name) if tmp is not None else workdir
     assert base is not None
     db_url = f"sqlite://{base / 'simulate.sqlite3'}"
-    world = ScenarioWorld(scenario)
-    service = shipped_service(scenario)
-    probes = [spec.url for spec in service.sources if spec.kind == "http"]
-    required = {spec.url: str(spec.options["require_text"]) for spec in service.sources if spec.options.get("require_text")}
-    servers = await start_servers(
-        world, clock, service_name=service.name, probes=probes, required=required, status_page=scenario.page is not None
-    )
+    shipped = [shipped_service(scenario, part) for part in scenario.parts]
+    all_servers: list[Servers] = []
+    ioda: tuple[web.AppRunner, str] | None = None
     client = HttpClient(allow_private=True, timeout=PROBE_TIMEOUT * 2)
     try:
+        for part, service in zip(scenario.parts, shipped):
+            probes = [spec.url for spec in service.sources if spec.kind == "http"]
+            required = {spec.url: str(spec.options["require_text"]) for spec in service.sources if spec.options.get("require_text")}
+            all_servers.append(await start_servers(
+                ScenarioWorld(scenario, part), clock, service_name=service.name, probes=probes, required=required,
+                status_page=part.page is not None, tcp=[spec.url for spec in service.sources if spec.kind == "tcp"],
+            ))  # fmt: skip
+        if scenario.national:
+            ioda = await start_ioda(lambda now, countries: scenario.ioda_events(now, countries, IODA_WINDOW), clock)
         await init_db(db_url)
         try:
-            return await _play(scenario, service, clock, servers, client, show=show, out=out, started=started, charts=charts)
+            return await _play(
+                scenario, shipped, clock, all_servers, client, show=show, out=out, started=started, charts=charts,
+                ioda_url=ioda[1] if ioda else None,
+            )  # fmt: skip
         finally:
             await close_db()
     finally:
         await client.close()
-        await servers.close()
+        for servers in all_servers:
+            await servers.close()
+        if ioda is not None:
+            await ioda[0].cleanup()
         if tmp is not None:
             tmp.cleanup()
 
 
 async def _play(
     scenario: Scenario,
-    shipped: Service,
+    shipped: list[Service],
     clock: VirtualClock,
-    servers: Servers,
+    servers: list[Servers],
     client: HttpClient,
     *,
     show: str,
     out: TextIO,
     started: float,
     charts: Path | None = None,
+    ioda_url: str | None = None,
 ) -> SimulationResult:
-    catalog = _on_loopback(shipped, servers)
-    service_id = shipped.id
+    catalog = Catalog([_service_on_loopback(service, srv) for service, srv in zip(shipped, servers)])
 
     crowd = CrowdService(catalog, clock=clock)
     await crowd.start()
-    await seed_history(service_id, scenario.start, scenario.crowd.background_per_minute)
-    injector = ReportInjector(crowd, service_id, scenario.crowd.plan(scenario.start, scenario.end), guilds=scenario.crowd.guilds)
+    injectors: list[ReportInjector] = []
+    for n, part in enumerate(scenario.parts):
+        await seed_history(part.service_id, scenario.start, part.crowd.background_per_minute)
+        injectors.append(ReportInjector(
+            crowd, part.service_id, part.crowd.plan(scenario.start, scenario.end), guilds=part.crowd.guilds,
+            country_of_guild=part.crowd.country_of_guild, guild_base=GUILD_BASE + n * 1_000,
+        ))  # fmt: skip
 
     events: list[IncidentEvent] = []
     fresh = [False]  # deliveries were written since the worker last looked
@@ -177,18 +208,25 @@ async def _play(
         events.extend(new)
         fresh[0] = True
 
-    monitor = Monitor(crowd_provider=crowd.signal, on_events=collect, upstreams=Upstreams.of(load_catalog().services))
+    poller = None
+    if ioda_url is not None:  # IODA as production reads it: the countries that matter, from the database
+        poller = IodaPoller(client, countries_that_matter, api=ioda_url, interval=IODA_INTERVAL.total_seconds(), clock=clock, persist=False)
+    monitor = Monitor(
+        crowd_provider=crowd.signal, on_events=collect, upstreams=Upstreams.of(load_catalog().services),
+        internet=poller.context if poller is not None else None,
+    )  # fmt: skip
     scheduler = Scheduler(
         catalog,
         monitor,
         client,
-        SchedulerConfig(poll_interval=POLL_INTERVAL, canary_targets=servers.canaries, owner="simulate"),
+        SchedulerConfig(poll_interval=POLL_INTERVAL, canary_targets=servers[0].canaries, owner="simulate"),
         clock=clock,
     )
     refresh = RefreshThrottle()
     await GuildSettings.create(guild_id=GUILD_ID, language="en", timezone="UTC", digits="latn")
     for ch in CHANNELS:
-        await Subscription.create(guild_id=ch.guild_id, channel_id=ch.id, service_id=service_id, language=ch.language)
+        for service in shipped:
+            await Subscription.create(guild_id=ch.guild_id, channel_id=ch.id, service_id=service.id, language=ch.language)
     shown = {ch.id for ch in CHANNELS if ch.language == show}
     console = ConsoleTransport({ch.id: ch for ch in CHANNELS}, show=shown, out=out, clock=clock, charts=charts)
     # the shipped catalog names the service and links its public status page in the messages
@@ -196,20 +234,26 @@ async def _play(
         console, load_catalog(), rate_per_s=None, clock=clock, charts=crowd.event_series if charts is not None else None
     )
 
-    _intro(scenario, shipped.name, show, clock.speed, out)
+    _intro(scenario, ", ".join(service.name for service in shipped), show, clock.speed, out)
     narration = scenario.story()
     blind: list[tuple[datetime, datetime | None]] = []
-    reports_due = injector.next_at()
+    reports_due: list[datetime | None] = [injector.next_at() for injector in injectors]
     due: datetime | None = scenario.start
+    ioda_due: datetime | None = scenario.start if poller is not None else None
     while True:
         now = clock.now()
         while narration and narration[0][0] <= now:
             when, what = narration.pop(0)
             print(f"\n{_clock(when)} UTC \u00b7 in the world: {what}", file=out, flush=True)
-        if reports_due is not None and reports_due <= now:
-            if await injector.inject(reports_due) and refresh.due(service_id, now):
-                await monitor.refresh(service_id, now)  # as /report does: the crowd signal moved
-            reports_due = injector.next_at(reports_due)
+        if poller is not None and ioda_due is not None and ioda_due <= now:
+            await poller.poll_once(now)
+            ioda_due = now + IODA_INTERVAL
+        for n, injector in enumerate(injectors):
+            arrival = reports_due[n]
+            if arrival is not None and arrival <= now:
+                if await injector.inject(arrival) and refresh.due(injector.service_id, now):
+                    await monitor.refresh(injector.service_id, now)  # as /report does: the crowd signal moved
+                reports_due[n] = injector.next_at(arrival)
         if due is not None and due <= now:
             await scheduler.run_due(now)
             due = await scheduler.next_due(now)
@@ -220,7 +264,7 @@ async def _play(
                 pass  # the next event of an incident waits for the one before it
         if now >= scenario.end:
             break
-        candidates = [scenario.end] + [c for c in (reports_due, due) if c is not None and c > now]
+        candidates = [scenario.end] + [c for c in (*reports_due, due, ioda_due) if c is not None and c > now]
         if narration:
             candidates.append(narration[0][0])
         await clock.advance_to(min(c for c in candidates if c > now))
@@ -231,7 +275,7 @@ async def _play(
         events=events,
         wall_s=time.perf_counter() - started,
         polls=scheduler.stats["polls"],
-        reports=injector.injected,
+        reports=sum(injector.injected for injector in injectors),
         blind_periods=blind,
     )
     _summary(result, show, out)

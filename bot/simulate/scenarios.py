@@ -190,6 +190,20 @@ class Crowd:
     spikes: tuple[Spike, ...] = ()
     guilds: int = 60  # reports come from this many Discord servers (anti-brigading needs many)
     seed: int = 7
+    #: the reporting servers' countries and their shares of the servers (none: no country set)
+    countries: tuple[tuple[str, float], ...] = ()
+
+    def country_of_guild(self, k: int) -> str | None:
+        """The country of the ``k``-th reporting server: the shares laid out over the servers."""
+        if not self.countries:
+            return None
+        total = sum(share for _, share in self.countries) or 1.0
+        x, acc = (k % self.guilds + 0.5) / self.guilds * total, 0.0
+        for country, share in self.countries:
+            acc += share
+            if x <= acc:
+                return country
+        return self.countries[-1][0]
 
     def plan(self, start: datetime, end: datetime) -> dict[datetime, tuple[int, tuple[tuple[str, float], ...]]]:
         """Minute → (reports, problem mix) for the whole run."""
@@ -228,6 +242,34 @@ ALWAYS = datetime.min.replace(tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True, slots=True)
+class Part:
+    """What the world does to one more service of a scenario that involves several (an
+    upstream provider's outage): the same fields as the scenario's own service."""
+
+    service_id: str
+    page: StatusPage | None = None
+    probes: tuple[tuple[str, Timeline], ...] = ()
+    crowd: Crowd = field(default_factory=Crowd)
+
+    def probe_mode(self, url: str, when: datetime) -> str:
+        for probed, timeline in self.probes:
+            if probed == url:
+                return str(timeline.at(when))
+        return "ok"
+
+
+@dataclass(frozen=True, slots=True)
+class NationalOutage:
+    """A country's internet cut nationwide, as IODA's signals show it (``datasources``)."""
+
+    country: str
+    name: str
+    since: datetime
+    until: datetime
+    datasources: tuple[str, ...] = ("bgp", "ping-slash24")
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     """What the world does to one service of the shipped catalog.
 
@@ -247,6 +289,42 @@ class Scenario:
     crowd: Crowd = field(default_factory=Crowd)
     narration: tuple[tuple[datetime, str], ...] = ()  # what happens in the world, for the reader
     expect: str = ""  # what the bot should do, in one line (printed at the end)
+    #: the other services the story involves (subscribed in the same channels)
+    others: tuple[Part, ...] = ()
+    #: national internet outages IODA shows during the story
+    national: tuple[NationalOutage, ...] = ()
+
+    @property
+    def parts(self) -> tuple[Part, ...]:
+        """Every service of the story, the scenario's own first."""
+        return (Part(self.service_id, self.page, self.probes, self.crowd), *self.others)
+
+    def ioda_events(self, when: datetime, countries: Sequence[str], window: timedelta) -> dict[str, Any]:
+        """IODA's ``outages/events`` answer (codf, as ``bot.sources.ioda`` reads it) for
+        ``countries`` over ``window`` up to ``when``: one event per datasource of each
+        national outage that overlaps the window, still going on or over."""
+        start = when - window
+        data = []
+        for outage in self.national:
+            if outage.country not in countries or outage.since > when or outage.until < start:
+                continue
+            end = min(outage.until, when)
+            for source in outage.datasources:
+                data.append({
+                    "location": f"country/{outage.country}", "location_name": outage.name,
+                    "start": int(outage.since.timestamp()), "duration": int((end - outage.since).total_seconds()),
+                    "uncertainty": None, "method": "median", "datasource": source, "status": 0,
+                    "fraction": None, "score": 10_000.0, "overlaps_window": outage.since < start,
+                })  # fmt: skip
+        return {
+            "type": "outages.events",
+            "requestParameters": {
+                "from": str(int(start.timestamp())), "until": str(int(when.timestamp())),
+                "entityType": "country", "entityCode": ",".join(countries), "format": "codf",
+            },  # fmt: skip
+            "error": None,
+            "data": data,
+        }
 
     def network_up(self, when: datetime) -> bool:
         return bool(self.network.at(when))
@@ -270,19 +348,23 @@ class Scenario:
 
 
 class ScenarioWorld:
-    """Adapter from a ``Scenario`` to what the loopback servers ask (``loopback.World``)."""
+    """Adapter from one service of a ``Scenario`` (its own by default) to what the loopback
+    servers ask (``loopback.World``)."""
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, part: Part | None = None) -> None:
         self.scenario = scenario
+        self.part = part or scenario.parts[0]
 
     def network_up(self, at: datetime) -> bool:
         return self.scenario.network_up(at)
 
     def probe(self, url: str, at: datetime) -> str:
-        return self.scenario.probe_mode(url, at)
+        return self.part.probe_mode(url, at)
 
     def status_summary(self, at: datetime) -> dict[str, Any]:
-        return self.scenario.status_summary(at)
+        if self.part.page is None:
+            raise LookupError(f"scenario {self.scenario.name!r} has no status page for {self.part.service_id}")
+        return self.part.page.summary(at, page_id=f"sim-{self.part.service_id}")
 
 
 #: the shipped catalog's probes the scenarios touch (``runner`` refuses a URL the catalog lacks)
@@ -290,6 +372,7 @@ X_OEMBED = "https://publish.twitter.com/oembed?url=https://twitter.com/Interior/
 DISCORD_SITE = "https://discord.com/"
 DISCORD_GATEWAY = "https://discord.com/api/v10/gateway"
 CHATGPT_SITE = "https://chatgpt.com/"
+CLOUDFLARE_SITE = "https://www.cloudflare.com/"
 
 
 def _x_outage() -> Scenario:
@@ -439,12 +522,94 @@ def _monitor_offline() -> Scenario:
     )
 
 
+def _upstream_outage() -> Scenario:
+    day = "2025-11-18"
+    t: Callable[[str], datetime] = lambda hhmm: at(day, hhmm)  # noqa: E731
+    # where the reporting servers are: eight countries, Iraq among them
+    countries = (("US", 0.30), ("GB", 0.12), ("DE", 0.10), ("IN", 0.10), ("FR", 0.08), ("IQ", 0.10), ("SA", 0.10), ("EG", 0.10))
+
+    def reports(onset: str, top: str, rate: float, back: str, problems: tuple[tuple[str, float], ...]) -> Crowd:
+        return Crowd(
+            background_per_minute=0.6, guilds=80, countries=countries,
+            spikes=(Spike(onset=t(onset), top=t(top), rate=rate, tau=45.0, end=t("15:00"), tail_from=t(back), tail_tau=6.0, problems=problems),),
+        )  # fmt: skip
+
+    cloudflare_incident = PageIncident(
+        id="simcf18nov",
+        name="Cloudflare Global Network experiencing issues",
+        components=("Cloudflare Sites and Services", "CDN/Cache", "Dashboard"),
+        updates=(
+            PageUpdate(t("11:48"), "investigating", "Cloudflare is aware of, and investigating an issue which potentially impacts multiple customers.", "critical"),
+            PageUpdate(t("13:09"), "identified", "The issue has been identified and a fix is being implemented.", "major"),
+            PageUpdate(t("14:10"), "monitoring", "A fix has been implemented and we are monitoring the results.", "minor"),
+            PageUpdate(t("14:25"), "resolved", "This incident has been resolved.", "minor"),
+        ),
+    )
+    openai_incident = PageIncident(
+        id="simoai18nov",
+        name="Elevated errors for ChatGPT",
+        components=("ChatGPT",),
+        updates=(
+            PageUpdate(t("11:40"), "investigating", "We are seeing elevated errors for ChatGPT users and are investigating.", "major"),
+            PageUpdate(t("13:58"), "resolved", "ChatGPT is working normally again.", "major"),
+        ),
+    )
+    return Scenario(
+        name="upstream-outage",
+        title="Cloudflare fails and takes Discord, X and ChatGPT down with it; Iraq is also cut off nationwide",
+        service_id="cloudflare",
+        start=t("11:05"),
+        end=t("15:00"),
+        page=StatusPage(name="Cloudflare", url="https://www.cloudflarestatus.com", components=cloudflare_incident.components + ("API",),
+                        incidents=(cloudflare_incident,)),
+        probes=((CLOUDFLARE_SITE, Timeline.failing("503", t("11:20"), t("14:05"))),),
+        crowd=reports("11:20", "11:50", 40, "14:05", (("website", 0.7), ("other", 0.3))),
+        others=(
+            Part(
+                "discord",
+                page=StatusPage(name="Discord", url="https://discordstatus.com", components=("API", "Gateway", "Media Proxy", "Voice")),
+                probes=((DISCORD_SITE, Timeline.failing("503", t("11:22"), t("13:20"))),
+                        (DISCORD_GATEWAY, Timeline.failing("503", t("11:22"), t("13:20")))),
+                crowd=reports("11:21", "11:55", 240, "13:20", (("app", 0.5), ("login", 0.3), ("website", 0.2))),
+            ),
+            Part(
+                "x",
+                probes=((X_OEMBED, Timeline.failing("503", t("11:21"), t("13:45"))),),
+                crowd=reports("11:20", "11:52", 600, "13:45", (("login", 0.5), ("app", 0.3), ("website", 0.2))),
+            ),
+            Part(
+                "chatgpt",
+                page=StatusPage(name="OpenAI", url="https://status.openai.com", components=("APIs", "ChatGPT", "Sora", "Playground"),
+                                incidents=(openai_incident,)),
+                probes=((CHATGPT_SITE, Timeline.failing("503", t("11:23"), t("13:55"))),),
+                crowd=reports("11:22", "11:58", 280, "13:55", (("app", 0.6), ("login", 0.2), ("website", 0.2))),
+            ),
+        ),
+        national=(NationalOutage("IQ", "Iraq", t("10:30"), t("12:10")),),
+        narration=(
+            (t("10:30"), "Iraq's internet is cut nationwide for the morning's exams (IODA sees it in BGP and active probing)"),
+            (t("11:20"), "Cloudflare's network starts failing: www.cloudflare.com answers 503, and within three minutes so do "
+                         "discord.com, X's oEmbed API and chatgpt.com, all behind Cloudflare; users in eight countries report"),
+            (t("11:40"), "OpenAI's status page opens \u201cElevated errors for ChatGPT\u201d; Discord's page stays on \u201cAll Systems Operational\u201d"),
+            (t("11:48"), "Cloudflare's status page opens \u201cCloudflare Global Network experiencing issues\u201d"),
+            (t("12:10"), "Iraq's national shutdown ends"),
+            (t("13:20"), "Discord answers again"),
+            (t("13:45"), "X's API answers again"),
+            (t("13:55"), "chatgpt.com answers again"),
+            (t("14:05"), "www.cloudflare.com answers again; Cloudflare's page resolves its incident at 14:25"),
+        ),
+        expect="one grouped message per channel (\u201cCloudflare outage \u2014 also affecting Discord, X and ChatGPT\u201d) edited as services join "
+               "and recover, the countries reporting and Iraq's national outage in the alerts, one reply when the last service is back",
+    )
+
+
 SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "x-outage": _x_outage,
     "silent-page": _silent_page,
     "official-incident": _official_incident,
     "flapping": _flapping,
     "monitor-offline": _monitor_offline,
+    "upstream-outage": _upstream_outage,
 }
 DEFAULT = "x-outage"
 

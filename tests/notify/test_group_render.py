@@ -99,3 +99,27 @@ def test_isitdown_shows_the_status_pages_grade_once_there_is_enough_to_grade() -
     # too few incidents to grade: nothing said
     few = track_record(past([10, 20]), s.STARTED)
     assert "Status page track record" not in dict(render_verdict(s.VERDICT_OK, s.X, t=EN, now=s.RESOLVED_AT, record=few).fields)
+
+
+def test_the_grouped_alert_tells_who_reports_and_what_ioda_says() -> None:
+    from dataclasses import replace
+
+    crowded = replace(s.GROUP_OPEN, members=tuple(replace(m, crowd=s.CROWD) for m in s.GROUP_OPEN.members), internet=s.NATIONAL_IQ)
+    msg = render_group_alert(crowded, t=EN, now=s.ESCALATED_AT)
+    shown = lines(msg.description)
+    assert shown[-2].startswith("Reports from 8 countries: United States, Germany, and India")
+    assert shown[-1].startswith("Internet connectivity in Iraq is disrupted nationwide")
+    [(name, value)] = msg.fields
+    assert name == "User reports" and len(value.split("\n")) == 2 and value.startswith("Discord: ")
+    # once over, neither: the reply tells how long it lasted
+    assert not render_group_alert(replace(crowded, over=True), t=EN, now=s.RESOLVED_AT).fields
+
+
+def test_an_alert_taken_into_the_grouped_message_points_at_it() -> None:
+    from bot.notify.render.group import render_group_pointer
+
+    link = "https://discord.com/channels/1/2/3"
+    msg = render_group_pointer(s.DISCORD, s.CLOUDFLARE, link, t=EN, now=s.ESCALATED_AT)
+    assert msg.title == "Discord: part of the Cloudflare outage" and msg.description.endswith(f"[Go to that message]({link})")
+    arabic = render_group_pointer(s.DISCORD, s.CLOUDFLARE, link, t=AR, now=s.ESCALATED_AT)
+    assert plain(arabic.title) == "خدمة ديسكورد ضمن انقطاع كلاود فلير" and f"]({link})" in arabic.description

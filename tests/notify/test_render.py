@@ -16,7 +16,7 @@ from bot.detect.model import Confidence, CrowdLevel, CrowdSignal, EventKind, Evi
 from bot.i18n import FSI, PDI, RLM, Text, Translator, isolate, translations
 from bot.i18n import has_ltr_or_digits
 from bot.notify import text as tx
-from bot.notify.render.group import render_group_alert, render_group_recovery
+from bot.notify.render.group import render_group_alert, render_group_pointer, render_group_recovery
 from bot.detect.track_record import Grade, TrackRecord
 from bot.notify.render import (
     COLORS,
@@ -155,6 +155,9 @@ def all_arabic_renderings(t: Translator) -> list[RenderedMessage]:
         out.append(render_group_alert(view, t=t, now=s.ESCALATED_AT))
         out.append(render_group_alert(view, t=t, now=s.RESOLVED_AT + timedelta(days=1)))
     out.append(render_group_recovery(s.GROUP_OVER, t=t, now=s.RESOLVED_AT))
+    out.append(render_group_pointer(s.DISCORD, s.CLOUDFLARE, "https://discord.com/channels/1/2/3", t=t, now=s.ESCALATED_AT))
+    crowded = replace(s.GROUP_OPEN, members=tuple(replace(m, crowd=s.CROWD) for m in s.GROUP_OPEN.members), internet=s.NATIONAL_IQ)
+    out.append(render_group_alert(crowded, t=t, now=s.ESCALATED_AT))
     for loopback in SUB_MS_PROBES:
         out.append(render_alert(replace(s.ALERT, evidence=(loopback,)), LATIN, t=t, now=s.OPENED_AT))
     for kind in ("timeout", "dns", "tls", "connection", "error_page", "weird"):

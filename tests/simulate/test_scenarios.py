@@ -51,9 +51,10 @@ def _assert_arabic_reads_in_every_layout(result: SimulationResult) -> None:
     Arabic digits, reads the same laid out left-to-right, right-to-left and first-strong
     (issue 11: the scenarios run here anyway, so their layout is checked here)."""
     messages = [m for r in result.received for m in r.messages if m.lang == "ar"]
-    names = names_of(load_catalog().get(result.scenario.service_id))  # type: ignore[arg-type]
+    catalog = load_catalog()
     for r in result.received:
         render = render_resolved_alert if r.action == "edit-resolved" else render_event
+        names = names_of(catalog.get(r.event.service_id))  # type: ignore[arg-type]
         messages += render_for("ar", render, r.event, names, tz="Asia/Riyadh", digits="arab", now=r.at)
     problems = misreadings(line for m in messages for _, line in lines_of(m))
     assert not problems, "\n".join(problems)
@@ -211,6 +212,54 @@ async def test_monitor_offline_sends_nothing() -> None:
     assert result.polls > 50  # the sources really were polled all along
 
 
+async def test_upstream_outage_tells_one_story_per_channel_in_both_languages() -> None:
+    """Cloudflare takes Discord, X and ChatGPT down (issue 17 item 6): each channel reads one
+    grouped message, edited as services join and recover, with the countries reporting and
+    Iraq's national shutdown (IODA, read from a loopback IODA by the real poller), and one
+    reply when the last service is back; alerts posted before Cloudflare's own outage was
+    seen point at the grouped message."""
+    result, text = await _play("upstream-outage", show="both")
+    kinds = result.kinds()
+    for service in ("cloudflare", "discord", "x", "chatgpt"):
+        mine = [e.kind for e in result.events if e.service_id == service]
+        assert mine[0] is EventKind.OPENED and mine[-1] is EventKind.RESOLVED and mine.count(EventKind.OPENED) == 1, service
+    assert EventKind.UNSTABLE not in kinds
+    _assert_channels_agree(result)
+    en_title = "Cloudflare outage \u2014 also affecting "
+    for language in ("ar", "en", "both"):
+        got = result.for_channel(language)
+        grouped = {r.message_id for r in got if any(m.title.strip("\u200f").startswith(
+            (en_title, AR.gettext("{provider} outage — also affecting {services}", provider="كلاود فلير", services="").strip("\u200f ")))
+            for m in r.messages)}
+        assert len(grouped) == 1, language  # ONE grouped message in the channel
+        [anchor] = grouped
+        first_grouped = next(i for i, r in enumerate(got) if r.message_id == anchor and r.action == "edit")
+        later = got[first_grouped + 1 :]
+        # from then on: edits of the grouped message, the earlier alerts pointed at it, one reply
+        assert [r.action for r in later if r.action in ("new", "reply")] == ["reply"], language
+        pointed = {r.message_id for r in later if r.message_id != anchor and r.action == "edit"}
+        posted_before = {r.message_id for r in got[:first_grouped] if r.action == "new"} - {anchor}
+        assert posted_before <= pointed, language
+        reply = next(r for r in later if r.action == "reply")
+        assert reply.event.service_id in ("cloudflare", "discord", "x", "chatgpt") and reply.event.kind is EventKind.RESOLVED
+        assert got[-1].action == "edit-resolved" and got[-1].message_id == anchor
+    # what the English grouped message said along the way
+    english = "\n".join(r.text() for r in result.for_channel("en")).replace("\u202f", " ")
+    for phrase in (
+        "These services rely on Cloudflare, which is down at the same time",
+        "Reports from 8 countries: ",
+        "Internet connectivity in Iraq is disrupted nationwide since 10:30 AM (IODA)",
+        "The disruption is international, not a national internet outage",
+        "All services hit by the Cloudflare outage are back",
+        "Resolved: the Cloudflare outage that also affected ",
+        "Discord: part of the Cloudflare outage", "[Go to that message](https://discord.com/channels/",
+    ):
+        assert phrase in english, phrase
+    arabic = "\n".join(r.text() for r in result.for_channel("ar"))
+    for phrase in ("يطال أيضًا", "العراق", "عودة جميع الخدمات المتأثرة بانقطاع كلاود فلير", "ضمن انقطاع كلاود فلير"):
+        assert phrase in arabic, phrase
+
+
 def test_cli_runs_a_scenario_and_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
     from bot.__main__ import main
 
@@ -255,19 +304,21 @@ def test_a_minutes_reports_arrive_through_the_minute() -> None:
 
 @pytest.mark.parametrize("name", scenarios.names())
 def test_scenarios_watch_the_shipped_catalog_entry(name: str) -> None:
-    """Every scenario plays the shipped catalog's sources and options; only the URLs (and a
-    hanging probe's wall-time cost) change."""
+    """Every scenario plays the shipped catalog's sources and options for every service it
+    involves; only the URLs (and a hanging probe's wall-time cost) change."""
     scenario = scenarios.get(name)
-    shipped = load_catalog().get(scenario.service_id)
-    assert shipped is not None and shipped_service(scenario) == shipped
-    probes = {spec.url: f"http://127.0.0.1:1/probe/{n}" for n, spec in enumerate(shipped.sources) if spec.kind == "http"}
-    servers = Servers(status_page="http://127.0.0.1:2" if scenario.page else None, probes=probes, canaries=(), runners=(), hits={})
-    watched = _on_loopback(shipped, servers).get(shipped.id)
-    assert watched is not None and len(watched.sources) == len(shipped.sources)
-    for mine, theirs in zip(watched.sources, shipped.sources):
-        assert (mine.kind, mine.interval) == (theirs.kind, theirs.interval)
-        assert {k: v for k, v in mine.options.items() if k != "timeout"} == {k: v for k, v in theirs.options.items() if k != "timeout"}
-        assert mine.url.startswith("http://127.0.0.1:")
+    for part in scenario.parts:
+        shipped = load_catalog().get(part.service_id)
+        assert shipped is not None and shipped_service(scenario, part) == shipped
+        probes = {spec.url: f"http://127.0.0.1:1/probe/{n}" for n, spec in enumerate(shipped.sources) if spec.kind == "http"}
+        tcp = {spec.url: f"tcp://127.0.0.1:{n + 3}" for n, spec in enumerate(shipped.sources) if spec.kind == "tcp"}
+        servers = Servers(status_page="http://127.0.0.1:2" if part.page else None, probes=probes, canaries=(), runners=(), hits={}, tcp=tcp)
+        watched = _on_loopback(shipped, servers).get(shipped.id)
+        assert watched is not None and len(watched.sources) == len(shipped.sources)
+        for mine, theirs in zip(watched.sources, shipped.sources):
+            assert (mine.kind, mine.interval) == (theirs.kind, theirs.interval)
+            assert {k: v for k, v in mine.options.items() if k != "timeout"} == {k: v for k, v in theirs.options.items() if k != "timeout"}
+            assert mine.url.startswith(("http://127.0.0.1:", "tcp://127.0.0.1:"))
 
 
 def test_a_scenario_that_touches_what_the_catalog_does_not_probe_is_refused() -> None:

@@ -189,7 +189,7 @@ def crowd_line(
         template = PROBLEM_SHARES.get(top_problem, PROBLEM_SHARES["other"])
         parts.append(t.gettext(template, share=t.percent(top_problem_share)))
     if elevated and reports and countries:
-        parts.append(_countries_phrase(t, countries))
+        parts.append(countries_phrase(t, countries))
     return Text(" · ".join(parts))
 
 
@@ -197,7 +197,7 @@ def crowd_line(
 COUNTRIES_NAMED = 3
 
 
-def _countries_phrase(t: Translator, countries: Sequence[str]) -> Text:
+def countries_phrase(t: Translator, countries: Sequence[str]) -> Text:
     """"reports from 8 countries: United States, Germany and India…" (names from babel)."""
     names = t.list(country_name(code, t.lang) for code in countries[:COUNTRIES_NAMED])
     if len(countries) > COUNTRIES_NAMED:

@@ -10,12 +10,19 @@ how long it lasted), so the message reads right whichever event edited it last.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from bot.detect.model import Evidence
+from bot.detect.national import InternetContext
 from bot.i18n import Text, Translator
+from bot.notify.render.evidence import countries_phrase, crowd_line
+from bot.notify.render.internet import context_line
 from bot.notify.render.message import RenderedMessage, ServiceNames
-from bot.notify.render.phrases import at_phrase, framed, safe_link, service_name, since_phrase, status_color
+from bot.notify.render.phrases import (
+    DEFAULT_CROWD_WINDOW, at_phrase, capitalized, framed, safe_link, service_name, since_phrase, status_color,
+)
 from bot.notify.render.words import COLORS, status_word
 from bot.status import Status
 
@@ -29,6 +36,8 @@ class GroupLine:
     status: Status
     started_at: datetime
     resolved_at: datetime | None = None
+    #: the user reports its latest event counted (crowd evidence), if any
+    crowd: Evidence | None = None
 
     @property
     def over(self) -> bool:
@@ -44,6 +53,19 @@ class GroupView:
     provider: GroupLine
     members: tuple[GroupLine, ...]
     over: bool
+    #: what IODA said of the reporting countries on the latest event that said something
+    internet: InternetContext | None = None
+    crowd_window: timedelta = DEFAULT_CROWD_WINDOW
+
+    @property
+    def countries(self) -> tuple[str, ...]:
+        """Every country reporting any of the services still down, the most widely reporting first."""
+        tally: Counter[str] = Counter()
+        for line in self.lines:
+            e = line.crowd
+            if e is not None and not line.over and e.reports and (e.usual is None or e.reports > e.usual):  # above usual only
+                tally.update(dict.fromkeys(e.countries, 1))
+        return tuple(code for code, _ in sorted(tally.items(), key=lambda kv: (-kv[1], list(tally).index(kv[0]))))
 
     @property
     def lines(self) -> tuple[GroupLine, ...]:
@@ -72,8 +94,30 @@ def render_group_alert(view: GroupView, *, t: Translator, now: datetime) -> Rend
         title = t.gettext("{provider} outage — also affecting {services}", provider=provider, services=services)
         # NOTE: {provider} is an infrastructure provider (Cloudflare, AWS…); the services that follow depend on it
         lines.insert(0, t.gettext("These services rely on {provider}, which is down at the same time: most likely one outage, not several.", provider=provider))
+        if view.countries:
+            lines.append(Text(capitalized(countries_phrase(t, view.countries))))
+        internet = context_line(t, view.internet, services, now)
+        if internet:
+            lines.append(internet)
         color = _worst_color(view)
-    return framed(t, view.provider.names, (), title=title, description="\n".join(lines), color=color, url=safe_link(view.provider.names.status_url))
+    fields = [] if view.over else _reports_field(t, view)
+    return framed(
+        t, view.provider.names, (), title=title, description="\n".join(lines), color=color, fields=fields,
+        url=safe_link(view.provider.names.status_url),
+    )  # fmt: skip
+
+
+def _reports_field(t: Translator, view: GroupView) -> list[tuple[str, str]]:
+    """Each service's user reports, as its own alert would count them."""
+    rows = []
+    for line in view.lines:
+        e = line.crowd
+        if e is None or line.over or not e.reports:
+            continue
+        counted = crowd_line(t, e.reports, e.usual, view.crowd_window)
+        # NOTE: one service's user reports in a grouped outage: "X: 1,240 reports in the last 15 minutes (usually 12)"
+        rows.append(t.gettext("{service}: {reports}", service=service_name(line.names, t), reports=counted))
+    return [(t.gettext("User reports"), "\n".join(rows))] if rows else []
 
 
 def render_group_recovery(view: GroupView, *, t: Translator, now: datetime) -> RenderedMessage:
@@ -92,6 +136,22 @@ def render_group_recovery(view: GroupView, *, t: Translator, now: datetime) -> R
     return framed(
         t, view.provider.names, (), title=title, description="\n".join(lines), color=COLORS[Status.OPERATIONAL],
         url=safe_link(view.provider.names.status_url),
+    )  # fmt: skip
+
+
+def render_group_pointer(names: ServiceNames, provider: ServiceNames, link: str, *, t: Translator, now: datetime) -> RenderedMessage:
+    """A service's own alert, posted before its provider's outage was known, once the grouped
+    message carries it: edited to point there (``link``: Discord's link to that message)."""
+    del now  # nothing here depends on the time
+    service, upstream = service_name(names, t), service_name(provider, t)
+    label = t.gettext("Go to that message")
+    return framed(
+        t, names, (), title=t.gettext("{service}: part of the {provider} outage", service=service, provider=upstream),
+        description="\n".join([
+            t.gettext("This alert continues in one message for every service hit by the {provider} outage.", provider=upstream),
+            f"[{label}]({link})",  # the URL is hidden, so it needs no isolate
+        ]),  # fmt: skip
+        color=COLORS[Status.UNKNOWN], url=safe_link(names.status_url),
     )  # fmt: skip
 
 
