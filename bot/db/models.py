@@ -207,6 +207,21 @@ class CrowdReport(Model):
         indexes = (("service_id", "at"), ("user_hash", "service_id", "at"))
 
 
+class WorksReport(Model):
+    """One “works for me” answer (a user saying the service works for them), purged with the
+    crowd reports: it weighs against a crowd-only alert (``bot.detect.crowd.weigh_works``)."""
+
+    id = fields.IntField(primary_key=True)
+    service_id = fields.CharField(max_length=64)
+    guild_id = fields.BigIntField(null=True)
+    user_hash = fields.CharField(max_length=64)
+    at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "works_reports"
+        indexes = (("service_id", "at"),)
+
+
 class CrowdBucket(Model):
     """Weighted report count per service per 5-minute bucket, kept for the baseline."""
 

@@ -450,3 +450,37 @@ class Peak:
             self.count, self.at = count, at
             return True
         return False
+
+
+# -- "works for me" -------------------------------------------------------------------------
+
+#: "works for me" answers weigh against the crowd level from this share of all answers …
+WORKS_DAMPEN_SHARE = 0.5
+#: … and from this many of them (one user cannot cancel an outage)
+WORKS_MIN = 3
+
+
+def weigh_works(signal: CrowdSignal, works: int) -> CrowdSignal:
+    """The signal beside the users who said it works for them (StatusGator's Yes/No poll):
+    counted and carried on the signal, and, when they are at least ``WORKS_MIN`` and
+    ``WORKS_DAMPEN_SHARE`` of everyone who answered in the window, the level one step lower
+    (problems → possible, possible → none). Only the crowd's level moves, so an outage our
+    probes or the official page confirm is untouched: this balances a crowd-only alert.
+
+    ======================  ==============  =================
+    reports / works         level before    level after
+    ======================  ==============  =================
+    any / 0–2               any             unchanged
+    40 / 10 (20 %)          problems        problems
+    40 / 40 (50 %)          problems        possible
+    8 / 12 (60 %)           possible        none
+    ======================  ==============  =================
+    """
+    works = max(0, works)
+    if works == 0:
+        return signal
+    answered = works + max(0, signal.recent)
+    if works < WORKS_MIN or works / answered < WORKS_DAMPEN_SHARE or signal.level is CrowdLevel.NONE:
+        return replace(signal, works=works)
+    level = CrowdLevel.POSSIBLE if signal.level is CrowdLevel.PROBLEMS else CrowdLevel.NONE
+    return replace(signal, works=works, level=level, since=signal.since if level is not CrowdLevel.NONE else None)

@@ -308,4 +308,5 @@ def _crowd_evidence(crowd: CrowdSignal, now: datetime) -> Evidence:
         top_problem=crowd.top_problem,
         top_problem_share=crowd.top_problem_share,
         countries=crowd.countries,
+        works=crowd.works or None,
     )

@@ -41,6 +41,7 @@ class CrowdSignal:
     top_problem_share: float | None = None  # 0..1
     since: datetime | None = None
     countries: tuple[str, ...] = ()  # reporting countries (ISO 3166 alpha-2), most reports first
+    works: int = 0  # users who said it works for them, in the window
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,8 @@ class Evidence:
     top_problem: str | None = None
     top_problem_share: float | None = None
     countries: tuple[str, ...] = ()
+    #: crowd → users who said it works for them in the window (beside ``reports``)
+    works: int | None = None
     #: what a probe checked, short enough to show ("discord.com/api/v10/gateway")
     target: str | None = None
     #: official → the page's components that are not operational (names as the page writes

@@ -32,6 +32,7 @@ def evidence_to_dict(ev: Evidence) -> dict[str, Any]:
         "top_problem": ev.top_problem,
         "top_problem_share": ev.top_problem_share,
         "countries": list(ev.countries),
+        "works": ev.works,
         "target": ev.target,
         "components": list(ev.components),
     }
@@ -54,6 +55,7 @@ def evidence_from_dict(data: Mapping[str, Any]) -> Evidence:
         top_problem=data.get("top_problem"),
         top_problem_share=data.get("top_problem_share"),
         countries=tuple(data.get("countries") or ()),
+        works=data.get("works"),
         target=data.get("target"),
         components=tuple(str(c) for c in data.get("components") or ()),
     )

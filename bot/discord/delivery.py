@@ -495,7 +495,8 @@ class DeliveryWorker:
                 self.stats["edited"] += 1
                 await self._finish(d, SENT, message_id=alert_id, now=now)
                 return
-        message_id = await self._send(d, event, messages, sub.role_id, files=files)
+        # a new alert carries "Down for me too" / "Works for me" for its service
+        message_id = await self._send(d, event, messages, sub.role_id, files=files, buttons=event.service_id, language=d.language)
         batch.alerts[(incident_id, d.channel_id)] = message_id
         self.stats["posted"] += 1
         await self._finish(d, SENT, message_id=message_id, now=now, alert=(incident_id, d.channel_id))
@@ -723,9 +724,14 @@ class DeliveryWorker:
         *,
         reply_to: int | None = None,
         files: Sequence[tuple[str, bytes]] = (),
+        buttons: str | None = None,
+        language: str = "en",
     ) -> int:
         """Post a new message with the delivery's nonce (a retry returns the first message)."""
-        out = Outgoing(d.channel_id, messages, event, nonce=d.nonce, role_id=role_id, reply_to=reply_to, files=files)
+        out = Outgoing(
+            d.channel_id, messages, event, nonce=d.nonce, role_id=role_id, reply_to=reply_to, files=files,
+            buttons=buttons, language=language,
+        )  # fmt: skip
         await self._before_the_wire()
         if files:
             try:

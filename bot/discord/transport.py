@@ -22,7 +22,8 @@ import discord
 
 from bot.detect.model import IncidentEvent
 from bot.discord.embeds import files_of, to_edit_kwargs, to_send_kwargs
-from bot.notify.render import RenderedMessage
+from bot.i18n import translations
+from bot.notify.render import DOWN_FOR_ME_TOO, WORKS_FOR_ME, RenderedMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,10 @@ class Outgoing:
     reply_to: int | None = None
     files: Sequence[tuple[str, bytes]] = ()
     over: bool = False
+    #: an alert people can answer: "Down for me too" / "Works for me" for this service, labelled
+    #: in ``language`` (ar, en, or both)
+    buttons: str | None = None
+    language: str = "en"
 
 
 class Transport(Protocol):
@@ -72,6 +77,22 @@ class Publisher(Protocol):
         ...
 
 
+def answer_buttons(service_id: str, language: str) -> discord.ui.View:
+    """The alert's "Down for me too" and "Works for me" buttons (handled by the reports cog by
+    their ``custom_id``, whoever posted them), labelled in the subscription's language."""
+    from bot.discord.cogs.reports import ReportButton, WorksButton  # the cog owns what a click does
+
+    def label(msgid: str) -> str:
+        if language == "both":
+            return f"{translations('ar').gettext(msgid)} · {translations('en').gettext(msgid)}"
+        return translations(language).gettext(msgid)
+
+    view = discord.ui.View(timeout=None)
+    view.add_item(ReportButton(service_id, label(DOWN_FOR_ME_TOO)))
+    view.add_item(WorksButton(service_id, label(WORKS_FOR_ME)))
+    return view
+
+
 class DiscordTransport:
     """Discord through a discord.py client's REST calls (no gateway needed)."""
 
@@ -91,6 +112,8 @@ class DiscordTransport:
             kwargs["files"] = files_of(out.files)
         if out.nonce is not None:
             kwargs["nonce"] = out.nonce
+        if out.buttons is not None:
+            kwargs["view"] = answer_buttons(out.buttons, out.language)
         message = await channel.send(**kwargs)
         return message.id
 
@@ -99,6 +122,8 @@ class DiscordTransport:
         kwargs = to_edit_kwargs(out.messages, role_id=out.role_id)
         if out.files:
             kwargs["attachments"] = files_of(out.files)
+        if out.over:
+            kwargs["view"] = None  # it is over: nothing left to answer
         await message.edit(**kwargs)
 
     async def crosspost(self, channel_id: int, message_id: int) -> None:

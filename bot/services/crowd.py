@@ -39,7 +39,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from bot.catalog import Catalog, Service
-from bot.db.models import CrowdBucket, CrowdReport, KeyValue
+from bot.db.models import CrowdBucket, CrowdReport, KeyValue, WorksReport
 from bot.detect.baseline import BUCKET, Baseline, BaselineConfig, bucket_start
 from bot.detect.crowd import (
     PROBLEMS,
@@ -52,6 +52,7 @@ from bot.detect.crowd import (
     assess,
     hash_user,
     should_count,
+    weigh_works,
 )
 from bot.detect.model import CrowdLevel, CrowdSignal, IncidentEvent
 from bot.i18n import N_, Text, Translator
@@ -188,6 +189,9 @@ class CrowdService:
         #: (read once from the database, then grown by ``record``): a signal per poll costs no
         #: database round trip. One detecting process sees the reports it records itself.
         self._recent: dict[str, _Recent] = {}
+        #: "works for me" answers of the crowd window per service, (when, user) — read once from
+        #: the database, then grown by ``works_for_me``
+        self._works: dict[str, list[tuple[datetime, str]]] = {}
 
     # --- the salt ------------------------------------------------------------------------------
 
@@ -369,8 +373,38 @@ class CrowdService:
                 sig = assess(counts, baseline, now, cfg, previous=None)
         else:
             sig = assess(counts, baseline, now, cfg, previous=previous)
-        self._previous[service_id] = (now, sig)
-        return sig
+        self._previous[service_id] = (now, sig)  # the hysteresis runs on the reports alone
+        return weigh_works(sig, await self._works_in_window(service_id, now))
+
+    # --- "works for me" ------------------------------------------------------------------------
+
+    async def works_for_me(self, service_id: str, guild_id: int | None, user_id: int, now: datetime | None = None) -> bool:
+        """Record that the service works for this user; False when they already said so in
+        the crowd window (one answer per user counts). Raises ``UserError`` for a service that
+        left the catalog."""
+        if self.catalog.get(service_id) is None:
+            raise UserError(ERR_UNKNOWN_SERVICE, query=echo(service_id))
+        now = now or self.clock()
+        user_hash = hash_user(user_id, await self._salt_bytes())
+        answers = await self._works_answers(service_id, now)
+        if any(who == user_hash for _, who in answers):
+            return False
+        await WorksReport.create(service_id=service_id, guild_id=guild_id, user_hash=user_hash, at=now)
+        answers.append((now, user_hash))
+        return True
+
+    async def _works_answers(self, service_id: str, now: datetime) -> list[tuple[datetime, str]]:
+        """The service's answers within the crowd window before ``now`` (one query the first time)."""
+        since = now - self.config.crowd.window_buckets * BUCKET
+        answers = self._works.get(service_id)
+        if answers is None:
+            rows = await WorksReport.filter(service_id=service_id, at__gt=since).values_list("at", "user_hash")
+            answers = self._works[service_id] = [(_aware(at), who) for at, who in rows]  # type: ignore[misc]
+        answers[:] = [(at, who) for at, who in answers if at > since]
+        return answers
+
+    async def _works_in_window(self, service_id: str, now: datetime) -> int:
+        return sum(1 for at, _ in await self._works_answers(service_id, now) if at <= now)
 
     async def _recent_counts(self, service_id: str, now: datetime) -> BucketCounts:
         """The counted reports from the lookback before the crowd window up to ``now``, per
@@ -511,6 +545,7 @@ class CrowdService:
         ``bucket_retention``."""
         now = now or self.clock()
         reports = await CrowdReport.filter(at__lt=now - self.config.retention).delete()
+        await WorksReport.filter(at__lt=now - self.config.retention).delete()
         buckets = await CrowdBucket.filter(bucket_start__lt=now - self.config.bucket_retention).delete()
         if reports or buckets:
             log.info("purged %d crowd reports and %d bucket counts", reports, buckets)
@@ -603,6 +638,13 @@ def _aware(dt: datetime) -> datetime:
 
 
 # --- the answer -------------------------------------------------------------------------------
+
+
+def works_reply(t: Translator, service: str, counted: bool) -> Text:
+    """The private answer to "Works for me"."""
+    if counted:
+        return t.gettext("Thanks: noted that {service} works for you. It weighs against reports that it is down.", service=service)
+    return t.gettext("You already said {service} works for you in the last few minutes.", service=service)
 
 
 def report_reply(

@@ -424,3 +424,29 @@ def test_reporting_countries_follow_the_anti_brigading_rules(counts: dict[tuple[
     ]
     signal = assess(BucketCounts.from_reports(reports), day_and_night(), QUIET)
     assert signal.countries == expected
+
+
+# --- "works for me" ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("level", "reports", "works", "after"),
+    [
+        (CrowdLevel.PROBLEMS, 40, 0, CrowdLevel.PROBLEMS),
+        (CrowdLevel.PROBLEMS, 40, 2, CrowdLevel.PROBLEMS),  # too few to weigh
+        (CrowdLevel.PROBLEMS, 40, 10, CrowdLevel.PROBLEMS),  # 20 %
+        (CrowdLevel.PROBLEMS, 40, 40, CrowdLevel.POSSIBLE),  # half: one level lower
+        (CrowdLevel.POSSIBLE, 8, 12, CrowdLevel.NONE),
+        (CrowdLevel.NONE, 2, 30, CrowdLevel.NONE),
+        (CrowdLevel.POSSIBLE, 2, 2, CrowdLevel.POSSIBLE),
+    ],
+)
+def test_works_for_me_truth_table(level: CrowdLevel, reports: int, works: int, after: CrowdLevel) -> None:
+    from bot.detect.crowd import weigh_works
+    from bot.detect.model import CrowdSignal
+
+    since = datetime(2025, 3, 10, 12, 0, tzinfo=timezone.utc)
+    before = CrowdSignal(level, recent=reports, usual=3.0, since=since if level is not CrowdLevel.NONE else None)
+    weighed = weigh_works(before, works)
+    assert weighed.level is after and weighed.works == works
+    assert (weighed.since is None) == (after is CrowdLevel.NONE)

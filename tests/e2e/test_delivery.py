@@ -100,6 +100,12 @@ async def test_an_outage_is_one_message_per_channel_in_its_language_edited_then_
         # only the subscription's role is pinged, only where it was set
         assert both_msg["content"] == f"<@&{role}>" and both_msg["mention_roles"] == [str(role)]
         assert ar_msg["content"] == "" and ar_msg["mention_roles"] == [] and not ar_msg["mention_everyone"]
+        # people can answer the alert: "Down for me too" / "Works for me", in the channel's language
+        buttons = {cid: [(b["custom_id"], b["label"]) for row in msg["components"] for b in row["components"]]
+                   for cid, msg in ((ar, ar_msg), (en, en_msg), (both, both_msg))}  # fmt: skip
+        assert buttons[en] == [("report:x", "Down for me too"), ("works:x", "Works for me")]
+        assert buttons[ar] == [("report:x", translations("ar").gettext("Down for me too")), ("works:x", translations("ar").gettext("Works for me"))]
+        assert buttons[both][1] == ("works:x", translations("ar").gettext("Works for me") + " · Works for me")
 
         # the escalation with an official update edits the same message in place
         await persist(UPDATE)
@@ -125,6 +131,7 @@ async def test_an_outage_is_one_message_per_channel_in_its_language_edited_then_
         assert "3 hours" in en_reply["embeds"][0]["description"]
         assert any("25,800" in f["value"] for f in en_reply["embeds"][0]["fields"])  # the peak of reports
         assert fake.message(int(en_msg["id"]))["embeds"][0]["title"].startswith("Resolved")
+        assert not fake.message(int(en_msg["id"])).get("components")  # over: nothing left to answer
         assert not fake.messages(both)[1]["mention_everyone"]
 
     assert await Delivery.exclude(state="sent").count() == 0

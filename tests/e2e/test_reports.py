@@ -202,8 +202,9 @@ async def test_the_button_records_a_report_even_after_a_restart(
         channel = bot.get_channel(cid)
         assert isinstance(channel, discord.TextChannel)
         sent = await channel.send("X may be down", view=report_view("x", translations("en")))
-        [button] = fake.message(sent.id)["components"][0]["components"]
+        button, works = fake.message(sent.id)["components"][0]["components"]
         assert (button["custom_id"], button["label"]) == ("report:x", "Down for me too")
+        assert (works["custom_id"], works["label"]) == ("works:x", "Works for me")
         inter = await fake.click(sent.id, "report:x", user_id=first)
         original = await ephemeral_reply(inter)
         assert original["flags"] & EPHEMERAL and original["content"].startswith("Thanks! Your report about X (Twitter) was counted.")
@@ -235,3 +236,32 @@ async def test_a_button_for_a_service_that_left_the_catalog_explains_itself(
     original = await ephemeral_reply(inter)
     assert original["content"] == "We don't know a service called myspace. Pick one from the suggestions."
     assert await CrowdReport.all().count() == 0
+
+
+async def test_works_for_me_is_counted_once_per_user_and_weighs_against_the_crowd(
+    db: TestDB, fake: FakeDiscord, guild: FakeGuild, runtime: SimpleNamespace
+) -> None:
+    """"Works for me" beside "down for me too" (issue 17 item 5): a click is noted once per
+    user and window, survives a restart, and shows in the crowd signal."""
+    from bot.db.models import WorksReport
+    from bot.discord.cogs.reports import report_view
+
+    cid = guild.channel_by_name("general")
+    users = [snowflake(OLD_ACCOUNT, 10 + n) for n in range(3)]
+    async with running(ReportsBot(runtime, guild.id), fake.token) as bot:
+        channel = bot.get_channel(cid)
+        assert isinstance(channel, discord.TextChannel)
+        sent = await channel.send("X may be down", view=report_view("x", translations("ar")))
+        works = fake.message(sent.id)["components"][0]["components"][1]
+        assert works["label"] == translations("ar").gettext("Works for me")
+        reply = await ephemeral_reply(await fake.click(sent.id, "works:x", user_id=users[0]))
+        assert reply["flags"] & EPHEMERAL and reply["content"].startswith("Thanks: noted that X (Twitter) works for you.")
+        again = await ephemeral_reply(await fake.click(sent.id, "works:x", user_id=users[0]))
+        assert again["content"].startswith("You already said X (Twitter) works for you")
+    restarted = SimpleNamespace(crowd=CrowdService(load_catalog()), monitor=None)
+    async with running(ReportsBot(restarted, guild.id), fake.token):
+        for user_id in users:
+            await ephemeral_reply(await fake.click(sent.id, "works:x", user_id=user_id))
+    assert await WorksReport.filter(service_id="x").count() == 3  # the repeat after the restart was not stored again
+    signal = await restarted.crowd.signal("x")
+    assert signal is not None and signal.works == 3

@@ -123,3 +123,15 @@ def test_an_alert_taken_into_the_grouped_message_points_at_it() -> None:
     assert msg.title == "Discord: part of the Cloudflare outage" and msg.description.endswith(f"[Go to that message]({link})")
     arabic = render_group_pointer(s.DISCORD, s.CLOUDFLARE, link, t=AR, now=s.ESCALATED_AT)
     assert plain(arabic.title) == "خدمة ديسكورد ضمن انقطاع كلاود فلير" and f"]({link})" in arabic.description
+
+
+def test_works_for_me_shows_as_a_share_of_everyone_who_answered() -> None:
+    from dataclasses import replace
+
+    from bot.notify.render import render_alert
+
+    crowd = replace(s.CROWD, works=s.CROWD.reports // 4)  # a fifth of those who answered
+    fields = dict(render_alert(replace(s.ALERT, evidence=(crowd,)), s.X, t=EN, now=s.OPENED_AT).fields)
+    assert "20% say it works for them" in fields["User reports"]
+    arabic = {plain(k): plain(v) for k, v in render_alert(replace(s.ALERT, evidence=(crowd,)), s.X, t=AR, now=s.OPENED_AT).fields}
+    assert "٢٠٪ من المجيبين يقولون إنها تعمل عندهم" in arabic["بلاغات المستخدمين"]

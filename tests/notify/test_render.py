@@ -155,6 +155,7 @@ def all_arabic_renderings(t: Translator) -> list[RenderedMessage]:
         out.append(render_group_alert(view, t=t, now=s.ESCALATED_AT))
         out.append(render_group_alert(view, t=t, now=s.RESOLVED_AT + timedelta(days=1)))
     out.append(render_group_recovery(s.GROUP_OVER, t=t, now=s.RESOLVED_AT))
+    out.append(render_alert(replace(s.ALERT, evidence=(replace(s.CROWD, works=300),)), names, t=t, now=s.OPENED_AT))
     out.append(render_group_pointer(s.DISCORD, s.CLOUDFLARE, "https://discord.com/channels/1/2/3", t=t, now=s.ESCALATED_AT))
     crowded = replace(s.GROUP_OPEN, members=tuple(replace(m, crowd=s.CROWD) for m in s.GROUP_OPEN.members), internet=s.NATIONAL_IQ)
     out.append(render_group_alert(crowded, t=t, now=s.ESCALATED_AT))

@@ -20,6 +20,7 @@ from bot.services.crowd import (
 from bot.db.models import CrowdBucket, CrowdReport, KeyValue
 from bot.detect.crowd import hash_user
 from bot.detect.model import CrowdLevel
+from bot.services.errors import UserError
 from tests.conftest import TestDB
 
 UTC = timezone.utc
@@ -316,3 +317,25 @@ async def test_record_many_keeps_the_rules_of_record(db: TestDB) -> None:
         await crowd.record_many("myspace", batch, NOW)
     with pytest.raises(ValueError):
         await crowd.record_many("x", [(1, user(5), "nonsense", None)], NOW)
+
+
+# --- "works for me" ----------------------------------------------------------------------------
+
+
+async def test_works_for_me_weighs_against_a_crowd_only_signal_and_survives_a_restart(db: TestDB) -> None:
+    crowd = service()
+    await burst(crowd, 30, guilds=3, start=NOW - timedelta(minutes=10))
+    assert (await crowd.signal("x", NOW)).level is CrowdLevel.PROBLEMS  # type: ignore[union-attr]
+    for n in range(40):
+        assert await crowd.works_for_me("x", 2000 + n % 4, user(500 + n), NOW - timedelta(minutes=2))
+    assert not await crowd.works_for_me("x", 2000, user(500), NOW)  # once per user in the window
+    signal = await crowd.signal("x", NOW)
+    assert signal is not None and signal.works == 40 and signal.recent == 30
+    assert signal.level is CrowdLevel.POSSIBLE  # more than half say it works: one level lower
+    restarted = service()
+    again = await restarted.signal("x", NOW)
+    assert again is not None and again.works == 40 and again.level is CrowdLevel.POSSIBLE
+    later = await restarted.signal("x", NOW + timedelta(minutes=20))  # out of the window: forgotten
+    assert later is not None and later.works == 0
+    with pytest.raises(UserError):
+        await crowd.works_for_me("myspace", 1, user(1), NOW)

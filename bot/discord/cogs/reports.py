@@ -26,10 +26,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.cogs import service_choices, ui
-from bot.services.crowd import CrowdService, report_reply
+from bot.services.crowd import CrowdService, report_reply, works_reply
 from bot.detect.crowd import PROBLEMS
 from bot.i18n import Translator, translations
-from bot.notify.render import CHOICE_NAMES, COMMAND_DESCRIPTIONS, DOWN_FOR_ME_TOO, OPTION_DESCRIPTIONS
+from bot.notify.render import CHOICE_NAMES, COMMAND_DESCRIPTIONS, DOWN_FOR_ME_TOO, OPTION_DESCRIPTIONS, WORKS_FOR_ME
 from bot.services import replies
 from bot.services.errors import UserError
 from bot.services.guilds import GuildService
@@ -40,6 +40,7 @@ from bot.runtime.monitor import RefreshThrottle
 log = logging.getLogger(__name__)
 
 CUSTOM_ID_PREFIX = "report:"
+WORKS_PREFIX = "works:"
 COG_NAME = "Reports"
 
 
@@ -77,15 +78,43 @@ class ReportButton(
         await click(interaction, self.service_id)
 
 
+class WorksButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"works:(?P<service_id>[a-z0-9][a-z0-9-]{0,62})",
+):
+    """The "works for me" button beside "down for me too" (persistent across restarts)."""
+
+    def __init__(self, service_id: str, label: str = WORKS_FOR_ME) -> None:
+        super().__init__(
+            discord.ui.Button(style=discord.ButtonStyle.success, label=label[:80], custom_id=f"{WORKS_PREFIX}{service_id}")
+        )
+        self.service_id = service_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> "WorksButton":
+        return cls(match["service_id"], getattr(item, "label", None) or WORKS_FOR_ME)
+
+    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        get_cog = getattr(interaction.client, "get_cog", None)
+        works = getattr(get_cog(COG_NAME) if get_cog else None, "works", None)
+        if works is None:
+            log.error("works-for-me button clicked but the reports cog is not loaded")
+            return
+        await works(interaction, self.service_id)
+
+
 def report_button(service_id: str, t: Translator) -> ReportButton:
     """The localized button for ``service_id`` (add it to any view)."""
     return ReportButton(service_id, t.gettext(DOWN_FOR_ME_TOO))
 
 
 def report_view(service_id: str, t: Translator) -> discord.ui.View:
-    """A view holding only the report button (no timeout: the button is dynamic)."""
+    """"Down for me too" and "Works for me" (no timeout: the buttons are dynamic)."""
     view = discord.ui.View(timeout=None)
     view.add_item(report_button(service_id, t))
+    view.add_item(WorksButton(service_id, t.gettext(WORKS_FOR_ME)))
     return view
 
 
@@ -111,11 +140,11 @@ class Reports(commands.Cog, name=COG_NAME):
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(ReportButton)
+        self.bot.add_dynamic_items(ReportButton, WorksButton)
         await self.crowd.start()
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(ReportButton)
+        self.bot.remove_dynamic_items(ReportButton, WorksButton)
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -158,6 +187,25 @@ class Reports(commands.Cog, name=COG_NAME):
             await self._answer_error(interaction, exc.msgid, exc.kwargs, exc.lang)
         except Exception:  # noqa: BLE001 - a click always gets an answer
             log.exception("report button %s failed: guild=%s user=%s", service_id, interaction.guild_id, interaction.user.id)
+            await self._answer_error(interaction, replies.GENERIC_ERROR, {}, None)
+
+    async def works(self, interaction: discord.Interaction, service_id: str) -> None:
+        """A click on ``works:<service_id>``: noted once per user per crowd window; it weighs
+        against a crowd-only alert (``bot.detect.crowd.weigh_works``)."""
+        try:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            now = self.crowd.clock()
+            counted = await self.crowd.works_for_me(service_id, interaction.guild_id, interaction.user.id, now)
+            t = await self._translator(interaction, None)
+            service = self.crowd.catalog.get(service_id)
+            name = service.display_name(t.lang) if service is not None else service_id
+            await answer(interaction, works_reply(t, name, counted), lang=t.lang, ephemeral=True)
+            if counted:
+                self._nudge_monitor(service_id, now)
+        except UserError as exc:
+            await self._answer_error(interaction, exc.msgid, exc.kwargs, exc.lang)
+        except Exception:  # noqa: BLE001 - a click always gets an answer
+            log.exception("works button %s failed: guild=%s user=%s", service_id, interaction.guild_id, interaction.user.id)
             await self._answer_error(interaction, replies.GENERIC_ERROR, {}, None)
 
     # --- shared -----------------------------------------------------------------------------

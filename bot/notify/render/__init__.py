@@ -46,6 +46,7 @@ from bot.notify.render.words import (
     COLORS,
     COMMAND_DESCRIPTIONS,
     DOWN_FOR_ME_TOO,
+    WORKS_FOR_ME,
     OPTION_DESCRIPTIONS,
     PROBLEM_LABELS,
     PROBLEM_SHARES,
@@ -56,7 +57,7 @@ from bot.notify.render.words import (
 )
 
 __all__ = [
-    "CHOICE_NAMES", "COLORS", "COMMAND_DESCRIPTIONS", "DEFAULT_CROWD_WINDOW", "DOWN_FOR_ME_TOO",
+    "CHOICE_NAMES", "COLORS", "COMMAND_DESCRIPTIONS", "DEFAULT_CROWD_WINDOW", "DOWN_FOR_ME_TOO", "WORKS_FOR_ME",
     "OPTION_DESCRIPTIONS", "PROBLEM_LABELS", "PROBLEM_SHARES", "ROLE_WORDS", "STATUS_WORDS",
     "RenderFn", "RenderedMessage", "ServiceNames", "as_text", "crowd_line", "probe_line",
     "problem_label", "quote", "render_alert", "render_both", "render_event", "render_for",

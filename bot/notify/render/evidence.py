@@ -165,6 +165,7 @@ def crowd_line(
     *,
     elevated: bool | None = None,
     countries: Sequence[str] = (),
+    works: int | None = None,
 ) -> Text:
     """"1,240 reports in the last 15 minutes (usually 12) · 63% of reporters can't log in ·
     reports from 8 countries: United States, Germany and India…".
@@ -190,6 +191,9 @@ def crowd_line(
         parts.append(t.gettext(template, share=t.percent(top_problem_share)))
     if elevated and reports and countries:
         parts.append(countries_phrase(t, countries))
+    if works:
+        # NOTE: the users who pressed "Works for me" in the same window, as a share of everyone who answered
+        parts.append(t.gettext("{share} say it works for them", share=t.percent(works / (works + max(0, reports)))))
     return Text(" · ".join(parts))
 
 
@@ -210,14 +214,14 @@ def crowd_field(t: Translator, evidence: Sequence[Evidence], window: timedelta, 
     if crowd is not None:
         value = crowd_line(
             t, crowd.recent, crowd.usual, crowd.window, crowd.top_problem, crowd.top_problem_share,
-            elevated=crowd.level is not CrowdLevel.NONE, countries=crowd.countries,
+            elevated=crowd.level is not CrowdLevel.NONE, countries=crowd.countries, works=crowd.works,
         )  # fmt: skip
         return t.gettext("User reports"), value
     for e in by_role(evidence, SourceRole.CROWD):
         if e.reports is not None:
             value = crowd_line(
                 t, e.reports, e.usual, window, e.top_problem, e.top_problem_share, elevated=e.status.is_outage,
-                countries=e.countries,
+                countries=e.countries, works=e.works,
             )  # fmt: skip
             return t.gettext("User reports"), value
     return None

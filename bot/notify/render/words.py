@@ -99,6 +99,8 @@ CHOICE_NAMES: dict[str, dict[str, str]] = {
 
 #: the button under an ``/isitdown`` answer that files a crowd report
 DOWN_FOR_ME_TOO = N_("Down for me too")
+#: … and its counterpart: the service works for the one who presses it
+WORKS_FOR_ME = N_("Works for me")
 
 
 #: the three independent kinds of evidence, as a sentence names them
