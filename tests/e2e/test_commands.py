@@ -365,7 +365,7 @@ async def test_isitdown_answers_at_once_from_the_current_verdict(fake: FakeDisco
     assert message["embeds"][0]["title"] == "GitHub is down"
     assert "Incident with Git operations" in text and "githubstatus.com" in text
     buttons = [c for row in message.get("components") or [] for c in row.get("components") or []]
-    assert [(b["custom_id"], b["label"]) for b in buttons] == [("report:github", "Down for me too")]
+    assert [(b["custom_id"], b["label"]) for b in buttons] == [("report:github", "Down for me too"), ("works:github", "Works for me")]
     assert message["allowed_mentions"]["parse"] == []
 
 
@@ -468,7 +468,7 @@ async def test_isitdown_for_a_service_without_fresh_data_defers_and_probes_its_s
     assert server.hits["/api/v2/summary.json"] == 1 and server.hits["/"] == 1
     assert original["embeds"][0]["title"] == "Octo is down"
     buttons = [c for row in original.get("components") or [] for c in row.get("components") or []]
-    assert [b["custom_id"] for b in buttons] == ["report:octo"]
+    assert [b["custom_id"] for b in buttons] == ["report:octo", "works:octo"]
 
 
 async def test_isitdown_private_url_is_refused_without_allow_private(
