@@ -117,8 +117,10 @@ def _parse(payload: bytes, *, service_id: str, fetched_at: datetime, url: str | 
     plus one dict lookup per component, and allocates nothing for operational components.
     """
     doc = as_dict(load_json(payload), "summary.json")
-    if "status" not in doc and "components" not in doc and "incidents" not in doc:
-        raise PayloadError("not a Statuspage summary (no status, components or incidents)")
+    # summary.json has them all; status.json, components.json, incidents(/unresolved).json and
+    # scheduled-maintenances(/active|/upcoming).json one each (a catalog entry may point at one)
+    if not any(key in doc for key in ("status", "components", "incidents", "scheduled_maintenances")):
+        raise PayloadError("not a Statuspage answer (no status, components, incidents or scheduled_maintenances)")
     wanted = name_filter(options, "components") if options else None
 
     page = doc.get("page")

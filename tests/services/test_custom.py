@@ -105,6 +105,16 @@ async def test_an_apple_status_file_is_read_as_apple(db: Any, http: HttpClient) 
     assert row.kind == "apple" and row.name == "127.0.0.1"  # Apple's file names nothing: the host
 
 
+async def test_an_instatus_page_is_detected_and_named_from_itself(db: Any, http: HttpClient) -> None:
+    """The Statuspage endpoint answers 404 there, so the next format is tried: Instatus."""
+    custom, subs, _ = make(http)
+    routes = {"/summary.json": respond(fixture("instatus/manychat_incident.json"))}
+    async with serve(routes) as server:
+        sub, created = await subs.subscribe(GUILD, ALERTS, server.url("/"), language="en", now=NOW)
+    row = await CustomService.get(id=sub.service_id)
+    assert created and (row.kind, row.name, row.source_url) == ("instatus", "Manychat", server.url("/").rstrip("/"))
+
+
 async def test_the_per_guild_limit_counts_distinct_pages(db: Any, http: HttpClient) -> None:
     custom, subs, _ = make(http, per_guild=1)
     routes = {"/a/api/v2/summary.json": respond(fixture("statuspage/cloudamqp_maintenance.json")),
@@ -187,7 +197,7 @@ async def test_an_unknown_format_and_missing_endpoints_are_told_apart(db: Any, h
 async def test_a_page_that_times_out_is_answered_as_such(db: Any) -> None:
     async with HttpClient(allow_private=True, timeout=0.3) as http:
         _, subs, _ = make(http, timeout=0.3)
-        async with serve({"/": hang(), "/api/v2/summary.json": hang(), "/incidents.json": hang(), "/history.rss": hang()}) as server:
+        async with serve({"/": hang(), "/api/v2/summary.json": hang(), "/incidents.json": hang(), "/history.rss": hang(), "/summary.json": hang()}) as server:
             failed = await unreadable(subs, server.url("/"))
     assert {a.observation.error.kind for a in failed.detection.attempts if a.observation.error} == {"timeout"}
     assert replies.unreadable_page(translations("en"), failed.detection).endswith(": no answer in time.")
@@ -196,7 +206,7 @@ async def test_a_page_that_times_out_is_answered_as_such(db: Any) -> None:
 async def test_a_huge_page_is_refused_past_the_cap(db: Any, http: HttpClient) -> None:
     _, subs, _ = make(http, max_bytes=64 * 1024)
     big = stream(1024 * 1024)
-    async with serve({"/": big, "/api/v2/summary.json": big, "/incidents.json": big, "/history.rss": big}) as server:
+    async with serve({"/": big, "/api/v2/summary.json": big, "/incidents.json": big, "/history.rss": big, "/summary.json": big}) as server:
         failed = await unreadable(subs, server.url("/"))
     assert {a.observation.error.kind for a in failed.detection.attempts if a.observation.error} == {"too_large"}
     assert "too large" in replies.unreadable_page(translations("en"), failed.detection)
@@ -224,7 +234,8 @@ async def test_a_redirect_to_a_private_address_is_refused(db: Any, simulated_int
     to_metadata = redirect("http://169.254.169.254/latest/meta-data/")
     async with HttpClient(resolver=resolver, timeout=2.0) as http:
         _, subs, _ = make(http, allow_private=False)
-        routes = {"/": to_metadata, "/api/v2/summary.json": to_metadata, "/incidents.json": to_metadata, "/history.rss": to_metadata}
+        routes = {"/": to_metadata, "/api/v2/summary.json": to_metadata, "/incidents.json": to_metadata, "/history.rss": to_metadata,
+                  "/summary.json": to_metadata}
         async with serve(routes) as server:
             failed = await unreadable(subs, server.url("/", "status.public.example"))
     assert {a.observation.error.kind for a in failed.detection.attempts if a.observation.error} == {"ssrf"}

@@ -239,3 +239,28 @@ async def test_poll_survives_a_fetcher_that_raises() -> None:
     spec = SourceSpec(kind="statuspage", url="https://www.githubstatus.com")
     obs = await StatuspageKind.poll(PollContext(service_id="github", spec=spec, fetcher=Broken(), now=NOW))  # type: ignore[arg-type]
     assert obs.status is Status.UNKNOWN and "boom" in obs.error.message
+
+
+
+# -- the other endpoints of a Statuspage (a catalog entry may point at one) --------------------
+
+
+def test_the_unresolved_incidents_endpoint_reads_alone() -> None:
+    """``incidents/unresolved.json`` holds only ``page`` and ``incidents``."""
+    obs = read("github_unresolved_incidents_derived.json")
+    assert obs.error is None and obs.status is Status.PARTIAL_OUTAGE
+    assert [i.status for i in obs.incidents] == ["investigating"]
+
+
+def test_the_active_maintenances_endpoint_reads_alone() -> None:
+    """``scheduled-maintenances/active.json`` holds only ``page`` and ``scheduled_maintenances``."""
+    obs = read("cloudamqp_active_maintenances_derived.json")
+    assert obs.error is None and obs.status is Status.MAINTENANCE
+    assert [m.in_progress for m in obs.maintenances] == [True]
+
+
+def test_a_configured_endpoint_is_fetched_as_it_is() -> None:
+    from bot.sources.statuspage import endpoint_for
+
+    for path in ("/api/v2/incidents/unresolved.json", "/api/v2/scheduled-maintenances/active.json", "/api/v2/components.json"):
+        assert endpoint_for("https://www.githubstatus.com" + path) == "https://www.githubstatus.com" + path
