@@ -75,6 +75,8 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     services_file: Path | None = None  # None: the bundled catalog
     poll_interval: float = 60.0
+    #: seconds between polls of the probes (http, tcp, dns) of services someone subscribed to
+    probe_interval: float = 20.0
     allow_private_targets: bool = False
     health_port: int | None = None
     health_host: str = DEFAULT_HEALTH_HOST
@@ -99,6 +101,12 @@ class Settings:
         if services_file and not Path(services_file).is_file():
             raise SettingsError(f"SERVICES_FILE={services_file} does not exist or is not a file: point it at a catalog TOML file or unset it to use the bundled one")
         poll_interval = _number("POLL_INTERVAL", env.get("POLL_INTERVAL"), 60.0, minimum=5)
+        probe_interval = _number("PROBE_INTERVAL", env.get("PROBE_INTERVAL"), min(20.0, poll_interval), minimum=5)
+        if probe_interval > poll_interval:
+            raise SettingsError(
+                f"PROBE_INTERVAL={probe_interval:g} is longer than POLL_INTERVAL={poll_interval:g}: "
+                "subscribed services' probes are polled more often, not less; lower it or unset it"
+            )
         allow_private = _flag("ALLOW_PRIVATE_TARGETS", env.get("ALLOW_PRIVATE_TARGETS"))
         health_port = env.get("HEALTH_PORT", "").strip()
         port: int | None = None
@@ -132,6 +140,7 @@ class Settings:
             database_url=database_url,
             services_file=Path(services_file) if services_file else None,
             poll_interval=poll_interval,
+            probe_interval=probe_interval,
             allow_private_targets=allow_private,
             health_port=port,
             health_host=health_host,

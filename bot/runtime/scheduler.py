@@ -56,8 +56,9 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from bot.catalog import Catalog
-from bot.db.models import SourceState
+from bot.db.models import SourceState, Subscription
 from bot.detect.confirm import ConfirmConfig, count_failures, next_check
+from bot.detect.upstream import ALL
 from bot.detect.vantage import canary_spec
 from bot.runtime.monitor import Monitor
 from bot.net.client import jitter
@@ -119,6 +120,10 @@ def default_owner() -> str:
 @dataclass(frozen=True, slots=True)
 class SchedulerConfig:
     poll_interval: float = 60.0
+    #: the probes of services someone subscribed to are polled this often (None: like the rest)
+    probe_interval: float | None = None
+    #: how often the subscribed services are read again (one query)
+    watch_every: timedelta = timedelta(minutes=1)
     canary_targets: tuple[str, ...] = ()
     concurrency: int = 200
     max_backoff: float = 10.0  # × the interval
@@ -134,6 +139,7 @@ class SchedulerConfig:
         """From ``bot.settings.Settings`` (POLL_INTERVAL, CANARY_TARGETS)."""
         values: dict[str, Any] = {
             "poll_interval": float(settings.poll_interval),
+            "probe_interval": float(settings.probe_interval),
             "canary_targets": tuple(settings.canary_targets),
         }
         values.update(overrides)
@@ -204,10 +210,49 @@ class Scheduler:
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
         self._synced = False
+        #: services with an enabled subscription (``all`` among them: every one), read at
+        #: ``sync`` and every ``watch_every``; their probes are polled at ``probe_interval``
+        self._watched: frozenset[str] = frozenset()
+        self._watched_at: datetime | None = None
 
     @property
     def slots(self) -> dict[str, Slot]:
         return dict(self._slots)
+
+    def _interval(self, service_id: str, spec: SourceSpec, kind: type[SourceKind]) -> float:
+        """A source's own interval, else PROBE_INTERVAL for a probe of a service someone
+        follows (an outage only our probes see is then alerted within about 45 s whatever
+        its phase: one interval plus the three 10-second re-checks), else POLL_INTERVAL.
+        Official pages keep POLL_INTERVAL: polite to the providers' pages."""
+        if spec.interval:
+            return float(spec.interval)
+        probe_interval = self.config.probe_interval
+        if probe_interval and kind.role is SourceRole.PROBE and (ALL in self._watched or service_id in self._watched):
+            return min(probe_interval, self.config.poll_interval)
+        return self.config.poll_interval
+
+    async def refresh_watched(self, now: datetime) -> None:
+        """Read which services are followed (one query) and give their probe slots the
+        interval that goes with it; a slot that becomes faster is due no later than one new
+        interval from now."""
+        if self.config.probe_interval is None:
+            return
+        self._watched_at = now
+        rows = await Subscription.filter(enabled=True).distinct().values_list("service_id", flat=True)
+        watched = frozenset(str(r) for r in rows)
+        if watched == self._watched:
+            return
+        self._watched = watched
+        sooner: dict[str, datetime] = {}
+        for slot in self._slots.values():
+            interval = self._interval(slot.service_id, slot.spec, slot.kind)
+            if interval < slot.interval:
+                sooner[slot.key] = now + timedelta(seconds=jitter(interval, slot.key))
+            slot.interval = interval
+        for key, due in sooner.items():
+            await SourceState.filter(key=key, next_due__gt=due).update(next_due=due)
+        if sooner:
+            self._wake.set()
 
     # -- set-up ------------------------------------------------------------------------
 
@@ -215,6 +260,9 @@ class Scheduler:
         """Build the slots from the catalog and make their ``SourceState`` rows agree: new
         sources get a row due at ``now + jitter``; rows of sources no longer in the catalog
         are deleted; a row whose kind changed forgets its last observation."""
+        if self.config.probe_interval is not None:
+            self._watched_at = now
+            self._watched = frozenset(str(r) for r in await Subscription.filter(enabled=True).distinct().values_list("service_id", flat=True))
         slots: dict[str, Slot] = {}
         for service in self.catalog.services:
             for index, spec in enumerate(service.sources):
@@ -224,7 +272,7 @@ class Scheduler:
                     log.error("skipping source %s:%d: %s", service.id, index, exc)
                     continue
                 key = f"{service.id}:{index}"
-                slots[key] = Slot(key, service.id, spec, kind, float(spec.interval or self.config.poll_interval))
+                slots[key] = Slot(key, service.id, spec, kind, self._interval(service.id, spec, kind))
         rows = {row.key: row for row in await SourceState.all()}
         new_rows = []
         for key, slot in slots.items():
@@ -267,7 +315,7 @@ class Scheduler:
                 log.error("skipping source %s:%d: %s", service.id, index, exc)
                 continue
             key = f"{service.id}:{index}"
-            self._slots[key] = Slot(key, service.id, spec, kind, float(spec.interval or self.config.poll_interval))
+            self._slots[key] = Slot(key, service.id, spec, kind, self._interval(service.id, spec, kind))
             await SourceState.bulk_create(
                 [SourceState(key=key, service_id=service.id, kind=spec.kind, next_due=now)], ignore_conflicts=True
             )
@@ -286,10 +334,15 @@ class Scheduler:
         returns the number of sources polled (canaries not counted)."""
         if not self._synced:
             await self.sync(now)
+        await self._maybe_refresh_watched(now)
         claimed = await self._claim(now)
         await self._maybe_canaries(now, claimed)
         await asyncio.gather(*(self._poll_guarded(slot, errors, due, now) for slot, errors, due in claimed))
         return len(claimed)
+
+    async def _maybe_refresh_watched(self, now: datetime) -> None:
+        if self.config.probe_interval is not None and (self._watched_at is None or now - self._watched_at >= self.config.watch_every):
+            await self.refresh_watched(now)
 
     async def _claim(self, now: datetime) -> list[tuple[Slot, int, datetime]]:
         """Lease every due, unleased row (SKIP LOCKED on PostgreSQL): (slot, errors, due)."""
@@ -441,6 +494,7 @@ class Scheduler:
             try:
                 if not self._synced:
                     await self.sync(now)
+                await self._maybe_refresh_watched(now)
                 claimed = await self._claim(now)
                 await self._maybe_canaries(now, claimed)
                 for slot, errors, due in claimed:

@@ -38,6 +38,7 @@ from bot.net.client import HttpClient
 from bot.runtime.monitor import Monitor, RefreshThrottle
 from bot.runtime.scheduler import Scheduler, SchedulerConfig
 from bot.services.crowd import CrowdService
+from bot.settings import Settings
 from bot.simulate.clock import VirtualClock
 from bot.simulate.console import RULE, Channel, ConsoleTransport, Received
 from bot.runtime.ioda import DEFAULT_INTERVAL as DEFAULT_IODA_INTERVAL, IodaPoller
@@ -54,6 +55,7 @@ CHANNELS = (
     Channel(200_000_000_000_000_003, "#alerts-both", "both", GUILD_ID),
 )
 POLL_INTERVAL = 60.0
+PROBE_INTERVAL = Settings().probe_interval  # the production default: the channels subscribe
 PROBE_TIMEOUT = 1.0  # real seconds: a hanging probe costs this much wall time per poll
 TARGET_WALL_S = 12.0  # the default pace plays a scenario in about this long
 #: source kinds the loopback world can play
@@ -219,7 +221,9 @@ async def _play(
         catalog,
         monitor,
         client,
-        SchedulerConfig(poll_interval=POLL_INTERVAL, canary_targets=servers[0].canaries, owner="simulate"),
+        SchedulerConfig(
+            poll_interval=POLL_INTERVAL, probe_interval=PROBE_INTERVAL, canary_targets=servers[0].canaries, owner="simulate"
+        ),
         clock=clock,
     )
     refresh = RefreshThrottle()

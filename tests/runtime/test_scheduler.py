@@ -407,3 +407,25 @@ async def test_a_database_away_at_start_delays_the_first_round_but_does_not_end_
         finally:
             await http.close()
         assert task.exception() is None and failures["left"] == 0 and hits["n"] >= 1
+
+
+async def test_probes_of_followed_services_are_polled_at_the_probe_interval(db: TestDB) -> None:
+    """PROBE_INTERVAL (issue 13 item 5): a followed service's probes every 20 s, its official
+    page and unfollowed services' probes at POLL_INTERVAL; following later speeds them up."""
+    from bot.db.models import Subscription
+
+    catalog = Catalog([
+        Service("a", "A", "أ", sources=(SourceSpec("http", "https://a.example/"), SourceSpec("statuspage", "https://status.a.example"))),
+        Service("b", "B", "ب", sources=(SourceSpec("http", "https://b.example/"),)),
+    ])  # fmt: skip
+    await Subscription.create(guild_id=1, channel_id=2, service_id="a", language="en")
+    clock = ManualClock(datetime(2026, 1, 1, tzinfo=timezone.utc))
+    config = SchedulerConfig(poll_interval=60.0, probe_interval=20.0)
+    scheduler = Scheduler(catalog, Monitor(), HttpClient(), config, clock)
+    await scheduler.sync(clock.now())
+    assert {k: s.interval for k, s in scheduler.slots.items()} == {"a:0": 20.0, "a:1": 60.0, "b:0": 60.0}
+    await Subscription.create(guild_id=1, channel_id=3, service_id="all", language="en")
+    await scheduler.refresh_watched(clock.now())
+    assert scheduler.slots["b:0"].interval == 20.0
+    row = await SourceState.get(key="b:0")
+    assert row.next_due <= clock.now() + timedelta(seconds=20)  # no waiting out the old interval
