@@ -50,9 +50,9 @@ def no_privileged_intents() -> discord.Intents:
 class ProbeClient(discord.AutoShardedClient):
     """The smallest real client: a command tree and events the tests can await."""
 
-    def __init__(self, intents: discord.Intents | None = None) -> None:
+    def __init__(self, intents: discord.Intents | None = None, **shards: Any) -> None:
         # guild_ready_timeout: how long discord.py waits for more GUILD_CREATEs before on_ready
-        super().__init__(intents=intents or no_privileged_intents(), guild_ready_timeout=0.05)
+        super().__init__(intents=intents or no_privileged_intents(), guild_ready_timeout=0.05, **shards)
         self.tree = app_commands.CommandTree(self)
         self.ready = asyncio.Event()
         self.resumed = asyncio.Event()
@@ -154,6 +154,23 @@ async def test_client_logs_in_through_gateway_bot_and_sees_the_guild(
     assert g.me is not None
     perms = alerts.permissions_for(g.me)
     assert perms.send_messages and perms.embed_links and not perms.mention_everyone
+
+
+async def test_two_processes_splitting_the_shards_each_get_their_own_ready_and_guilds(fake: FakeDiscord) -> None:
+    """Several processes behind one token (SHARD_IDS): each session sees its own READY only
+    (another shard's READY would restart discord.py's wait for its guilds: never ready), and a
+    guild's events reach the session of its shard alone ((id >> 22) % shard count)."""
+    gid = fake.snowflake()
+    while (gid >> 22) % 2 != 1:
+        gid = fake.snowflake() + (1 << 22)
+    fake.add_guild("On shard one", channels=("alerts",), guild_id=gid)
+    async with running(ProbeClient(shard_count=2, shard_ids=[0]), fake.token) as zero, \
+            running(ProbeClient(shard_count=2, shard_ids=[1]), fake.token) as one:
+        assert zero.is_ready() and one.is_ready()
+        assert zero.get_guild(gid) is None and one.get_guild(gid) is not None
+        assert sorted(s.shard for s in fake._sessions.values() if s.conn is not None) == [(0, 2), (1, 2)]
+        assert await fake.dispatch("TYPING_START", {"guild_id": str(gid)}, gid) == 1
+        assert await fake.dispatch("GUILD_ROLE_UPDATE", {"guild_id": "0"}, None) == 2  # no guild: every session
 
 
 async def test_heartbeats_are_acknowledged(fake: FakeDiscord, client: ProbeClient) -> None:

@@ -41,6 +41,15 @@ class GatewayMixin:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+    async def _dispatch_to(self, session: GatewaySession, event: str, data: dict[str, Any]) -> None:
+        """A DISPATCH for one session only: READY and RESUMED answer that session's own
+        IDENTIFY/RESUME (Discord never shows one shard's READY to another)."""
+        session.seq += 1
+        frame = {"op": 0, "t": event, "s": session.seq, "d": data}
+        session.buffer.append(frame)
+        if session.conn is not None and not session.conn.ws.closed:
+            await session.conn.send(frame)
+
     async def dispatch(self, event: str, data: dict[str, Any], guild_id: int | None = None, *, intent: int | None = None) -> int:
         """Send a DISPATCH to every session that covers ``guild_id`` (and has ``intent``); buffered
         for RESUME. Returns how many live websockets got it."""
@@ -141,7 +150,7 @@ class GatewayMixin:
         }
         if "shard" in d:
             ready["shard"] = [shard_id, shard_count]
-        await self.dispatch("READY", ready, None)
+        await self._dispatch_to(session, "READY", ready)
         if intents & INTENT_GUILDS:
             for guild in mine:
                 await self.dispatch("GUILD_CREATE", self._guild_create_payload(guild), guild.id)
@@ -163,4 +172,4 @@ class GatewayMixin:
         conn.session = session
         for frame in missed:
             await conn.send(frame)
-        await self.dispatch("RESUMED", {"_trace": ["[\"fake-gateway\"]"]}, None)
+        await self._dispatch_to(session, "RESUMED", {"_trace": ["[\"fake-gateway\"]"]})
