@@ -87,6 +87,23 @@ class Settings:
     #: how many status pages typed by users (custom services) one guild may subscribe to
     custom_sources_per_guild: int = 25
     follow_hubs: tuple[FollowHub, ...] = ()
+    #: Redis shared by several ``run`` processes (Discord's global limit); None: one process
+    redis_url: str | None = None
+    #: gateway shards in all (None: Discord's recommendation, every shard in this process)
+    shard_count: int | None = None
+    #: the shards this process connects (None: all of them; empty: none, poller and sender only)
+    shard_ids: tuple[int, ...] | None = None
+    #: seconds the elected poller holds its lease; another process takes over within two
+    leader_lease: float = 15.0
+
+    @property
+    def shared_database(self) -> bool:
+        """PostgreSQL (several processes may share it), not SQLite (one process per file)."""
+        return not self.database_url.startswith("sqlite")
+
+    @property
+    def connects_gateway(self) -> bool:
+        return self.shard_ids is None or bool(self.shard_ids)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -134,6 +151,17 @@ class Settings:
                 raise SettingsError(f"CUSTOM_SOURCES_PER_GUILD={per_guild_raw!r} is not a whole number: set 0 (no status pages typed by users) or more")
             per_guild = int(per_guild_raw)
         follow_hubs = parse_follow_hubs(env.get("FOLLOW_HUBS", ""))
+        redis_url = env.get("REDIS_URL", "").strip() or None
+        if redis_url and urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
+            raise SettingsError(f"REDIS_URL={_redact(redis_url)!r} is not a Redis URL: use redis://host:6379/0")
+        shard_count, shard_ids = _shards(env.get("SHARD_COUNT"), env.get("SHARD_IDS"))
+        multi = redis_url is not None or shard_ids is not None
+        if multi and database_url.startswith("sqlite"):
+            raise SettingsError(
+                "REDIS_URL and SHARD_IDS are for several `run` processes, which share one PostgreSQL "
+                "database: SQLite serves a single process. Set DATABASE_URL=postgres://… or unset them"
+            )
+        leader_lease = _number("LEADER_LEASE", env.get("LEADER_LEASE"), 15.0, minimum=1)
         return cls(
             discord_token=token,
             discord_api_base=api_base.rstrip("/"),
@@ -150,6 +178,10 @@ class Settings:
             ioda_interval=ioda_interval,
             custom_sources_per_guild=per_guild,
             follow_hubs=follow_hubs,
+            redis_url=redis_url,
+            shard_count=shard_count,
+            shard_ids=shard_ids,
+            leader_lease=leader_lease,
         )
 
     def require_token(self) -> str:
@@ -200,6 +232,32 @@ def _number(name: str, raw: str | None, default: float, *, minimum: float) -> fl
     if value < minimum:
         raise SettingsError(f"{name}={raw!r} is too small: set at least {int(minimum)} seconds")
     return value
+
+
+def _shards(count_raw: str | None, ids_raw: str | None) -> tuple[int | None, tuple[int, ...] | None]:
+    """``SHARD_COUNT`` and ``SHARD_IDS`` (``0,1``; ``none`` or empty: no gateway in this process,
+    which then polls when elected and sends deliveries)."""
+    count_text = (count_raw or "").strip()
+    count: int | None = None
+    if count_text:
+        if not count_text.isdigit() or int(count_text) < 1:
+            raise SettingsError(f"SHARD_COUNT={count_raw!r} is not a number of shards: set 1 or more, or unset it")
+        count = int(count_text)
+    if ids_raw is None:
+        return count, None
+    ids_text = ids_raw.strip().lower()
+    if count is None:
+        raise SettingsError("SHARD_IDS needs SHARD_COUNT: set how many shards all processes split between them")
+    if ids_text in ("", "none"):
+        return count, ()
+    ids: list[int] = []
+    for part in (p.strip() for p in ids_text.split(",")):
+        if not part.isdigit() or int(part) >= count:
+            raise SettingsError(f"SHARD_IDS={ids_raw!r}: {part!r} is not a shard of 0 to {count - 1} (SHARD_COUNT={count})")
+        if int(part) in ids:
+            raise SettingsError(f"SHARD_IDS={ids_raw!r} names shard {part} twice")
+        ids.append(int(part))
+    return count, tuple(ids)
 
 
 def _flag(name: str, raw: str | None) -> bool:

@@ -165,3 +165,48 @@ def test_bad_follow_hubs_give_one_line_naming_the_variable(raw: str, mentions: s
     message = str(err.value)
     assert message.startswith("FOLLOW_HUBS") and "\n" not in message
     assert mentions in message
+
+
+PG = "postgres://postgres@127.0.0.1:5432/test"
+
+
+def test_one_process_is_the_default_and_several_are_read_from_the_shard_variables() -> None:
+    alone = Settings.from_env({})
+    assert (alone.redis_url, alone.shard_count, alone.shard_ids, alone.leader_lease) == (None, None, None, 15.0)
+    assert alone.connects_gateway and not alone.shared_database
+    two = Settings.from_env({"DATABASE_URL": PG, "REDIS_URL": "redis://127.0.0.1:6379/0", "SHARD_COUNT": "4",
+                             "SHARD_IDS": " 2, 0 ", "LEADER_LEASE": "6"})
+    assert (two.redis_url, two.shard_count, two.shard_ids, two.leader_lease) == ("redis://127.0.0.1:6379/0", 4, (2, 0), 6.0)
+    assert two.connects_gateway and two.shared_database
+    for none in ("none", "", " NONE "):
+        rest_only = Settings.from_env({"DATABASE_URL": PG, "SHARD_COUNT": "2", "SHARD_IDS": none})
+        assert rest_only.shard_ids == () and not rest_only.connects_gateway
+    # SHARD_COUNT alone keeps every shard in this one process, on SQLite too
+    assert Settings.from_env({"SHARD_COUNT": "3"}).shard_ids is None
+
+
+@pytest.mark.parametrize(
+    ("env", "mentions"),
+    [
+        ({"SHARD_COUNT": "0"}, "SHARD_COUNT"),
+        ({"SHARD_COUNT": "two"}, "SHARD_COUNT"),
+        ({"DATABASE_URL": PG, "SHARD_IDS": "0"}, "SHARD_IDS needs SHARD_COUNT"),
+        ({"DATABASE_URL": PG, "SHARD_COUNT": "2", "SHARD_IDS": "2"}, "SHARD_IDS"),
+        ({"DATABASE_URL": PG, "SHARD_COUNT": "2", "SHARD_IDS": "0,0"}, "twice"),
+        ({"DATABASE_URL": PG, "SHARD_COUNT": "2", "SHARD_IDS": "-1"}, "SHARD_IDS"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "0"}, "SQLite serves a single process"),
+        ({"REDIS_URL": "redis://127.0.0.1:6379/0"}, "SQLite serves a single process"),
+        ({"DATABASE_URL": PG, "REDIS_URL": "http://127.0.0.1:6379"}, "REDIS_URL"),
+        ({"LEADER_LEASE": "0.5"}, "LEADER_LEASE"),
+    ],
+)
+def test_bad_multi_process_settings_give_one_line(env: dict[str, str], mentions: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        Settings.from_env(env)
+    assert mentions in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_redis_password_is_not_echoed_back() -> None:
+    with pytest.raises(SettingsError) as info:
+        Settings.from_env({"DATABASE_URL": PG, "REDIS_URL": "http://:hunter2@cache:6379"})
+    assert "hunter2" not in str(info.value)

@@ -244,3 +244,14 @@ class KeyValue(Model):
 
     class Meta:
         table = "key_value"
+
+
+class Lease(Model):
+    """A named lease (the poller's election): who holds it and until when (database time)."""
+
+    name = fields.CharField(max_length=64, primary_key=True)
+    holder = fields.CharField(max_length=128)
+    until = fields.DatetimeField()
+
+    class Meta:
+        table = "leases"

@@ -10,10 +10,16 @@ on the dead connection the task keeps pointing at a transaction that will never 
 and the pool never gets that connection back. A long-lived loop (the scheduler, the delivery
 worker) would fail every query until the process restarts, and after a few such deaths the
 pool would be empty. The guard undoes both when entering the transaction fails.
+
+On PostgreSQL, ``upgrade`` holds an advisory lock while it migrates: several ``run`` processes
+started together (a Procfile with several workers) apply each migration once, one after the
+other, instead of racing to create the same tables.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +29,8 @@ from tortoise.migrations.api import migrate
 
 MODELS = ["bot.db.models"]
 MIGRATIONS = "bot.db.migrations"
+#: the advisory lock ``upgrade`` holds on PostgreSQL (any constant of our own)
+MIGRATION_LOCK = 0x0DB07A6E
 
 
 def guard_pooled_transactions() -> None:
@@ -88,8 +96,28 @@ def ensure_sqlite_dir(database_url: str) -> None:
 async def upgrade(database_url: str) -> None:
     """Apply every pending migration (``python -m bot db upgrade``; also done by ``run``)."""
     ensure_sqlite_dir(database_url)
-    await migrate(config=tortoise_config(database_url), direction="forward")
-    await close_db()
+    async with _one_migrator(database_url):
+        await migrate(config=tortoise_config(database_url), direction="forward")
+        await close_db()
+
+
+@asynccontextmanager
+async def _one_migrator(database_url: str) -> AsyncIterator[None]:
+    """On PostgreSQL: wait for any other process migrating the same database (its own
+    connection holds the lock; closing it releases the lock, even after a crash)."""
+    scheme = database_url.split("://", 1)[0]
+    if scheme not in ("postgres", "postgresql", "asyncpg"):
+        yield
+        return
+    import asyncpg
+
+    dsn = urlsplit(database_url)._replace(scheme="postgresql", query="").geturl()
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+        yield
+    finally:
+        await conn.close()
 
 
 async def init_db(database_url: str, *, apply_migrations: bool = True) -> None:

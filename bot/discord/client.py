@@ -12,7 +12,11 @@ Order matters:
 2. ``configure_api_base`` before ``bot.start``; ``adopt_gateway_url`` in ``setup_hook``
    (``bot/discord_api.py``): REST and gateway go where ``DISCORD_API_BASE`` says.
 3. Monitoring starts at once (an outage while Discord is unreachable still becomes deliveries
-   in the outbox); the delivery worker starts once the gateway is ready.
+   in the outbox) in the process elected as the poller (``bot/runtime/leader.py``: with
+   several processes on PostgreSQL exactly one polls and detects; alone, this one); the
+   delivery worker starts once the gateway is ready, in every process.
+   ``SHARD_COUNT``/``SHARD_IDS`` split the gateway shards between processes (``SHARD_IDS=none``:
+   no gateway, REST only); ``REDIS_URL`` shares Discord's global limit and the send pace.
 4. SIGTERM/SIGINT stop the scheduler and the worker and wait for them (the worker lets the
    sends on the wire finish and releases the rest, ``DRAIN_TIMEOUT``), then close the bot —
    discord.py's HTTP session — the HTTP client and the database, in that order. Closing the
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import signal
 from dataclasses import dataclass, field
@@ -36,6 +41,7 @@ from bot.ops import metrics
 from bot.catalog import Catalog, load_catalog
 from bot.discord.cogs import extensions
 from bot.discord.api_base import adopt_gateway_url, configure_api_base
+from bot.discord.ratelimit import GlobalLimit
 from bot.i18n import Translator
 from bot.net.client import HttpClient
 from bot.services.custom import CustomServices
@@ -52,6 +58,7 @@ if TYPE_CHECKING:
     from bot.discord.delivery import DeliveryWorker
     from bot.runtime.scheduler import Scheduler
     from bot.runtime.ioda import IodaPoller
+    from bot.runtime.leader import Leadership
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +94,8 @@ class Runtime:
     monitor: "Monitor | MonitorView | None" = None
     crowd: "CrowdService | CrowdView | None" = None
     scheduler: "Scheduler | None" = None
+    #: the poller election (``bot.runtime.leader``); None outside ``run``
+    leadership: "Leadership | None" = None
     delivery: "DeliveryWorker | None" = None
     clock: Callable[[], datetime] = utcnow
     #: replace the command set on Discord at start (tests and production: yes)
@@ -176,7 +185,9 @@ async def run_bot(settings: Settings) -> int:
     from bot.runtime.monitor import Monitor
     from bot.discord.delivery import DeliveryWorker
     from bot.discord.ratelimit import InvalidRequests, LocalGlobalLimit, discord_http_trace
-    from bot.runtime.scheduler import Scheduler, SchedulerConfig
+    from bot.db.leases import DatabaseLeases
+    from bot.runtime.leader import Leadership
+    from bot.runtime.scheduler import Scheduler, SchedulerConfig, default_owner
     from bot.runtime.ioda import IodaPoller
     from bot.services.guilds import countries_that_matter
 
@@ -184,9 +195,12 @@ async def run_bot(settings: Settings) -> int:
     setup_logging(settings.log_format, secrets=[token], database_url=settings.database_url)
     log.info("applying migrations to %s", redact(settings.database_url))
     await init_db(settings.database_url)  # before any task: tortoise's connection is a contextvar
+    if not settings.shared_database:
+        log.info("SQLite keeps this process alone: several `run` processes (SHARD_IDS) need PostgreSQL")
     fetcher = HttpClient(allow_private=settings.allow_private_targets)
     bot: OutageBot | None = None
     scheduler: Scheduler | None = None
+    shared_limits: Any = None
     tasks: list[asyncio.Task[Any]] = []
     stop = asyncio.Event()
     try:
@@ -203,23 +217,55 @@ async def run_bot(settings: Settings) -> int:
             internet=ioda.context if ioda is not None else None,
         )
         await monitor.load(utcnow())
-        scheduler = Scheduler(catalog, monitor, fetcher, SchedulerConfig.from_settings(settings))
+        owner = default_owner()
+        leadership = Leadership(DatabaseLeases(), owner, lease=settings.leader_lease)
+        scheduler = Scheduler(
+            catalog, monitor, fetcher, SchedulerConfig.from_settings(settings, owner=owner),
+            gate=lambda: leadership.leading,
+        )
         runtime = Runtime.build(settings, catalog, fetcher, monitor=monitor, crowd=crowd, national=ioda)
         runtime.scheduler = scheduler
+        runtime.leadership = leadership
+        runtime.sync_commands = settings.shard_ids is None or 0 in settings.shard_ids  # one process syncs
         await runtime.custom.load()  # status pages typed by users join the catalog before the scheduler syncs
         runtime.custom.listeners.append(scheduler)
+
+        async def elected() -> None:  # what the last poller left in the database is ours now
+            if settings.shared_database:  # (on SQLite this process is alone: memory is the truth)
+                await monitor.load(utcnow())
+            await runtime.custom.adopt_stored()
+            await scheduler.take_over()
+
+        leadership.on_elected = elected
         hubs = await runtime.subscriptions.sync_hubs()
         if hubs:
             log.info("follow delivery: %d hub announcement channels (FOLLOW_HUBS)", hubs)
 
         configure_api_base(settings.discord_api_base)
-        # one global limit for every send of the process (a Redis-backed GlobalLimit, shared by
-        # several processes, would be built here from REDIS_URL)
-        global_limit = LocalGlobalLimit()
-        bot = OutageBot(runtime, http_trace=discord_http_trace(global_limit, InvalidRequests()))
+        # one global limit and one pace for every send: this process's, or with REDIS_URL shared
+        # by every process behind the token (Discord counts its limit per bot)
+        global_limit: GlobalLimit = LocalGlobalLimit()
+        pacer: Any = None
+        if settings.redis_url:
+            from bot.discord.shared_limit import connect_shared_limits
+
+            shared_limits = await connect_shared_limits(
+                settings.redis_url, namespace=token_namespace(token), rate=SEND_RATE, burst=1,
+            )
+            global_limit, pacer = shared_limits.global_limit, shared_limits.pacer
+            log.info("Discord's global limit and the send pace are shared through Redis")
+        shards: dict[str, Any] = {}
+        if settings.shard_count is not None:
+            shards["shard_count"] = settings.shard_count
+            if settings.shard_ids:
+                shards["shard_ids"] = list(settings.shard_ids)
+        bot = OutageBot(runtime, http_trace=discord_http_trace(global_limit, InvalidRequests()), **shards)
         metrics.bind_gateway_latency(lambda: bot.latency)
         metrics.install_discord_429_counter()
-        delivery = DeliveryWorker(bot, catalog, drain_timeout=DRAIN_TIMEOUT, global_limit=global_limit, charts=crowd.event_series)
+        delivery = DeliveryWorker(
+            bot, catalog, drain_timeout=DRAIN_TIMEOUT, global_limit=global_limit, pacer=pacer, owner=owner,
+            rate_per_s=SEND_RATE, charts=crowd.event_series,
+        )
         runtime.delivery = delivery
 
         async def wake_delivery(_events: list[Any]) -> None:
@@ -232,19 +278,30 @@ async def run_bot(settings: Settings) -> int:
             task = asyncio.create_task(_guarded(coro, name), name=name)
             tasks.append(task)
 
+        def leading() -> bool:
+            return leadership.leading
+
+        spawn(leadership.run(stop), "leadership")
         spawn(scheduler.run(), "scheduler")
+        spawn(_keep_up(leadership, monitor, runtime.custom, settings.poll_interval, stop), "keep-up")
         spawn(_deliver_when_ready(bot, delivery, stop), "delivery")
-        spawn(crowd.run_upkeep(stop), "crowd-upkeep")
+        spawn(crowd.run_upkeep(stop, gate=leading), "crowd-upkeep")
+        if settings.shared_database:  # reports taken by other processes reach this one's counts
+            spawn(crowd.follow_others(stop), "crowd-catch-up")
         if ioda is not None:
-            spawn(ioda.run(stop), "ioda")
+            spawn(ioda.run(stop, gate=leading), "ioda")
         if settings.health_port:
             def stopped_tasks() -> list[str]:
                 return [t.get_name() for t in tasks if t.done() and not stop.is_set()]
 
-            spawn(_health_server(settings, bot, monitor, stop, stopped_tasks, ioda), "health")
+            spawn(_health_server(settings, bot, monitor, stop, stopped_tasks, ioda, leadership), "health")
         runtime.background = tasks
 
-        bot_task = asyncio.create_task(bot.start(token, reconnect=True), name="discord")
+        if settings.connects_gateway:
+            bot_task = asyncio.create_task(bot.start(token, reconnect=True), name="discord")
+        else:
+            log.info("SHARD_IDS=none: no gateway here; this process sends deliveries and polls when elected")
+            bot_task = asyncio.create_task(_without_gateway(bot, token), name="discord")
         stopper = asyncio.create_task(stop.wait(), name="stop")
         done, _ = await asyncio.wait({bot_task, stopper}, return_when=asyncio.FIRST_COMPLETED)
         if bot_task in done:
@@ -263,11 +320,46 @@ async def run_bot(settings: Settings) -> int:
         stop.set()
         _remove_signal_handlers()
         await _shutdown(bot, scheduler, tasks)
+        if shared_limits is not None:
+            await shared_limits.aclose()
         await fetcher.close()
         await close_db()
 
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+#: the outbox's sends per second, under Discord's global 50 (shared by all processes with REDIS_URL)
+SEND_RATE = 48.0
+
+
+def token_namespace(token: str) -> str:
+    """A name for this bot's shared keys in Redis that does not reveal its token."""
+    return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+async def _without_gateway(bot: OutageBot, token: str) -> None:
+    """``SHARD_IDS=none``: log in for REST only (deliveries, publishing) and never return."""
+    await bot.login(token)
+    bot.connected.set()
+    await asyncio.Event().wait()
+
+
+async def _keep_up(
+    leadership: "Leadership", monitor: "Monitor", custom: CustomServices, every: float, stop: asyncio.Event
+) -> None:
+    """Every poll interval: status pages stored by another process join this one, and a
+    process that is not the poller reads what the poller wrote, so its ``/isitdown`` answers
+    are at most one interval behind."""
+    while not stop.is_set():
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+        if stop.is_set():
+            return
+        try:
+            await custom.adopt_stored()
+            if not leadership.leading:
+                await monitor.load(utcnow())
+        except Exception:  # the database is away: next interval
+            log.exception("could not read what the poller wrote")
 
 
 def _install_signal_handlers(stop: asyncio.Event) -> None:
@@ -311,15 +403,26 @@ async def _deliver_when_ready(bot: OutageBot, delivery: "DeliveryWorker", stop: 
 
 async def _health_server(
     settings: Settings, bot: OutageBot, monitor: "Monitor", stop: asyncio.Event, stopped_tasks: Callable[[], list[str]],
-    ioda: "IodaPoller | None" = None,
+    ioda: "IodaPoller | None" = None, leadership: "Leadership | None" = None,
 ) -> None:
+    import time
+
     from bot.ops.health import HealthChecks, start_health_server
 
+    def last_poll() -> datetime | float | None:  # a process that is not the poller is not late
+        return monitor.last_poll_at if leadership is None or leadership.leading else time.time()
+
+    def gateway() -> bool:
+        return (bot.is_ready() or not settings.connects_gateway) and not bot.is_closed()
+
+    def poller() -> dict[str, Any]:
+        return {"leading": leadership is not None and leadership.leading, "shards": settings.shard_ids}
+
     checks = HealthChecks(
-        gateway=lambda: bot.is_ready() and not bot.is_closed(),
-        last_poll=lambda: monitor.last_poll_at,
+        gateway=gateway,
+        last_poll=last_poll,
         poll_interval=settings.poll_interval,
-        info={"monitor": monitor.health} | ({"ioda": ioda.health} if ioda is not None else {}),
+        info={"monitor": monitor.health, "poller": poller} | ({"ioda": ioda.health} if ioda is not None else {}),
         stopped_tasks=stopped_tasks,
     )
     assert settings.health_port is not None

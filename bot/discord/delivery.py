@@ -53,13 +53,15 @@ after writing new deliveries.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Awaitable, Callable, Sequence
+from typing import Any, AsyncIterator, Awaitable, Callable, Sequence
 
 import aiohttp
 import discord
@@ -68,6 +70,7 @@ from tortoise.transactions import in_transaction
 
 from bot.ops import metrics
 from bot.catalog import Catalog
+from bot.db.leases import DatabaseLeases, LeaseStore
 from bot.db.models import AlertMessage, Delivery, GuildSettings, IncidentEventRecord, Subscription
 from bot.detect.model import EventKind, IncidentEvent
 from bot.detect.upstream import GROUP, UPSTREAM
@@ -102,6 +105,8 @@ HUB = "hub"
 PUBLISH_LIMIT, PUBLISH_WINDOW = 10, timedelta(hours=1)
 #: kinds that edit the incident's alert in place when one exists
 EDIT_KINDS = frozenset({EventKind.OPENED, EventKind.ESCALATED, EventKind.DEESCALATED, EventKind.UPDATED, EventKind.UNSTABLE})
+#: how long one delivery may hold a channel's turn (a dead process's turn runs out after it)
+CHANNEL_TURN_S = 90.0
 #: how long to hold off everything after a 429 without Discord's JSON (a Cloudflare ban)
 BAN_PAUSE_S = 60.0
 
@@ -219,6 +224,8 @@ class DeliveryWorker:
         charts: ChartSource | None = None,
         publish_limit: int = PUBLISH_LIMIT,
         publish_window: timedelta = PUBLISH_WINDOW,
+        leases: LeaseStore | None = None,
+        owner: str | None = None,
     ) -> None:
         #: where messages go; a discord.Client is reached through ``DiscordTransport``
         self.transport: Transport = DiscordTransport(transport) if isinstance(transport, discord.Client) else transport
@@ -240,9 +247,10 @@ class DeliveryWorker:
         #: a hub's publish budget: ``publish_limit`` per ``publish_window``
         self.publish_limit = publish_limit
         self.publish_window = publish_window
-        self._hub_locks: dict[int, asyncio.Lock] = {}
-        #: grouped alerts of one channel are built one delivery at a time (one message for all)
+        #: grouped alerts and hub publishes of one channel go one delivery at a time
         self._channel_locks: dict[int, asyncio.Lock] = {}
+        self.leases: LeaseStore = leases or DatabaseLeases()
+        self.owner = owner or f"delivery-{uuid.uuid4().hex[:12]}"
         #: what each grouped message shows now, so an event that changes none of it edits nothing
         self._group_shown: dict[tuple[int, int], str] = {}
         self.stats: Counter[str] = Counter()
@@ -447,19 +455,32 @@ class DeliveryWorker:
         incident_id: int = record.incident_id  # type: ignore[attr-defined]
         alert_id = batch.alerts.get((incident_id, d.channel_id))
         if sub.delivery == HUB:
-            lock = self._hub_locks.setdefault(d.channel_id, asyncio.Lock())
-            async with lock:  # one hub's budget is counted one delivery at a time
+            async with self._channel_turn(d.channel_id):  # one hub's budget is counted one delivery at a time
                 await self._deliver_hub(d, sub, batch, now, record.id, event, incident_id, alert_id)
             return
 
         if GROUP in event.extra or (incident_id, d.channel_id) in batch.grouped:
-            lock = self._channel_locks.setdefault(d.channel_id, asyncio.Lock())
-            async with lock:  # a channel's grouped alert is built one delivery at a time
+            async with self._channel_turn(d.channel_id):  # a channel's grouped alert is built one delivery at a time
                 group = await channel_group(d.channel_id, d.language, incident_id, event)
                 if group is not None:
                     await self._deliver_grouped(d, sub, batch, now, event, incident_id, group)
                     return
         await self._deliver_alone(d, sub, batch, now, record.id, event, incident_id, alert_id)
+
+    @contextlib.asynccontextmanager
+    async def _channel_turn(self, channel_id: int) -> AsyncIterator[None]:
+        """This channel's turn, in this process (a lock) and among processes (a short lease in
+        the database): a grouped alert or a hub's publish budget is read and written by one
+        delivery at a time. Another process's turn: retry in a second, no attempt used."""
+        async with self._channel_locks.setdefault(channel_id, asyncio.Lock()):
+            name = f"channel:{channel_id}"
+            if not await self.leases.claim(name, self.owner, CHANNEL_TURN_S):
+                raise _Retry("another process is writing to this channel", 1.0, counts=False)
+            try:
+                yield
+            finally:
+                with contextlib.suppress(Exception):
+                    await self.leases.release(name, self.owner)
 
     async def _deliver_alone(
         self, d: Delivery, sub: Subscription, batch: _Batch, now: datetime,

@@ -75,6 +75,10 @@ open_incidents = Gauge(
     "open_incidents", "Incidents currently open (a service whose verdict is not operational).",
     namespace=NAMESPACE, registry=REGISTRY,
 )
+poller_leader = Gauge(
+    "poller_leader", "1 while this process is the elected poller (it polls and detects), else 0.",
+    namespace=NAMESPACE, registry=REGISTRY,
+)
 deliveries_pending = Gauge(
     "deliveries_pending", "Delivery rows waiting in the outbox.",
     namespace=NAMESPACE, registry=REGISTRY,

@@ -146,11 +146,15 @@ class IodaPoller:
             except Exception:  # noqa: BLE001 - memory stays right; the next change saves again
                 log.exception("could not save the IODA state")
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Poll until ``stop`` is set; a failed round waits for the next one."""
+    async def run(self, stop: asyncio.Event, *, gate: Callable[[], bool] | None = None) -> None:
+        """Poll until ``stop`` is set; a failed round waits for the next one. With ``gate``,
+        poll only while it says yes (the elected poller); otherwise read what it stored."""
         while not stop.is_set():
             try:
-                await self.poll_once()
+                if gate is None or gate():
+                    await self.poll_once()
+                else:
+                    await self.load()
             except Exception:  # noqa: BLE001 - belt and braces: the loop must not end
                 log.exception("IODA round failed")
             try:

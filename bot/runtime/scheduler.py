@@ -187,8 +187,11 @@ class Scheduler:
         clock: Clock | None = None,
         *,
         on_poll: PollHook | None = None,
+        gate: Callable[[], bool] | None = None,
     ) -> None:
         self.catalog = catalog
+        #: may this process poll now? (``Leadership.leading`` when several processes run)
+        self.gate = gate
         self.monitor = monitor
         self.fetcher = fetcher
         self.config = config
@@ -255,6 +258,17 @@ class Scheduler:
             self._wake.set()
 
     # -- set-up ------------------------------------------------------------------------
+
+    async def take_over(self) -> None:
+        """This process was just elected the poller: every source lease left in the database is
+        a predecessor's (only the poller polls), so they are cleared and the slots rebuilt from
+        the rows it wrote; the next round polls whatever is due."""
+        await SourceState.exclude(owner=None).update(owner=None, lease_until=None)
+        self._synced = False
+        self._wake.set()
+
+    def _may_poll(self) -> bool:
+        return self.gate is None or self.gate()
 
     async def sync(self, now: datetime) -> None:
         """Build the slots from the catalog and make their ``SourceState`` rows agree: new
@@ -396,6 +410,9 @@ class Scheduler:
                     slot.failures = count_failures(slot.failures, obs)
                 slot.previous = obs
                 self._count(slot.spec.kind, obs)
+                if not self._may_poll():  # deposed while polling: the new poller owns the state
+                    self.stats["dropped_deposed"] += 1
+                    return
                 try:
                     await self.monitor.ingest(slot.service_id, slot.key, obs, self.clock.now(), persist_observation=False)
                 except Exception:
@@ -491,6 +508,9 @@ class Scheduler:
         while not self._stop.is_set():
             now = self.clock.now()
             self._wake.clear()
+            if not self._may_poll():  # another process is the poller: wait to be elected
+                await self._sleep(now + timedelta(seconds=self.config.idle))
+                continue
             try:
                 if not self._synced:
                     await self.sync(now)

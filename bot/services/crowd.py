@@ -79,6 +79,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 #: how often purging and baseline relearning run
 UPKEEP_EVERY = timedelta(hours=1)
+#: how often a process looks for reports other processes stored (several `run` processes)
+CATCH_UP_EVERY = timedelta(seconds=5)
+#: the overlap of those looks: a reporting process whose clock lags by less is still seen
+CATCH_UP_SLACK = timedelta(seconds=30)
 
 SALT_KEY = "crowd:salt"
 BASELINE_PREFIX = "crowd:baseline:"
@@ -192,6 +196,8 @@ class CrowdService:
         #: "works for me" answers of the crowd window per service, (when, user) — read once from
         #: the database, then grown by ``works_for_me``
         self._works: dict[str, list[tuple[datetime, str]]] = {}
+        #: when ``catch_up`` last looked for what other processes stored
+        self._caught_up_at: datetime | None = None
 
     # --- the salt ------------------------------------------------------------------------------
 
@@ -350,6 +356,37 @@ class CrowdService:
             return
         for guild_id, user_hash, problem, weight, country in counted:
             recent.counts.add(Report(service_id, int(guild_id or 0), user_hash, problem, at, weight, country))
+
+    # --- several processes -----------------------------------------------------------------
+
+    async def catch_up(self, now: datetime | None = None) -> set[str]:
+        """What other ``run`` processes stored (a ``/report`` or "works for me" taken by another
+        shard's process): the services with a report or answer stored since the last look are
+        read again from the database at their next signal. Two small queries; ``follow_others``
+        runs it every few seconds. ``CATCH_UP_SLACK`` of overlap covers a reporting process whose
+        clock lags (re-reading a service twice costs one query; missing a report costs an alert)."""
+        now = now or self.clock()
+        since = (self._caught_up_at or now) - CATCH_UP_SLACK
+        self._caught_up_at = now
+        reports = set(await CrowdReport.filter(at__gt=since).distinct().values_list("service_id", flat=True))
+        works = set(await WorksReport.filter(at__gt=since).distinct().values_list("service_id", flat=True))
+        for service_id in reports:
+            self._recent.pop(str(service_id), None)
+        for service_id in works:
+            self._works.pop(str(service_id), None)
+        return {str(s) for s in reports | works}
+
+    async def follow_others(self, stop: asyncio.Event, every: timedelta = CATCH_UP_EVERY) -> None:
+        """``catch_up`` every ``every`` until ``stop`` (several processes on one database)."""
+        while not stop.is_set():
+            try:
+                await self.catch_up()
+            except Exception:  # noqa: BLE001 - the database is away: next time
+                log.exception("could not read the reports other processes stored")
+            try:
+                await asyncio.wait_for(stop.wait(), every.total_seconds())
+            except asyncio.TimeoutError:
+                pass
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -558,12 +595,16 @@ class CrowdService:
         await self.relearn_all(now)
         return result
 
-    async def run_upkeep(self, stop: asyncio.Event, every: timedelta = UPKEEP_EVERY) -> None:
+    async def run_upkeep(
+        self, stop: asyncio.Event, every: timedelta = UPKEEP_EVERY, *, gate: Callable[[], bool] | None = None
+    ) -> None:
         """``maintain`` now and every ``every`` until ``stop``; a failure is logged and tried
-        again next time (a bare ``tasks.loop`` would stop for good)."""
+        again next time (a bare ``tasks.loop`` would stop for good). With ``gate``, only while
+        it says yes (the elected poller, when several processes run)."""
         while not stop.is_set():
             try:
-                await self.maintain(self.clock())
+                if gate is None or gate():
+                    await self.maintain(self.clock())
             except Exception:  # noqa: BLE001 - upkeep must outlive one bad run
                 log.exception("crowd upkeep failed; retrying in %s", every)
             try:

@@ -156,6 +156,20 @@ class CustomServices:
             loaded.append(service)
         return loaded
 
+    async def adopt_stored(self) -> list[Service]:
+        """Status pages another ``run`` process stored since ``load`` (a user subscribed there):
+        they join this catalog and the listeners hear of them, so the elected poller polls
+        pages whatever process took the command."""
+        stored = set(await CustomService.all().values_list("id", flat=True))
+        new = [sid for sid in stored if self.catalog.get(str(sid)) is None]
+        adopted = []
+        for row in await CustomService.filter(id__in=new).order_by("created_at") if new else []:
+            service = to_service(row)
+            self.catalog.add(service)
+            await self._tell("service_added", service)
+            adopted.append(service)
+        return adopted
+
     # -- finding the service for a typed URL ---------------------------------------------
 
     def catalog_service_for(self, url: str) -> Service | None:

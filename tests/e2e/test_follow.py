@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from bot.catalog import load_catalog
+from bot.db.leases import DatabaseLeases
 from bot.db.models import Delivery, GuildSettings, Subscription
 from bot.discord.client import Runtime
 from bot.discord.delivery import DeliveryWorker
@@ -365,3 +366,30 @@ async def test_when_discord_itself_refuses_the_follow_the_answer_is_the_same(
     refused = [r for r in fake.requests if r.key == "POST /channels/{channel_id}/followers"]
     assert [r.status for r in refused] == [403]  # Discord was asked, and said no
     assert fake.webhooks == {} and await Subscription.filter(guild_id=guild.id).count() == 0
+
+
+async def test_a_hub_another_process_is_writing_to_waits_its_turn_and_loses_nothing(
+    fake: FakeDiscord, hub_guild: FakeGuild, bot: E2EBot, db: Any
+) -> None:
+    """Several ``run`` processes (issue 19): a hub's publish budget and a grouped alert are
+    read and written by one delivery at a time across processes, through a short lease per
+    channel. While another process holds the hub's turn, nothing is posted there and no
+    attempt is used; once it lets go, the alert goes out once."""
+    if not db.is_postgres:
+        pytest.skip("SQLite serves a single process: a channel's turn is always ours there")
+    hub = hub_guild.channel_by_name("alerts-en")
+    leases = DatabaseLeases()
+    assert await leases.claim(f"channel:{hub}", "another-process", 60)
+    w = worker(bot, owner="this-process")
+    await persist(ALERT)
+    await w.run_once(NOW)
+    waiting = await Delivery.filter(subscription__channel_id=hub).first()
+    assert waiting is not None and (waiting.state, waiting.attempts) == ("pending", 0)
+    assert waiting.last_error == "another process is writing to this channel"
+    assert fake.messages(hub) == []
+    await leases.release(f"channel:{hub}", "another-process")
+    later = NOW + timedelta(seconds=2)
+    while await w.run_once(later):
+        pass
+    assert len(fake.messages(hub)) == 1 and publishes(fake, hub) == [200]
+    assert await leases.holder(f"channel:{hub}") is None  # our turn ended with the delivery

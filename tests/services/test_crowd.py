@@ -339,3 +339,26 @@ async def test_works_for_me_weighs_against_a_crowd_only_signal_and_survives_a_re
     assert later is not None and later.works == 0
     with pytest.raises(UserError):
         await crowd.works_for_me("myspace", 1, user(1), NOW)
+
+
+async def test_reports_another_process_stored_reach_this_ones_signal_after_catch_up(db: TestDB) -> None:
+    """Several ``run`` processes: ``/report`` and "works for me" are taken by the process holding
+    the guild's shard, the signal is computed by the elected poller. Its in-memory window learns
+    of them at the next ``catch_up`` (every few seconds), not never."""
+    poller, shard = service(), service()
+    await poller.start()
+    await shard.start()
+    assert (await poller.signal("x", NOW)).level is CrowdLevel.NONE  # type: ignore[union-attr]  # window now in memory
+    await burst(shard, 30, guilds=3, start=NOW - timedelta(minutes=10))
+    assert (await poller.signal("x", NOW)).recent == 0  # type: ignore[union-attr]  # memory: not yet
+    assert await poller.catch_up(NOW) == {"x"}
+    signal = await poller.signal("x", NOW)
+    assert signal is not None and signal.level is CrowdLevel.PROBLEMS and signal.recent == 30
+    for n in range(40):
+        assert await shard.works_for_me("x", 2000 + n % 4, user(500 + n), NOW + timedelta(seconds=2))
+    assert await poller.catch_up(NOW + timedelta(seconds=5)) == {"x"}
+    weighed = await poller.signal("x", NOW + timedelta(seconds=5))
+    assert weighed is not None and weighed.works == 40 and weighed.level is CrowdLevel.POSSIBLE
+    # quiet: once nothing was stored since the last look (and its slack), nothing is read again
+    await poller.catch_up(NOW + timedelta(minutes=5))
+    assert await poller.catch_up(NOW + timedelta(minutes=10)) == set()
