@@ -30,6 +30,11 @@ channel before it answers the publish — the figure includes the fake's copying
 own fan-out time, which no loopback can measure. ``direct``: the same worker posting to
 ``--direct-n`` channels, measured, and its rate extrapolated to ``--n`` (at 50 requests/s,
 100,000 channels would take over half an hour to measure).
+
+    python benchmarks/fanout.py --processes 3 [--n 3000]
+
+Direct delivery from several real ``run`` processes sharing Discord's limit through Redis, and
+the same processes without it (``benchmarks/fanout_processes.py``).
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import random
 import sys
 import tempfile
@@ -148,8 +154,9 @@ async def _bare_discord_py(fake: FakeDiscord, client: discord.Client, channels: 
             "429_global": fake.stats["429_global"] - before_global, "lost": lost, "dup": dup, "failed": failures}
 
 
-async def _worker_run(fake: FakeDiscord, client: discord.Client, channels: list[int], args: argparse.Namespace) -> dict:
-    rng = random.Random(args.seed)
+async def _seed(fake: FakeDiscord, channels: list[int]) -> None:
+    """One subscription per channel (ar, en, both in turn) and the alert's deliveries, as the
+    monitor leaves them when it detects the outage."""
     now = datetime.now(timezone.utc)
     event = _event(now)
     async with in_transaction():
@@ -163,6 +170,11 @@ async def _worker_run(fake: FakeDiscord, client: discord.Client, channels: list[
         record = await IncidentEventRecord.create(incident=incident, kind="opened", at=now, status="major_outage",
                                                   payload=event_to_dict(event))
         await create_deliveries(record, incident, event)
+
+
+async def _worker_run(fake: FakeDiscord, client: discord.Client, channels: list[int], args: argparse.Namespace) -> dict:
+    rng = random.Random(args.seed)
+    await _seed(fake, channels)
     once, many = _inject_429s(fake, channels, rng)
     before_429, before_global = fake.stats["429"], fake.stats["429_global"]
 
@@ -339,7 +351,18 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--follow", action="store_true", help="follow delivery against direct (default --n 100,000)")
     parser.add_argument("--direct-n", type=int, default=1000, help="with --follow: channels the direct side measures")
+    parser.add_argument("--processes", type=int, default=0,
+                        help="direct delivery from this many `run` processes, sharing the limit through Redis and "
+                             "not (needs PostgreSQL: --db, default TEST_POSTGRES_URL or the local test database)")
     args = parser.parse_args()
+    if args.processes:
+        from benchmarks.fanout_processes import main_processes
+
+        if "--n" not in sys.argv:
+            args.n = 3000
+        args.db = args.db or os.environ.get("TEST_POSTGRES_URL") or "postgres://postgres@127.0.0.1:5432/test"
+        print(json.dumps(asyncio.run(main_processes(args))))
+        sys.exit(0)
     if args.follow:
         if "--n" not in sys.argv:
             args.n = 100_000
