@@ -115,6 +115,14 @@ gateway_latency = Gauge(
     "gateway_latency_seconds", "Discord gateway heartbeat latency (NaN before the first ACK).",
     namespace=NAMESPACE, registry=REGISTRY,
 )
+event_loop_lag = Histogram(
+    "event_loop_lag_seconds", "How late the event loop woke a 100 ms sleep (start-up included).",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5), namespace=NAMESPACE, registry=REGISTRY,
+)
+event_loop_lag_max = Gauge(
+    "event_loop_lag_max_seconds", "The worst event-loop lag since the process started.",
+    namespace=NAMESPACE, registry=REGISTRY,
+)
 command_latency = Histogram(
     "command_latency_seconds", "Slash command handling time, by command name.",
     ["command"], namespace=NAMESPACE, registry=REGISTRY,
