@@ -191,8 +191,11 @@ async def run_bot(settings: Settings) -> int:
     from bot.runtime.ioda import IodaPoller
     from bot.services.guilds import countries_that_matter
 
+    from bot.ops.looplag import LoopLag
+
     token = settings.require_token()
     setup_logging(settings.log_format, secrets=[token], database_url=settings.database_url)
+    lag_watcher = asyncio.create_task(LoopLag().watch(), name="loop-lag")  # start-up stalls count too
     log.info("applying migrations to %s", redact(settings.database_url))
     await init_db(settings.database_url)  # before any task: tortoise's connection is a contextvar
     if not settings.shared_database:
@@ -208,6 +211,7 @@ async def run_bot(settings: Settings) -> int:
         await fetcher.start()
         crowd = CrowdService(catalog)
         await crowd.start()
+        await crowd.preload(utcnow())  # bulk, not a few queries per service at its first poll
         ioda: IodaPoller | None = None
         if settings.ioda_url:  # national internet connectivity (IODA) beside alerts and /isitdown
             ioda = IodaPoller(fetcher, countries_that_matter, api=settings.ioda_url, interval=settings.ioda_interval)
@@ -318,6 +322,7 @@ async def run_bot(settings: Settings) -> int:
         return 0
     finally:
         stop.set()
+        lag_watcher.cancel()
         _remove_signal_handlers()
         await _shutdown(bot, scheduler, tasks)
         if shared_limits is not None:

@@ -36,6 +36,10 @@ Why it looks like this:
   outage began while the database was away is polled — and alerted — at its next due time
   after the database returns, not when the lease runs out.
 * **Bounded concurrency.** A semaphore (200 by default) caps polls in flight.
+* **Few rounds.** A round (one claim transaction, one ``next_due`` query) runs at the next due
+  time but at least ``round_gap`` (0.25 s) after the last, so sources falling due together are
+  claimed in one transaction; a finished poll wakes the loop only when its re-check is due
+  before the round already planned (waking on every poll made a claim transaction per poll).
 """
 
 from __future__ import annotations
@@ -133,6 +137,9 @@ class SchedulerConfig:
     recheck_every: timedelta = timedelta(seconds=10)
     max_rechecks: int = 3
     idle: float = 5.0  # ``run()`` looks at the database at least this often (seconds)
+    #: at least this long between two rounds (seconds): sources falling due meanwhile are
+    #: claimed together, one transaction for many, not one per source
+    round_gap: float = 0.25
 
     @classmethod
     def from_settings(cls, settings: Any, **overrides: Any) -> SchedulerConfig:
@@ -213,6 +220,9 @@ class Scheduler:
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
         self._synced = False
+        #: when the sleeping ``run()`` will look again (None while a round runs): a finished
+        #: poll wakes it only for a re-check due sooner than that
+        self._next_round: datetime | None = None
         #: services with an enabled subscription (``all`` among them: every one), read at
         #: ``sync`` and every ``watch_every``; their probes are polled at ``probe_interval``
         self._watched: frozenset[str] = frozenset()
@@ -426,12 +436,14 @@ class Scheduler:
                     owner=None,
                     lease_until=None,
                 )
+                if self._next_round is None or next_due < self._next_round:
+                    self._wake.set()  # (a re-check sooner than the round already planned)
         except Exception:
             log.exception("poll of %s failed outside the source", slot.key)
             self.stats["scheduler_errors"] += 1
+            self._wake.set()
         finally:
             self._in_flight.discard(slot.key)
-            self._wake.set()
 
     async def _poll(self, slot: Slot, now: datetime) -> Observation:
         return await poll_once(slot.service_id, slot.spec, slot.kind, self.fetcher, now, slot.previous)
@@ -525,7 +537,9 @@ class Scheduler:
             except Exception:  # e.g. the database is briefly unreachable: try again soon
                 log.exception("scheduler round failed")
                 wake = now + timedelta(seconds=self.config.idle)
+            self._next_round = wake
             await self._sleep(wake)
+            self._next_round = None
         await self._drain()
 
     async def next_due(self, now: datetime) -> datetime | None:
@@ -543,7 +557,7 @@ class Scheduler:
         """When ``run()`` should look again: the next due time, at most ``idle`` away."""
         due = await self.next_due(now)
         latest = now + timedelta(seconds=self.config.idle)
-        return max(min(due or latest, latest), now + timedelta(milliseconds=20))
+        return max(min(due or latest, latest), now + timedelta(seconds=self.config.round_gap))
 
     async def _sleep(self, until: datetime) -> None:
         waiters = [

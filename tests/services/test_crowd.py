@@ -362,3 +362,30 @@ async def test_reports_another_process_stored_reach_this_ones_signal_after_catch
     # quiet: once nothing was stored since the last look (and its slack), nothing is read again
     await poller.catch_up(NOW + timedelta(minutes=5))
     assert await poller.catch_up(NOW + timedelta(minutes=10)) == set()
+
+
+async def test_preload_reads_every_service_at_once_and_then_signals_need_no_database(db: TestDB) -> None:
+    """Start-up: four bulk queries instead of four per service at its first poll; the signals
+    then agree with a service that read the database one service at a time."""
+    from bot.db.setup import close_db, init_db
+
+    writer = service()
+    await writer.start()
+    await burst(writer, 30, 3, NOW - timedelta(minutes=12), minutes=10)
+    for n in range(4):
+        await writer.works_for_me("x", 2000 + n, user(700 + n), NOW - timedelta(minutes=1))
+    await writer.relearn_all(NOW)  # x's baseline stored
+    lazy = await service().signal("x", NOW)
+    quiet = await service().signal("github", NOW)
+
+    preloaded = service()
+    await preloaded.start()
+    await preloaded.preload(NOW)
+    await close_db()
+    try:  # every service's first signal from memory alone, relearning included
+        warm = await preloaded.signal("x", NOW)
+        warm_quiet = await preloaded.signal("github", NOW)
+    finally:
+        await init_db(db.url, apply_migrations=False)
+    assert warm == lazy and warm is not None and warm.recent == 30 and warm.works == 4
+    assert warm_quiet == quiet and warm_quiet is not None and warm_quiet.level is CrowdLevel.NONE
