@@ -175,12 +175,12 @@ async def run_bot(args: argparse.Namespace, ports: list[int], n: int, tmp: Path)
         try:
             await _seed(url, fake, n, args.subscriptions)
             health = free_port()
-            env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH")}
+            env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH", "PYTHONASYNCIODEBUG")}
             env |= {"DISCORD_TOKEN": fake.token, "DISCORD_API_BASE": fake.api_base, "DATABASE_URL": url,
                     "SERVICES_FILE": str(catalog), "POLL_INTERVAL": str(args.interval),
                     "PROBE_INTERVAL": str(args.interval), "CANARY_TARGETS": "", "IODA_URL": "",
                     "ALLOW_PRIVATE_TARGETS": "1", "HEALTH_PORT": str(health), "LOG_FORMAT": "text"}
-            log = (tmp / f"bot-{n}.log").open("wb")
+            log = (Path(args.keep_logs) / f"bot-{n}.log" if args.keep_logs else tmp / f"bot-{n}.log").open("wb")
             started = time.monotonic()
             profile = ["-m", "cProfile", "-o", f"{args.profile}.{n}"] if args.profile else []
             proc = await asyncio.create_subprocess_exec(sys.executable, *profile, "-m", "bot", "run", cwd=ROOT, env=env,
@@ -273,4 +273,5 @@ if __name__ == "__main__":
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of the steady-state window")
     parser.add_argument("--db", default=None, help="PostgreSQL URL (a fresh schema); default a SQLite file")
     parser.add_argument("--profile", default=None, help="run the bot under cProfile, writing PROFILE.<sources>")
+    parser.add_argument("--keep-logs", default=None, help="a folder to keep the bot's log in (bot-<sources>.log)")
     print(json.dumps(main(parser.parse_args())))

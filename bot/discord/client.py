@@ -207,7 +207,9 @@ async def run_bot(settings: Settings) -> int:
     tasks: list[asyncio.Task[Any]] = []
     stop = asyncio.Event()
     try:
-        catalog = load_catalog(settings.services_file)
+        # parsing thousands of services takes a while: in a thread, the loop (and the lag watcher,
+        # and later the gateway's heartbeats) keeps running
+        catalog = await asyncio.to_thread(load_catalog, settings.services_file)
         await fetcher.start()
         crowd = CrowdService(catalog)
         await crowd.start()

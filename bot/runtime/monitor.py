@@ -57,6 +57,8 @@ InternetProvider = Callable[[Sequence[str], datetime], InternetContext | None]
 #: the events whose message is the alert (the ones that carry the national-connectivity line)
 _ALERT_KINDS = frozenset({EventKind.OPENED, EventKind.ESCALATED, EventKind.DEESCALATED, EventKind.UPDATED})
 VANTAGE_KEY = "vantage"
+#: long loops over every service yield to the event loop this often
+YIELD_EVERY = 500
 #: IncidentState keys that change at every step; the rest is saved whenever it changes
 _VOLATILE = frozenset({"last_at", "last_probe_at", "rounds", "ok_streak"})
 
@@ -137,7 +139,9 @@ class Monitor:
     async def load(self, now: datetime | None = None) -> None:
         """Rebuild the cache from the database; with ``now``, recompute the verdicts too (so
         ``/isitdown`` answers right after a restart; stale readings fuse to unknown)."""
-        for row in await DetectorState.all():
+        for i, row in enumerate(await DetectorState.all()):
+            if i % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # thousands of services: the gateway and commands go on
             data = dict(row.state)
             self._states[row.service_id] = IncidentState.from_dict(data)
             self._saved[row.service_id] = _durable(data)
@@ -145,7 +149,9 @@ class Monitor:
             self._first_failures[row.service_id] = {k: datetime.fromisoformat(v) for k, v in firsts.items()}
             acknowledged = data.get("official_acknowledged_at")
             self._acknowledged[row.service_id] = datetime.fromisoformat(acknowledged) if acknowledged else None
-        for src in await SourceState.exclude(last_observation=None):
+        for i, src in enumerate(await SourceState.exclude(last_observation=None)):
+            if i % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
             try:
                 obs = Observation.from_dict(src.last_observation)
             except (KeyError, TypeError, ValueError) as exc:
@@ -156,7 +162,9 @@ class Monitor:
         if kv is not None:
             self.vantage = VantageState.from_dict(kv.value)
         if now is not None:
-            for service_id in self._observations:
+            for i, service_id in enumerate(list(self._observations)):
+                if i % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)
                 self._verdicts[service_id] = await self._fuse(service_id, now)
         self._export_open_incidents()
 

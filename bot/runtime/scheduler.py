@@ -77,6 +77,8 @@ except ImportError:  # pragma: no cover
 log = logging.getLogger("bot.runtime.scheduler")
 
 PollHook = Callable[[str, bool], None]
+#: long loops over every source yield to the event loop this often (start-up never stalls it)
+YIELD_EVERY = 500
 
 
 class Clock(Protocol):
@@ -288,7 +290,9 @@ class Scheduler:
             self._watched_at = now
             self._watched = frozenset(str(r) for r in await Subscription.filter(enabled=True).distinct().values_list("service_id", flat=True))
         slots: dict[str, Slot] = {}
-        for service in self.catalog.services:
+        for n, service in enumerate(self.catalog.services):
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
             for index, spec in enumerate(service.sources):
                 try:
                     kind = get_kind(spec.kind)
@@ -299,7 +303,9 @@ class Scheduler:
                 slots[key] = Slot(key, service.id, spec, kind, self._interval(service.id, spec, kind))
         rows = {row.key: row for row in await SourceState.all()}
         new_rows = []
-        for key, slot in slots.items():
+        for i, (key, slot) in enumerate(slots.items()):
+            if i % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # thousands of sources: let the gateway and commands run
             row = rows.get(key)
             if row is None:
                 due = now + timedelta(seconds=jitter(slot.interval, key))

@@ -381,7 +381,9 @@ class CrowdService:
             works.setdefault(str(service_id), []).append((_aware(at), str(who)))
         stored = {str(row.key): row.value for row in await KeyValue.filter(key__startswith=BASELINE_PREFIX)}
         bucketed = set(await CrowdBucket.all().distinct().values_list("service_id", flat=True))
-        for service in self.catalog:
+        for i, service in enumerate(self.catalog):
+            if i % 500 == 0:
+                await asyncio.sleep(0)  # thousands of services: the loop goes on meanwhile
             sid = service.id
             self._recent.setdefault(sid, _Recent(recent.get(sid, BucketCounts()), horizon))
             self._works.setdefault(sid, works.get(sid, []))
@@ -568,7 +570,9 @@ class CrowdService:
     async def relearn_all(self, now: datetime | None = None) -> None:
         """Bring every catalog service's baseline up to date (periodic maintenance)."""
         now = now or self.clock()
-        for service in self.catalog:
+        for i, service in enumerate(list(self.catalog)):
+            if i % 500 == 0:
+                await asyncio.sleep(0)
             await self.baseline(service.id, now)
 
     async def _load_baseline(self, service_id: str) -> _BaselineEntry:
