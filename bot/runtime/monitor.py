@@ -24,7 +24,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -57,6 +57,8 @@ InternetProvider = Callable[[Sequence[str], datetime], InternetContext | None]
 #: the events whose message is the alert (the ones that carry the national-connectivity line)
 _ALERT_KINDS = frozenset({EventKind.OPENED, EventKind.ESCALATED, EventKind.DEESCALATED, EventKind.UPDATED})
 VANTAGE_KEY = "vantage"
+#: the instant a stored reading's volatile ``fetched_at`` is compared at
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 #: long loops over every service yield to the event loop this often
 YIELD_EVERY = 500
 #: IncidentState keys that change at every step; the rest is saved whenever it changes
@@ -94,7 +96,7 @@ class Monitor:
         self._states: dict[str, IncidentState] = {}
         self._saved: dict[str, dict[str, Any]] = {}
         #: per source: what was last written to ``SourceState.last_observation`` and when
-        self._stored: dict[str, tuple[dict[str, Any], datetime]] = {}
+        self._stored: dict[str, tuple[Observation, datetime]] = {}
         self._verdicts: dict[str, Verdict] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -219,17 +221,32 @@ class Monitor:
     # -- internals -----------------------------------------------------------------------
 
     async def _store(self, source_key: str, service_id: str, observation: Observation, now: datetime) -> None:
-        """Write a source's reading when it says something new, or at least every half
-        ``stale_after`` (so the readings a restart loads are never stale): a page that reads
-        the same all day costs no write per poll."""
-        content = observation.to_dict()
-        for volatile in ("fetched_at", "latency_ms"):
-            content.pop(volatile, None)
+        """Write a source's reading when ``to_store`` says so."""
+        if self.to_store(source_key, observation, now) is None:
+            return
+        try:
+            await save_observation(source_key, service_id, observation, now)
+        except Exception:
+            self.forget_stored(source_key)
+            raise
+
+    def to_store(self, source_key: str, observation: Observation, now: datetime) -> dict[str, Any] | None:
+        """The reading to write now (as stored), or None: a reading is written when it says
+        something new, or at least every half ``stale_after`` (so the readings a restart or
+        another process loads are never stale) — a page that reads the same all day costs no
+        write per poll. Compared as dataclasses without the volatile fields, so an unchanged
+        reading costs no serialisation either. The caller writes it (``forget_stored`` if the
+        write failed)."""
+        content = replace(observation, fetched_at=_EPOCH, latency_ms=None)
         last = self._stored.get(source_key)
         if last is not None and last[0] == content and timedelta(0) <= now - last[1] < self.stale_after / 2:
-            return
-        await save_observation(source_key, service_id, observation, now)
+            return None
         self._stored[source_key] = (content, now)
+        return observation.to_dict()
+
+    def forget_stored(self, source_key: str) -> None:
+        """The write ``to_store`` asked for failed: the next reading is written whatever it says."""
+        self._stored.pop(source_key, None)
 
     def _lock(self, service_id: str) -> asyncio.Lock:
         lock = self._locks.get(service_id)
@@ -259,6 +276,15 @@ class Monitor:
             log.exception("crowd provider failed for %s", service_id)
             return None
 
+    @staticmethod
+    def _blank(service_id: str) -> dict[str, Any]:
+        """What a service with no stored state is: a service that never left it needs no row
+        (20,000 healthy services would otherwise cost 20,000 upserts in the first interval)."""
+        data = IncidentState(service_id).to_dict()
+        data["first_failure_at"] = {}
+        data["official_acknowledged_at"] = None
+        return _durable(data)
+
     async def _advance(self, service_id: str, now: datetime) -> list[IncidentEvent]:
         """Fuse, step and persist one service (caller holds its lock)."""
         verdict = await self._fuse(service_id, now)
@@ -275,7 +301,7 @@ class Monitor:
         durable = _durable(data)
         if events:
             await self._persist_events(service_id, data, after, events)
-        elif durable != self._saved.get(service_id):
+        elif durable != self._saved.get(service_id, self._blank(service_id)):
             await DetectorState.update_or_create(service_id=service_id, defaults={"state": data})
         # the cache changes only after the database accepted the change
         self._saved[service_id] = durable

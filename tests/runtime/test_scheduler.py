@@ -429,3 +429,35 @@ async def test_probes_of_followed_services_are_polled_at_the_probe_interval(db: 
     assert scheduler.slots["b:0"].interval == 20.0
     row = await SourceState.get(key="b:0")
     assert row.next_due <= clock.now() + timedelta(seconds=20)  # no waiting out the old interval
+
+
+async def test_a_reading_that_says_nothing_new_is_not_rewritten_at_every_poll(db: TestDB) -> None:
+    """Per poll, one small UPDATE of the schedule: the reading itself is written when it says
+    something new (or every half stale_after), and a service that never left its healthy state
+    has no detector row at all (absence is that state)."""
+    from bot.db.models import DetectorState
+
+    site = Switch()
+    async with serve({"/": site.handler}) as server:
+        catalog = Catalog([service("acme", probe(server, "/"))])
+        async with Harness(catalog, monitor=Monitor(stale_after=timedelta(minutes=10))) as h:
+
+            async def stored_at() -> str | None:
+                row = await SourceState.get(key="acme:0")
+                return row.last_observation["fetched_at"] if row.last_observation else None
+
+            await h.step()
+            first = await stored_at()
+            assert first is not None
+            await h.step()
+            await h.step()  # two more polls within half stale_after, the same reading
+            assert await stored_at() == first
+            assert await DetectorState.filter(service_id="acme").count() == 0
+            await h.run_until(h.clock.now() + timedelta(minutes=6))  # half stale_after passed
+            refreshed = await stored_at()
+            assert refreshed is not None and refreshed > first
+            site.status = 503  # something new: written at once, and the detector's state too
+            await h.step()
+            down = await SourceState.get(key="acme:0")
+            assert down.last_observation is not None and down.last_observation["status"] != "operational"
+            assert await DetectorState.filter(service_id="acme").count() == 1
