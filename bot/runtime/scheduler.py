@@ -382,9 +382,10 @@ class Scheduler:
         while True:
             async with in_transaction() as conn:
                 query = SourceState.filter(next_due__lte=now).filter(self._claimable(now))
-                rows = (
+                rows = (  # (not the stored reading: decoding 500 JSON readings stalled the loop)
                     await query.order_by("next_due")
                     .limit(self.config.claim_batch)
+                    .only("key", "consecutive_errors", "next_due")
                     .select_for_update(skip_locked=True)
                     .using_db(conn)
                 )
