@@ -31,7 +31,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @contextlib.asynccontextmanager
@@ -52,18 +51,6 @@ async def _schema(base: str) -> AsyncIterator[str]:
         await conn.close()
 
 
-async def _flush_redis(namespace: str) -> None:
-    import redis.asyncio as redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        keys = [k async for k in client.scan_iter(f"outage-bot:{namespace}:*")]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
-
-
 def _busiest_second(times: list[float]) -> int:
     """The most requests inside any one-second window (two pointers over sorted times)."""
     times = sorted(times)
@@ -81,6 +68,7 @@ async def _row(args: argparse.Namespace, shared: bool, tmp: Path) -> dict:
     from benchmarks.fanout import LIMIT_PER_S, SEND_ROUTE, _channels, _seed, _tally
     from tests.fake_discord import FakeDiscord
     from tests.loopback import serve
+    from tests.shared_redis import REDIS_URL, forget_bot
 
     page = (ROOT / "tests" / "fixtures" / "statuspage" / "github_operational.json").read_bytes()
 
@@ -106,7 +94,7 @@ async def _row(args: argparse.Namespace, shared: bool, tmp: Path) -> dict:
                 "SERVICES_FILE": str(catalog), "CANARY_TARGETS": "", "IODA_URL": "", "ALLOW_PRIVATE_TARGETS": "1",
                 "SHARD_COUNT": "1", "SHARD_IDS": "none"}
         if shared:
-            await _flush_redis(token_namespace(fake.token))
+            await forget_bot(token_namespace(fake.token))
             env["REDIS_URL"] = REDIS_URL
         procs = []
         started = time.monotonic()

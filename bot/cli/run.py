@@ -21,8 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     settings.require_token()
-    load_catalog(settings.services_file)  # a broken catalog stops us before we connect
+    catalog = load_catalog(settings.services_file)  # a broken catalog stops us before we connect
 
     from bot.discord.client import run_bot
 
-    return asyncio.run(run_bot(settings))
+    return asyncio.run(run_bot(settings, catalog))

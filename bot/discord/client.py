@@ -176,8 +176,9 @@ class OutageBot(commands.AutoShardedBot):
 # --- python -m bot run -----------------------------------------------------------------------
 
 
-async def run_bot(settings: Settings) -> int:
-    """Run the bot until SIGTERM/SIGINT (0) or a fatal error (1; a rejected token: 2)."""
+async def run_bot(settings: Settings, catalog: Catalog | None = None) -> int:
+    """Run the bot until SIGTERM/SIGINT (0) or a fatal error (1; a rejected token: 2).
+    ``catalog``: already loaded (``python -m bot run`` checks it first), else read here."""
     from bot.services.crowd import CrowdService
     from bot.db.setup import close_db, init_db, redact
     from bot.ops.logs import setup_logging
@@ -209,7 +210,8 @@ async def run_bot(settings: Settings) -> int:
     try:
         # parsing thousands of services takes a while: in a thread, the loop (and the lag watcher,
         # and later the gateway's heartbeats) keeps running
-        catalog = await asyncio.to_thread(load_catalog, settings.services_file)
+        if catalog is None:
+            catalog = await asyncio.to_thread(load_catalog, settings.services_file)
         await fetcher.start()
         crowd = CrowdService(catalog)
         await crowd.start()
@@ -255,9 +257,13 @@ async def run_bot(settings: Settings) -> int:
         if settings.redis_url:
             from bot.discord.shared_limit import connect_shared_limits
 
-            shared_limits = await connect_shared_limits(
-                settings.redis_url, namespace=token_namespace(token), rate=SEND_RATE, burst=1,
-            )
+            try:
+                shared_limits = await connect_shared_limits(
+                    settings.redis_url, namespace=token_namespace(token), rate=SEND_RATE, burst=1,
+                )
+            except ConnectionError as unreachable:  # one clear line, no traceback; a restart may find it up
+                log.error("%s", unreachable)
+                return 1
             global_limit, pacer = shared_limits.global_limit, shared_limits.pacer
             log.info("Discord's global limit and the send pace are shared through Redis")
         shards: dict[str, Any] = {}

@@ -215,3 +215,16 @@ async def test_the_health_server_binds_the_host_the_operator_chose(monkeypatch: 
 
     await app_module._health_server(settings, object(), Monitor(), stop, list)  # type: ignore[arg-type]
     assert seen == {"port": 8081, "host": "0.0.0.0", "cleaned": True}
+
+
+async def test_an_unreachable_redis_stops_run_with_one_clear_line(
+    fake: FakeDiscord, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr("bot.ops.logs.setup_logging", lambda *a, **k: None)
+    settings = Settings(discord_token=fake.token, discord_api_base=fake.api_base,
+                        database_url=f"sqlite://{tmp_path / 'bot.sqlite3'}", canary_targets=(), ioda_url=None,
+                        redis_url="redis://:hunter2@127.0.0.1:1/0")
+    assert await asyncio.wait_for(run_bot(settings), SAFETY_TIMEOUT) == 1
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert errors == ["REDIS_URL=redis://:***@127.0.0.1:1/0: cannot reach Redis (ConnectionError): start it or fix REDIS_URL"]
+    assert not any(r.exc_info for r in caplog.records)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -16,17 +15,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.discord.shared_limit import RedisGlobalLimit, RedisPacer, SharedLimits, connect_shared_limits, redis_client
+from tests.shared_redis import REDIS_URL as REDIS, redis_up
 
-REDIS = "redis://127.0.0.1:6379/0"
-
-
-def _redis_up() -> bool:
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", 6379), timeout=1):
-        return True
-    return False
-
-
-if not _redis_up():
+if not redis_up():
     pytest.skip("Redis not reachable at 127.0.0.1:6379: the shared-limit tests need it", allow_module_level=True)
 
 

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -30,24 +29,18 @@ from bot.discord.client import token_namespace
 from tests.conftest import NO_POSTGRES, make_db_url, postgres_url
 from tests.fake_discord import FakeDiscord, FakeGuild
 from tests.loopback import free_port, serve
+from tests.shared_redis import REDIS_URL, forget_bot, redis_up
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "statuspage"
-REDIS = ("127.0.0.1", 6379)
 LEASE = 3.0  # LEADER_LEASE: short, so the take-over is quick to watch
 SAFETY_TIMEOUT = 60.0  # against hangs only
 MANAGE = 1 << 5 | 1 << 10  # Manage Server, View Channel: may /subscribe
 
 
-def _redis_up() -> bool:
-    with contextlib.suppress(OSError), socket.create_connection(REDIS, timeout=1):
-        return True
-    return False
-
-
 pytestmark = [
     pytest.mark.skipif(postgres_url() is None, reason=NO_POSTGRES),
-    pytest.mark.skipif(not _redis_up(), reason="Redis not reachable at 127.0.0.1:6379: the multi-process test needs it"),
+    pytest.mark.skipif(not redis_up(), reason="Redis not reachable at 127.0.0.1:6379: the multi-process test needs it"),
 ]
 
 
@@ -104,18 +97,6 @@ async def until(predicate, what: str, timeout: float = SAFETY_TIMEOUT, details=l
         await asyncio.sleep(0.1)
 
 
-async def flush_redis(namespace: str) -> None:
-    import redis.asyncio as redis
-
-    client = redis.Redis(host=REDIS[0], port=REDIS[1])
-    try:
-        keys = [k async for k in client.scan_iter(f"outage-bot:{namespace}:*")]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
-
-
 @contextlib.asynccontextmanager
 async def processes(procs: list[Proc], env: dict[str, str]) -> AsyncIterator[list[Proc]]:
     try:
@@ -149,7 +130,7 @@ async def test_three_processes_answer_once_deliver_once_and_survive_the_pollers_
         {"/api/v2/summary.json": page.handler}
     ) as server:
         fake.set_rate_limits(global_limit=50, global_window=1.0)  # Discord's, enforced
-        await flush_redis(token_namespace(fake.token))
+        await forget_bot(token_namespace(fake.token))
         g0 = guild_on_shard(fake, 0, "Shard zero", tuple(f"zero-{i}" for i in range(6)))
         g1 = guild_on_shard(fake, 1, "Shard one", tuple(f"one-{i}" for i in range(6)))
         catalog = tmp_path / "services.toml"
@@ -162,7 +143,7 @@ async def test_three_processes_answer_once_deliver_once_and_survive_the_pollers_
             **{k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH", "SYSTEMROOT")},
             "DISCORD_TOKEN": fake.token, "DISCORD_API_BASE": fake.api_base, "DATABASE_URL": database_url,
             "SERVICES_FILE": str(catalog), "POLL_INTERVAL": "5", "CANARY_TARGETS": "", "IODA_URL": "",
-            "REDIS_URL": f"redis://{REDIS[0]}:{REDIS[1]}/0", "SHARD_COUNT": "2", "LEADER_LEASE": f"{LEASE:g}",
+            "REDIS_URL": REDIS_URL, "SHARD_COUNT": "2", "LEADER_LEASE": f"{LEASE:g}",
             "ALLOW_PRIVATE_TARGETS": "1",
         }
         procs = [Proc(f"p{i}", ids, free_port(), tmp_path / f"p{i}.log") for i, ids in enumerate(("0", "1", "none"))]
