@@ -24,8 +24,8 @@ import logging
 import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
-from urllib.parse import urlsplit
 
+from bot.db.setup import redact
 from bot.discord.ratelimit import LocalGlobalLimit
 
 log = logging.getLogger(__name__)
@@ -57,12 +57,6 @@ if untl <= current then return 0 end
 redis.call('SET', KEYS[1], untl, 'PX', math.max(1, tonumber(ARGV[1])))
 return 1
 """
-
-
-def redact_url(url: str) -> str:
-    """``url`` without its password."""
-    parts = urlsplit(url)
-    return url.replace(f":{parts.password}@", ":***@") if parts.password else url
 
 
 class _Fallback:
@@ -187,10 +181,10 @@ async def connect_shared_limits(url: str, *, namespace: str, rate: float | None,
     except Exception as exc:
         await client.aclose()
         raise ConnectionError(
-            f"REDIS_URL={redact_url(url)}: cannot reach Redis ({type(exc).__name__}): start it or fix REDIS_URL"
+            f"REDIS_URL={redact(url)}: cannot reach Redis ({type(exc).__name__}): start it or fix REDIS_URL"
         ) from None
     prefix = f"outage-bot:{namespace}:"
     return SharedLimits(RedisGlobalLimit(client, prefix + "global"), RedisPacer(client, prefix + "pace", rate, burst=burst), client)
 
 
-__all__ = ["RedisGlobalLimit", "RedisPacer", "SharedLimits", "connect_shared_limits", "redact_url", "redis_client"]
+__all__ = ["RedisGlobalLimit", "RedisPacer", "SharedLimits", "connect_shared_limits", "redis_client"]

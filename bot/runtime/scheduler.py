@@ -217,7 +217,6 @@ class Scheduler:
         self._canary_due: datetime | None = None
         self._canary_at: datetime | None = None
         self._semaphore = asyncio.Semaphore(config.concurrency)
-        self._in_flight: set[str] = set()
         #: sources whose poll result could not be written: leased by us, not in flight
         self._orphaned: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -401,7 +400,6 @@ class Scheduler:
                 if slot is None:
                     unknown.append(row.key)
                     continue
-                self._in_flight.add(row.key)
                 self._orphaned.discard(row.key)
                 claimed.append((slot, row.consecutive_errors, row.next_due))
             if unknown:  # another worker's catalog: hand them back untouched, later
@@ -458,8 +456,6 @@ class Scheduler:
             self.stats["scheduler_errors"] += 1
             self._orphaned.add(slot.key)  # still leased by us: taken back at its due time
             self._wake.set()
-        finally:
-            self._in_flight.discard(slot.key)
 
     async def _poll(self, slot: Slot, now: datetime) -> Observation:
         return await poll_once(slot.service_id, slot.spec, slot.kind, self.fetcher, now, slot.previous)
