@@ -60,6 +60,7 @@ from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from bot.catalog import Catalog
+from bot.db.batch import update_many
 from bot.db.models import SourceState, Subscription
 from bot.detect.confirm import ConfirmConfig, count_failures, next_check
 from bot.detect.upstream import ALL
@@ -219,6 +220,11 @@ class Scheduler:
         self._semaphore = asyncio.Semaphore(config.concurrency)
         #: sources whose poll result could not be written: leased by us, not in flight
         self._orphaned: set[str] = set()
+        #: finished polls' bookkeeping (next due, errors, lease released, the reading when it
+        #: changed) not yet written: one ``executemany`` for all of them, not an UPDATE each
+        self._pending: dict[str, dict[str, Any]] = {}
+        self._flush_lock = asyncio.Lock()
+        self._flusher: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
         self._wake = asyncio.Event()
@@ -369,7 +375,45 @@ class Scheduler:
         claimed = await self._claim(now)
         await self._maybe_canaries(now, claimed)
         await asyncio.gather(*(self._poll_guarded(slot, errors, due, now) for slot, errors, due in claimed))
+        await self.flush()
         return len(claimed)
+
+    # -- writing what the polls found -----------------------------------------------------
+
+    async def flush(self) -> None:
+        """Write every finished poll's bookkeeping in one batch. A batch that cannot be written
+        (the database went away) leaves those leases behind: the sources are taken back at
+        their due time (``_orphaned``) and their readings written again later. A process
+        deposed meanwhile writes nothing: the new poller owns the state."""
+        async with self._flush_lock:
+            batch, self._pending = self._pending, {}
+            if not batch:
+                return
+            if not self._may_poll():
+                self.stats["dropped_deposed"] += len(batch)
+                return
+            try:
+                await update_many(Tortoise.get_connection("default"), SourceState, batch)
+            except Exception:
+                log.exception("could not write the results of %d polls", len(batch))
+                self.stats["scheduler_errors"] += len(batch)
+                for key in batch:
+                    self.monitor.forget_stored(key)
+                    self._orphaned.add(key)
+                self._wake.set()
+
+    def _flush_soon(self) -> None:
+        """Write the pending bookkeeping ``round_gap`` from now (with whatever finishes
+        meanwhile), unless a write is already planned; a round writes it first anyway."""
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_later(), name="scheduler flush")
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(self.config.round_gap)
+        try:
+            await self.flush()
+        except Exception:  # (flush logs its own failures; this is a bug guard)
+            log.exception("scheduler flush failed")
 
     async def _maybe_refresh_watched(self, now: datetime) -> None:
         if self.config.probe_interval is not None and (self._watched_at is None or now - self._watched_at >= self.config.watch_every):
@@ -444,13 +488,11 @@ class Scheduler:
                 stored = self.monitor.to_store(slot.key, obs, self.clock.now())
                 if stored is not None:  # (a reading that says nothing new is not written every poll)
                     changes["last_observation"] = stored
-                try:
-                    await SourceState.filter(key=slot.key).update(**changes)
-                except Exception:
-                    self.monitor.forget_stored(slot.key)
-                    raise
+                self._pending[slot.key] = changes  # written with the others (``flush``)
                 if self._next_round is None or next_due < self._next_round:
                     self._wake.set()  # (a re-check sooner than the round already planned)
+                else:
+                    self._flush_soon()
         except Exception:
             log.exception("poll of %s failed outside the source", slot.key)
             self.stats["scheduler_errors"] += 1
@@ -538,6 +580,7 @@ class Scheduler:
             try:
                 if not self._synced:
                     await self.sync(now)
+                await self.flush()  # (so the claim and the next due time see the finished polls)
                 await self._maybe_refresh_watched(now)
                 claimed = await self._claim(now)
                 await self._maybe_canaries(now, claimed)
@@ -587,6 +630,12 @@ class Scheduler:
     async def _drain(self) -> None:
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        try:
+            await self.flush()
+        except Exception:
+            log.exception("scheduler flush failed")
+        if self._flusher is not None:
+            self._flusher.cancel()  # (nothing left for it: the flush above waited for its write)
 
 
 def single_owner() -> bool:

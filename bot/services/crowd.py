@@ -39,6 +39,7 @@ from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from bot.catalog import Catalog, Service
+from bot.db.batch import insert_many
 from bot.db.models import CrowdBucket, CrowdReport, KeyValue, WorksReport
 from bot.detect.baseline import BUCKET, Baseline, BaselineConfig, bucket_start
 from bot.detect.crowd import (
@@ -704,15 +705,8 @@ _REPORT_COLUMNS = ("service_id", "guild_id", "user_hash", "problem", "weight", "
 
 
 async def _insert_reports(conn: Any, rows: list[dict[str, object]]) -> None:
-    """One ``executemany`` for a batch of reports: the ``CrowdReport`` rows the ORM would write
-    (values converted by the model's own fields), without a model object per report."""
-    meta = CrowdReport._meta
-    fields = [meta.fields_map[name] for name in _REPORT_COLUMNS]
-    columns = ", ".join(f'"{f.source_field or name}"' for f, name in zip(fields, _REPORT_COLUMNS))
-    marks = ", ".join(f"${i + 1}" if conn.capabilities.dialect == "postgres" else "?" for i in range(len(fields)))
-    sql = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES ({marks})'
-    values = [[f.to_db_value(row[name], None) for f, name in zip(fields, _REPORT_COLUMNS)] for row in rows]  # type: ignore[arg-type]
-    await conn.execute_many(sql, values)
+    """One ``executemany`` for a batch of reports, without a model object per report."""
+    await insert_many(conn, CrowdReport, _REPORT_COLUMNS, rows)
 
 
 def _aware(dt: datetime) -> datetime:

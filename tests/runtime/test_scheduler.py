@@ -6,6 +6,7 @@ Simulated time only moves through ``ManualClock``; real time is spent only on lo
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -461,3 +462,94 @@ async def test_a_reading_that_says_nothing_new_is_not_rewritten_at_every_poll(db
             down = await SourceState.get(key="acme:0")
             assert down.last_observation is not None and down.last_observation["status"] != "operational"
             assert await DetectorState.filter(service_id="acme").count() == 1
+
+
+class _Statements(logging.Handler):
+    """The SQL statements tortoise sends (its client logs each at DEBUG before running it)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.sql: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.args:
+            self.sql.append(str(record.args[0]))
+
+
+async def test_a_round_of_polls_writes_its_bookkeeping_in_one_statement_not_one_per_poll(db: TestDB) -> None:
+    """Issue 13: the per-poll ORM UPDATE was a quarter of the busy time at 20,000 sources. A
+    round's finished polls are written together (one ``executemany`` per set of changed
+    columns), and every row still ends with its lease released, its next due time and its
+    reading — exactly what one UPDATE each wrote."""
+    site = Switch()
+    async with serve({"/": site.handler}) as server:
+        catalog = Catalog([service(f"s{i}", probe(server, f"/?n={i}")) for i in range(30)])
+        async with Harness(catalog) as h:
+            h.clock.set(T0 + timedelta(seconds=61))  # every first poll is due (jitter < interval)
+            statements, client_log = _Statements(), logging.getLogger("tortoise.db_client")
+            level = client_log.level
+            client_log.addHandler(statements)
+            client_log.setLevel(logging.DEBUG)
+            try:
+                assert await h.scheduler.run_due(h.clock.now()) == 30
+            finally:
+                client_log.removeHandler(statements)
+                client_log.setLevel(level)
+            writes = [sql for sql in statements.sql if sql.lstrip().upper().startswith('UPDATE "SOURCE_STATE"') and "next_due" in sql]
+            claims = [sql for sql in writes if "lease_until" in sql and "owner" in sql and "last_observation" not in sql]
+            assert len(writes) - len(claims) <= 2, writes  # (first readings: one shape, all with the reading)
+            rows = await SourceState.all()
+            assert len(rows) == 30
+            for row in rows:
+                assert row.owner is None and row.lease_until is None
+                assert row.next_due > h.clock.now() and row.consecutive_errors == 0
+                assert row.last_observation is not None and row.last_observation["status"] == "operational"
+
+
+async def test_a_poll_finished_while_the_loop_sleeps_is_written_without_waiting_for_a_round(db: TestDB) -> None:
+    """``run()`` sleeps up to ``idle`` between rounds; a poll that ends meanwhile is written a
+    ``round_gap`` later by the flusher, so other processes (and ``/isitdown`` on them) never
+    wait a whole idle period for it."""
+    done = asyncio.Event()
+
+    async def slow(_request: web.Request) -> web.Response:
+        await asyncio.sleep(0.3)  # answered after the round that claimed it has gone to sleep
+        done.set()
+        return web.Response(text="ok")
+
+    async with serve({"/": slow}) as server:
+        catalog = Catalog([service("acme", probe(server, "/", interval=600)), service("later", probe(server, "/later", interval=600))])
+        clock = ManualClock(T0)
+        http = HttpClient(timeout=5)
+        config = SchedulerConfig(poll_interval=60, owner="w1", idle=3600.0)
+        scheduler = Scheduler(catalog, Monitor(), http, config, _RealSleep(clock))
+        await scheduler.sync(T0)
+        clock.set(T0 + timedelta(seconds=601))  # acme's first poll is due (jitter < interval) …
+        await SourceState.filter(key="later:0").update(next_due=T0 + timedelta(seconds=611))  # … the next round 10 s on
+        task = asyncio.create_task(scheduler.run())
+        try:
+            await asyncio.wait_for(done.wait(), timeout=30)  # (a guard against hanging)
+            for _ in range(50):  # up to 5 s of polling for the row: not a timing assertion
+                row = await SourceState.get(key="acme:0")
+                if row.lease_until is None and row.last_observation is not None:
+                    break
+                await asyncio.sleep(0.1)
+            assert row.lease_until is None and row.last_observation is not None
+            assert scheduler.stats["polls"] == 1  # written before the next round (10 s away) ran
+        finally:
+            scheduler.stop()
+            await asyncio.wait_for(task, timeout=30)
+            await http.close()
+
+
+class _RealSleep:
+    """A fixed ``now`` (nothing else falls due) and real sleeping (the loop sleeps for real)."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        self._clock = clock
+
+    def now(self) -> datetime:
+        return self._clock.now()
+
+    async def sleep_until(self, when: datetime) -> None:
+        await asyncio.sleep(max(0.0, (when - self.now()).total_seconds()))

@@ -1,0 +1,62 @@
+"""Many rows written in one ``executemany``, values converted by the model's own fields.
+
+Why: the ORM builds a query object per statement (query cloning, pypika copies). At 20,000
+sources the scheduler's one ``UPDATE`` per poll spent more time being built than being run —
+a quarter of the process's busy time — and a burst of crowd reports one ``INSERT`` each did
+the same. These helpers write exactly what the ORM would (each value through its field's
+``to_db_value``), one prepared statement and one transaction for the whole batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from tortoise.models import Model
+
+
+def _marks(conn: Any, count: int, start: int = 1) -> list[str]:
+    """Parameter placeholders in the connection's dialect (``$1`` on PostgreSQL, ``?`` else)."""
+    if conn.capabilities.dialect == "postgres":
+        return [f"${i}" for i in range(start, start + count)]
+    return ["?"] * count
+
+
+def _column(model: type[Model], name: str) -> str:
+    field = model._meta.fields_map[name]
+    return f'"{field.source_field or name}"'
+
+
+def _value(model: type[Model], name: str, value: Any) -> Any:
+    # (no instance: a field with auto_now would otherwise stamp the class itself)
+    return model._meta.fields_map[name].to_db_value(value, None)  # type: ignore[arg-type]
+
+
+async def insert_many(conn: Any, model: type[Model], columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
+    """``INSERT`` every row (a mapping of ``columns``) in one ``executemany``."""
+    values = [[_value(model, name, row[name]) for name in columns] for row in rows]
+    if not values:
+        return
+    names = ", ".join(_column(model, name) for name in columns)
+    sql = f'INSERT INTO "{model._meta.db_table}" ({names}) VALUES ({", ".join(_marks(conn, len(columns)))})'
+    await conn.execute_many(sql, values)
+
+
+async def update_many(conn: Any, model: type[Model], changes: Mapping[Any, Mapping[str, Any]]) -> None:
+    """``UPDATE`` each row named by its primary key with its own changes: one ``executemany``
+    per set of changed columns (rows changing the same columns share a statement)."""
+    by_columns: dict[tuple[str, ...], list[list[Any]]] = {}
+    for pk, row in changes.items():
+        columns = tuple(sorted(row))
+        values = [_value(model, name, row[name]) for name in columns]
+        values.append(_value(model, model._meta.pk_attr, pk))
+        by_columns.setdefault(columns, []).append(values)
+    table = model._meta.db_table
+    for columns, values in by_columns.items():
+        marks = _marks(conn, len(columns) + 1)
+        assignments = ", ".join(f"{_column(model, name)} = {mark}" for name, mark in zip(columns, marks))
+        sql = f'UPDATE "{table}" SET {assignments} WHERE {_column(model, model._meta.pk_attr)} = {marks[-1]}'
+        await conn.execute_many(sql, values)
+
+
+__all__ = ["insert_many", "update_many"]
