@@ -180,7 +180,9 @@ async def run_bot(args: argparse.Namespace, ports: list[int], n: int, tmp: Path)
                     "SERVICES_FILE": str(catalog), "POLL_INTERVAL": str(args.interval),
                     "PROBE_INTERVAL": str(args.interval), "CANARY_TARGETS": "", "IODA_URL": "",
                     "ALLOW_PRIVATE_TARGETS": "1", "HEALTH_PORT": str(health), "LOG_FORMAT": "text"}
-            log = (Path(args.keep_logs) / f"bot-{n}.log" if args.keep_logs else tmp / f"bot-{n}.log").open("wb")
+            if args.keep_logs:
+        Path(args.keep_logs).mkdir(parents=True, exist_ok=True)
+    log = (Path(args.keep_logs) / f"bot-{n}.log" if args.keep_logs else tmp / f"bot-{n}.log").open("wb")
             started = time.monotonic()
             profile = ["-m", "cProfile", "-o", f"{args.profile}.{n}"] if args.profile else []
             proc = await asyncio.create_subprocess_exec(sys.executable, *profile, "-m", "bot", "run", cwd=ROOT, env=env,

@@ -208,19 +208,27 @@ def step(
     failing = verdict.status.is_outage
     ok = verdict.status in (Status.OPERATIONAL, Status.MAINTENANCE)
 
+    # the bookkeeping of every verdict, in one copy of the state (this runs on every poll)
+    rounds, ok_streak, after_gap = s.rounds, s.ok_streak, s.after_gap
     if s.last_at is not None and now - s.last_at > config.gap:
-        s = replace(s, rounds=(), ok_streak=0, after_gap=s.down)
+        rounds, ok_streak, after_gap = (), 0, s.down
     is_round = verdict.probe_at is None or verdict.probe_at != s.last_probe_at
-    s = replace(s, last_at=now, last_probe_at=verdict.probe_at or s.last_probe_at)
-    if verdict.official_status is not None:
-        s = replace(s, official_down=verdict.official_status.is_outage)
     if is_round and (failing or ok):
-        s = replace(s, rounds=(s.rounds + (Round(now, failing),))[-config.open_window :])
+        rounds = (rounds + (Round(now, failing),))[-config.open_window :]
     if failing:
-        s = replace(s, ok_streak=0, after_gap=False)
+        ok_streak, after_gap = 0, False
     elif ok and is_round:
-        s = replace(s, ok_streak=s.ok_streak + 1)
-    s = replace(s, opens=tuple(t for t in s.opens if now - t < config.flap_window))
+        ok_streak += 1
+    s = replace(
+        s,
+        last_at=now,
+        last_probe_at=verdict.probe_at or s.last_probe_at,
+        official_down=s.official_down if verdict.official_status is None else verdict.official_status.is_outage,
+        rounds=rounds,
+        ok_streak=ok_streak,
+        after_gap=after_gap,
+        opens=tuple(t for t in s.opens if now - t < config.flap_window) if s.opens else (),
+    )
 
     if not s.down:
         official_now = official_down(verdict)

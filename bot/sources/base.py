@@ -7,7 +7,7 @@ the time it was fetched to an ``Observation``; fetching lives in each kind's ``p
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from typing import Any, Callable, ClassVar, Protocol
@@ -84,8 +84,49 @@ class Observation:
     component_names: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-friendly form (enums as values, datetimes as ISO 8601)."""
-        return _jsonable(asdict(self))
+        """JSON-friendly form (enums as values, datetimes as ISO 8601): what ``from_dict`` reads.
+        Written out field by field: ``dataclasses.asdict`` deep-copies every value first, and
+        readings are written often enough (every new one, and each at least every few
+        minutes at 20,000 sources) for that to show in a profile."""
+        error = self.error
+        return {
+            "service_id": self.service_id,
+            "source_kind": self.source_kind,
+            "status": self.status.value,
+            "fetched_at": self.fetched_at.isoformat(),
+            "role": self.role.value,
+            "components": [{"name": c.name, "status": c.status.value} for c in self.components],
+            "incidents": [
+                {
+                    "id": i.id,
+                    "title": i.title,
+                    "impact": i.impact.value,
+                    "status": i.status,
+                    "url": i.url,
+                    "latest_update": i.latest_update,
+                    "updated_at": _iso(i.updated_at),
+                    "started_at": _iso(i.started_at),
+                }
+                for i in self.incidents
+            ],
+            "maintenances": [
+                {
+                    "id": m.id,
+                    "title": m.title,
+                    "starts_at": _iso(m.starts_at),
+                    "ends_at": _iso(m.ends_at),
+                    "in_progress": m.in_progress,
+                    "url": m.url,
+                }
+                for m in self.maintenances
+            ],
+            "latency_ms": self.latency_ms,
+            "http_status": self.http_status,
+            "error": {"kind": error.kind, "message": error.message} if error is not None else None,
+            "url": self.url,
+            "description": self.description,
+            "component_names": list(self.component_names),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Observation":
@@ -136,20 +177,12 @@ def _dt(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
 def _opt_dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 @dataclass(frozen=True, slots=True)
