@@ -181,8 +181,8 @@ async def run_bot(args: argparse.Namespace, ports: list[int], n: int, tmp: Path)
                     "PROBE_INTERVAL": str(args.interval), "CANARY_TARGETS": "", "IODA_URL": "",
                     "ALLOW_PRIVATE_TARGETS": "1", "HEALTH_PORT": str(health), "LOG_FORMAT": "text"}
             if args.keep_logs:
-        Path(args.keep_logs).mkdir(parents=True, exist_ok=True)
-    log = (Path(args.keep_logs) / f"bot-{n}.log" if args.keep_logs else tmp / f"bot-{n}.log").open("wb")
+                Path(args.keep_logs).mkdir(parents=True, exist_ok=True)
+            log = (Path(args.keep_logs) / f"bot-{n}.log" if args.keep_logs else tmp / f"bot-{n}.log").open("wb")
             started = time.monotonic()
             profile = ["-m", "cProfile", "-o", f"{args.profile}.{n}"] if args.profile else []
             proc = await asyncio.create_subprocess_exec(sys.executable, *profile, "-m", "bot", "run", cwd=ROOT, env=env,
