@@ -193,10 +193,12 @@ async def run_bot(settings: Settings, catalog: Catalog | None = None) -> int:
     from bot.services.guilds import countries_that_matter
 
     from bot.ops.looplag import LoopLag
+    from bot.ops.gcpause import GcPauses, freeze
 
     token = settings.require_token()
     setup_logging(settings.log_format, secrets=[token], database_url=settings.database_url)
     lag_watcher = asyncio.create_task(LoopLag().watch(), name="loop-lag")  # start-up stalls count too
+    gc_pauses = GcPauses().install()
     log.info("applying migrations to %s", redact(settings.database_url))
     await init_db(settings.database_url)  # before any task: tortoise's connection is a contextvar
     if not settings.shared_database:
@@ -285,6 +287,7 @@ async def run_bot(settings: Settings, catalog: Catalog | None = None) -> int:
 
         monitor.on_events = wake_delivery
         _install_signal_handlers(stop)
+        freeze("loaded")  # the catalog, detector states, baselines: alive as long as the process
 
         def spawn(coro: Coroutine[Any, Any, Any], name: str) -> None:
             task = asyncio.create_task(_guarded(coro, name), name=name)
@@ -294,6 +297,7 @@ async def run_bot(settings: Settings, catalog: Catalog | None = None) -> int:
             return leadership.leading
 
         spawn(leadership.run(stop), "leadership")
+        spawn(_freeze_when_settled(bot, scheduler, stop), "gc-freeze")
         spawn(scheduler.run(), "scheduler")
         spawn(_keep_up(leadership, monitor, runtime.custom, settings.poll_interval, stop), "keep-up")
         spawn(_deliver_when_ready(bot, delivery, stop), "delivery")
@@ -331,6 +335,7 @@ async def run_bot(settings: Settings, catalog: Catalog | None = None) -> int:
     finally:
         stop.set()
         lag_watcher.cancel()
+        gc_pauses.uninstall()
         _remove_signal_handlers()
         await _shutdown(bot, scheduler, tasks)
         if shared_limits is not None:
@@ -347,6 +352,24 @@ SEND_RATE = 48.0
 def token_namespace(token: str) -> str:
     """A name for this bot's shared keys in Redis that does not reveal its token."""
     return hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
+async def _freeze_when_settled(bot: OutageBot, scheduler: "Scheduler", stop: asyncio.Event, wait_sync: float = 60.0) -> None:
+    """Once connected (the guild and channel cache filled) and the scheduler synced (its slots
+    built; a process that is not the poller does not sync, so at most ``wait_sync`` seconds),
+    freeze what start-up built out of later garbage collections (``bot.ops.gcpause``). Then
+    waits for the stop: a background task that ends counts as dead on ``/healthz``."""
+    from bot.ops.gcpause import freeze
+
+    await bot.connected.wait()
+    waited = 0.0
+    while not scheduler.synced and waited < wait_sync and not stop.is_set():
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1.0)
+        waited += 1.0
+    if not stop.is_set():
+        freeze("settled")
+    await stop.wait()
 
 
 async def _without_gateway(bot: OutageBot, token: str) -> None:

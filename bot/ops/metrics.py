@@ -123,6 +123,10 @@ event_loop_lag_max = Gauge(
     "event_loop_lag_max_seconds", "The worst event-loop lag since the process started.",
     namespace=NAMESPACE, registry=REGISTRY,
 )
+gc_pause_max = Gauge(
+    "gc_pause_max_seconds", "The longest full garbage collection since the process started (the loop stops meanwhile).",
+    namespace=NAMESPACE, registry=REGISTRY,
+)
 command_latency = Histogram(
     "command_latency_seconds", "Slash command handling time, by command name.",
     ["command"], namespace=NAMESPACE, registry=REGISTRY,

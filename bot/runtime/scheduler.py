@@ -238,6 +238,11 @@ class Scheduler:
         self._watched_at: datetime | None = None
 
     @property
+    def synced(self) -> bool:
+        """The slots are built and agree with the database (``sync`` ran)."""
+        return self._synced
+
+    @property
     def slots(self) -> dict[str, Slot]:
         return dict(self._slots)
 

@@ -207,9 +207,11 @@ async def test_three_processes_answer_once_deliver_once_and_survive_the_pollers_
                 if p.log.exists():
                     sys.stderr.write(f"--- {p.name} (SHARD_IDS={p.shard_ids}) ---\n{p.log.read_text(errors='replace')[-6000:]}\n")
             raise
-        for p in procs:
-            text = p.log.read_text(errors="replace")
-            assert "Traceback" not in text, f"{p.name}:\n{text[-4000:]}"
+        logs = {p.name: p.log.read_text(errors="replace") for p in procs}
+        for name, text in logs.items():
+            assert "Traceback" not in text, f"{name}:\n{text[-4000:]}"
+            assert "loaded: " in text and "objects frozen out of garbage collection" in text  # (bot.ops.gcpause)
+        assert any("settled: " in text for text in logs.values())  # the first poller, connected and synced
 
 
 async def _one_leader(procs: list[Proc]) -> bool:
