@@ -149,6 +149,18 @@ async def _metric(port: int, name: str) -> float | None:
     return float(match.group(1)) if match else None
 
 
+async def _slow_lags(port: int) -> int:
+    """How many of the loop-lag samples so far were over 100 ms (from the histogram)."""
+    try:
+        async with aiohttp.ClientSession() as s, s.get(f"http://127.0.0.1:{port}/metrics") as r:
+            text = await r.text()
+    except aiohttp.ClientError:
+        return 0
+    total = re.search(r"^outage_bot_event_loop_lag_seconds_count (\S+)$", text, re.M)
+    fast = re.search(r'^outage_bot_event_loop_lag_seconds_bucket\{le="0\.1"\} (\S+)$', text, re.M)
+    return round(float(total.group(1)) - float(fast.group(1))) if total and fast else 0
+
+
 async def _polls(port: int) -> float:
     try:
         async with aiohttp.ClientSession() as s, s.get(f"http://127.0.0.1:{port}/metrics") as r:
@@ -200,12 +212,16 @@ async def run_bot(args: argparse.Namespace, ports: list[int], n: int, tmp: Path)
             isitdown_s = time.monotonic() - asked
             await asyncio.sleep(max(0.0, started + args.warmup - time.monotonic()))
             cpu0, polls0, t0 = cpu_seconds(proc.pid), await _polls(health), time.monotonic()
+            slow0 = await _slow_lags(health)
             await asyncio.sleep(args.duration)
             cpu1, polls1, t1 = cpu_seconds(proc.pid), await _polls(health), time.monotonic()
+            slow1 = await _slow_lags(health)
             lag = await _metric(health, "outage_bot_event_loop_lag_max_seconds")
+            gc_pause = await _metric(health, "outage_bot_gc_pause_max_seconds")
             rss = peak_rss_mb(proc.pid)
             beats = sorted(e.at for e in fake.gateway_ops(1))
             gaps = [b - a for a, b in zip(beats, beats[1:])]
+            steady_gaps = [b - a for a, b in zip(beats, beats[1:]) if a >= t0 and b <= t1]
             proc.send_signal(signal.SIGTERM)
             await proc.wait()
         finally:
@@ -216,6 +232,9 @@ async def run_bot(args: argparse.Namespace, ports: list[int], n: int, tmp: Path)
         "ready_cpu_s": round(ready_cpu, 2), "isitdown_s": round(isitdown_s, 3),
         "loop_lag_max_ms": round(lag * 1000) if lag is not None else None,
         "heartbeat_delay_max_ms": round(max(0.0, max(gaps) - 1.0) * 1000) if gaps else None,
+        "steady_heartbeat_delay_max_ms": round(max(0.0, max(steady_gaps) - 1.0) * 1000) if steady_gaps else None,
+        "steady_lags_over_100ms": slow1 - slow0,
+        "gc_pause_max_ms": round(gc_pause * 1000) if gc_pause is not None else None,
     })
 
 
@@ -256,6 +275,11 @@ def main(args: argparse.Namespace) -> dict:
               f"{bot.cpu_per_min / max(1e-9, bare.cpu_per_min):>6.2f} {bot.rss_mb:>10.0f} {e['loop_lag_max_ms']!s:>11} "
               f"{e['heartbeat_delay_max_ms']!s:>12} {e['ready_s']!s:>7} {e['ready_cpu_s']!s:>11} {e['isitdown_s']!s:>11} "
               f"{e['polls_per_min']!s:>9}")
+    print(f"{'sources':>8} {'steady lags > 100 ms':>20} {'steady heartbeat ms':>19} {'worst full GC ms':>16}")
+    for bot, _bare in rows:
+        e = bot.extra
+        print(f"{bot.sources:>8} {e['steady_lags_over_100ms']!s:>20} {e['steady_heartbeat_delay_max_ms']!s:>19} "
+              f"{e['gc_pause_max_ms']!s:>16}")
     print(f"(interval {args.interval:g} s, steady state over {args.duration:g} s after {args.warmup:g} s; "
           f"database {'PostgreSQL' if args.db else 'SQLite'}; bare: GET + read of the same URLs at the same rate)")
     return {"benchmark": "process", "interval_s": args.interval, "subscriptions": args.subscriptions,

@@ -264,3 +264,20 @@ def test_a_configured_endpoint_is_fetched_as_it_is() -> None:
 
     for path in ("/api/v2/incidents/unresolved.json", "/api/v2/scheduled-maintenances/active.json", "/api/v2/components.json"):
         assert endpoint_for("https://www.githubstatus.com" + path) == "https://www.githubstatus.com" + path
+
+
+def test_an_incident_io_page_through_its_statuspage_compatible_summary() -> None:
+    """status.openai.com (hosted on incident.io) captured 2026-09-29 while degraded: its
+    ``/api/v2/summary.json`` reads like an Atlassian page — 22 of 25 components degraded, the
+    ChatGPT/Codex/API incident of impact minor, and a "none"-impact support-chat notice that
+    must not read as an outage."""
+    obs = read("openai_incidentio_degraded.json")
+    assert obs.status is Status.DEGRADED and obs.description == "Partial System Degradation"
+    assert len(obs.components) == 22 and {c.status for c in obs.components} == {Status.DEGRADED}
+    assert {"Ads API", "Decisions"} <= set(obs.component_names) - {c.name for c in obs.components}
+    assert [(i.title.split(" ")[0], i.impact, i.status) for i in obs.incidents] == [
+        ("Elevated", Status.DEGRADED, "investigating"),
+        ("Support", Status.OPERATIONAL, "investigating"),
+    ]
+    assert obs.incidents[0].latest_update is not None and "ChatGPT" in obs.incidents[0].latest_update
+    assert obs.maintenances == ()
