@@ -59,6 +59,12 @@ def peak_rss_mb(pid: int) -> float:
     return int(match.group(1)) / 1024 if match else 0.0
 
 
+def rss_mb(pid: int) -> float:
+    """The process's resident set now (``VmRSS``), MB."""
+    match = re.search(r"VmRSS:\s+(\d+) kB", Path(f"/proc/{pid}/status").read_text())
+    return int(match.group(1)) / 1024 if match else 0.0
+
+
 def urls(ports: list[int], n: int) -> list[tuple[str, str]]:
     """(kind, URL) of the N sources: even ones Statuspage pages, odd ones http probes."""
     out = []
@@ -219,6 +225,7 @@ async def run_bot(args: argparse.Namespace, ports: list[int], n: int, tmp: Path)
             lag = await _metric(health, "outage_bot_event_loop_lag_max_seconds")
             gc_pause = await _metric(health, "outage_bot_gc_pause_max_seconds")
             rss = peak_rss_mb(proc.pid)
+            rss_now = rss_mb(proc.pid)
             beats = sorted(e.at for e in fake.gateway_ops(1))
             gaps = [b - a for a, b in zip(beats, beats[1:])]
             steady_gaps = [b - a for a, b in zip(beats, beats[1:]) if a >= t0 and b <= t1]
@@ -235,6 +242,7 @@ async def run_bot(args: argparse.Namespace, ports: list[int], n: int, tmp: Path)
         "steady_heartbeat_delay_max_ms": round(max(0.0, max(steady_gaps) - 1.0) * 1000) if steady_gaps else None,
         "steady_lags_over_100ms": slow1 - slow0,
         "gc_pause_max_ms": round(gc_pause * 1000) if gc_pause is not None else None,
+        "rss_at_end_mb": round(rss_now),
     })
 
 
@@ -275,11 +283,11 @@ def main(args: argparse.Namespace) -> dict:
               f"{bot.cpu_per_min / max(1e-9, bare.cpu_per_min):>6.2f} {bot.rss_mb:>10.0f} {e['loop_lag_max_ms']!s:>11} "
               f"{e['heartbeat_delay_max_ms']!s:>12} {e['ready_s']!s:>7} {e['ready_cpu_s']!s:>11} {e['isitdown_s']!s:>11} "
               f"{e['polls_per_min']!s:>9}")
-    print(f"{'sources':>8} {'steady lags > 100 ms':>20} {'steady heartbeat ms':>19} {'worst full GC ms':>16}")
+    print(f"{'sources':>8} {'steady lags > 100 ms':>20} {'steady heartbeat ms':>19} {'worst full GC ms':>16} {'RSS at end MB':>13}")
     for bot, _bare in rows:
         e = bot.extra
         print(f"{bot.sources:>8} {e['steady_lags_over_100ms']!s:>20} {e['steady_heartbeat_delay_max_ms']!s:>19} "
-              f"{e['gc_pause_max_ms']!s:>16}")
+              f"{e['gc_pause_max_ms']!s:>16} {e['rss_at_end_mb']!s:>13}")
     print(f"(interval {args.interval:g} s, steady state over {args.duration:g} s after {args.warmup:g} s; "
           f"database {'PostgreSQL' if args.db else 'SQLite'}; bare: GET + read of the same URLs at the same rate)")
     return {"benchmark": "process", "interval_s": args.interval, "subscriptions": args.subscriptions,

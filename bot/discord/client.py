@@ -359,7 +359,7 @@ async def _freeze_when_settled(bot: OutageBot, scheduler: "Scheduler", stop: asy
     built; a process that is not the poller does not sync, so at most ``wait_sync`` seconds),
     freeze what start-up built out of later garbage collections (``bot.ops.gcpause``). Then
     waits for the stop: a background task that ends counts as dead on ``/healthz``."""
-    from bot.ops.gcpause import freeze
+    from bot.ops.gcpause import fewer_full_collections, freeze
 
     await bot.connected.wait()
     waited = 0.0
@@ -369,6 +369,7 @@ async def _freeze_when_settled(bot: OutageBot, scheduler: "Scheduler", stop: asy
         waited += 1.0
     if not stop.is_set():
         freeze("settled")
+        fewer_full_collections()
     await stop.wait()
 
 
