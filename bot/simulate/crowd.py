@@ -25,7 +25,7 @@ from bot.detect.baseline import BUCKET, bucket_start
 from bot.detect.crowd import DISCORD_EPOCH_MS
 from bot.simulate.scenarios import poisson
 
-BULK_FROM = 20  # reports at one instant from which the bulk path is used
+BULK_FROM = 2  # reports at one instant from which the bulk path is used (a lone report: `record`)
 SLICES = 4  # a minute's reports arrive in this many equal parts
 GUILD_BASE = 900_000_000_000_000_000
 #: reporters' accounts were created one millisecond apart from 2019-01-01 (old: weight 1)
