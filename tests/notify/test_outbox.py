@@ -105,4 +105,5 @@ async def test_create_deliveries_is_idempotent(db: TestDB) -> None:
     assert len(rows) == 2
     assert {d.nonce for d in rows} == {delivery_nonce(record.id, a.id), delivery_nonce(record.id, b.id)}
     assert all(d.state == "pending" and d.next_attempt_at == AT for d in rows)
+    assert all(d.attempts == 0 and d.created_at is not None and d.sent_at is None and d.message_id is None for d in rows)
     assert record_event(record) == OPENED
