@@ -145,34 +145,30 @@ async def _seed(url: str, fake: "object", sources: int, subscriptions: int) -> N
         await close_db()
 
 
-async def _metric(port: int, name: str) -> float | None:
+async def _metrics(port: int) -> str:
+    """The bot's ``/metrics`` text ("" when it does not answer)."""
     try:
         async with aiohttp.ClientSession() as s, s.get(f"http://127.0.0.1:{port}/metrics") as r:
-            text = await r.text()
+            return await r.text()
     except aiohttp.ClientError:
-        return None
-    match = re.search(rf"^{name} (\S+)$", text, re.M)
+        return ""
+
+
+async def _metric(port: int, name: str) -> float | None:
+    match = re.search(rf"^{name} (\S+)$", await _metrics(port), re.M)
     return float(match.group(1)) if match else None
 
 
 async def _slow_lags(port: int) -> int:
     """How many of the loop-lag samples so far were over 100 ms (from the histogram)."""
-    try:
-        async with aiohttp.ClientSession() as s, s.get(f"http://127.0.0.1:{port}/metrics") as r:
-            text = await r.text()
-    except aiohttp.ClientError:
-        return 0
+    text = await _metrics(port)
     total = re.search(r"^outage_bot_event_loop_lag_seconds_count (\S+)$", text, re.M)
     fast = re.search(r'^outage_bot_event_loop_lag_seconds_bucket\{le="0\.1"\} (\S+)$', text, re.M)
     return round(float(total.group(1)) - float(fast.group(1))) if total and fast else 0
 
 
 async def _polls(port: int) -> float:
-    try:
-        async with aiohttp.ClientSession() as s, s.get(f"http://127.0.0.1:{port}/metrics") as r:
-            text = await r.text()
-    except aiohttp.ClientError:
-        return 0.0
+    text = await _metrics(port)
     return sum(float(v) for v in re.findall(r"^outage_bot_polls_total\{[^}]*\} (\S+)$", text, re.M))
 
 
