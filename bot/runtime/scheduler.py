@@ -35,6 +35,11 @@ Why it looks like this:
   takes its own leases back at once (only polls in flight are excluded), so a source whose
   outage began while the database was away is polled — and alerted — at its next due time
   after the database returns, not when the lease runs out.
+* **Writes in batches.** A finished poll's bookkeeping (next due time, errors, lease released,
+  the reading when it changed) waits in memory and is written with the others in one
+  ``executemany`` (``flush``): at the start of every round, or ``round_gap`` after a poll that
+  ends while the loop sleeps. One ORM UPDATE per poll was a quarter of the process's busy
+  time at 20,000 sources.
 * **Bounded concurrency.** A semaphore (200 by default) caps polls in flight.
 * **Few rounds.** A round (one claim transaction, one ``next_due`` query) runs at the next due
   time but at least ``round_gap`` (0.25 s) after the last, so sources falling due together are
@@ -471,7 +476,7 @@ class Scheduler:
 
     async def _poll_guarded(self, slot: Slot, errors: int, due: datetime, now: datetime) -> None:
         """Poll, ingest and reschedule one source; nothing escapes (one source never stops
-        the others). The lease is released even when the database write fails."""
+        the others). Its row is written by the next ``flush``, which also releases the lease."""
         try:
             async with self._semaphore:
                 obs = await self._poll(slot, now)
