@@ -51,6 +51,17 @@ async def _schema(base: str) -> AsyncIterator[str]:
         await conn.close()
 
 
+@contextlib.asynccontextmanager
+async def bot_database(db: str | None, sqlite_file: Path) -> AsyncIterator[str]:
+    """The benchmarked bot's ``DATABASE_URL``: a fresh schema under the PostgreSQL URL ``db``
+    (dropped afterwards), else a SQLite file."""
+    if db:
+        async with _schema(db) as url:
+            yield url
+    else:
+        yield f"sqlite://{sqlite_file}"
+
+
 def _busiest_second(times: list[float]) -> int:
     """The most requests inside any one-second window (two pointers over sorted times)."""
     times = sorted(times)

@@ -68,7 +68,7 @@ async def one_setting(
 ) -> dict[str, object]:
     """One run of the bot; with ``fanout``, that many more channels (250 a guild) follow
     ``probe0`` and only the time from its detecting poll to its first message is measured."""
-    from benchmarks.fanout_processes import _schema
+    from benchmarks.fanout_processes import bot_database
     from bot.db.models import Subscription
     from bot.db.setup import close_db, init_db
     from tests.fake_discord import FakeDiscord
@@ -85,12 +85,7 @@ async def one_setting(
     _catalog(catalog, port, args.services)
     try:
         async with FakeDiscord(heartbeat_interval_ms=1000) as fake:
-            if args.db:
-                schema = _schema(args.db)
-                url = await schema.__aenter__()
-            else:
-                schema, url = None, f"sqlite://{tmp / f'bot-{name}.sqlite3'}"
-            try:
+            async with bot_database(args.db, tmp / f"bot-{name}.sqlite3") as url:
                 guild = fake.add_guild("latency", channels=())
                 channels = {f"probe{i}": fake.add_channel(guild.id, f"c{i}") for i in range(args.services)}
                 crowd: list[tuple[int, int]] = []  # (guild, channel) of the fan-out's channels
@@ -141,9 +136,6 @@ async def one_setting(
                     proc.terminate()
                     await proc.wait()
                     log.close()
-            finally:
-                if schema is not None:
-                    await schema.__aexit__(None, None, None)
     finally:
         await runner.cleanup()
     latencies = sorted(first.values())

@@ -173,7 +173,7 @@ async def _polls(port: int) -> float:
 
 
 async def run_bot(args: argparse.Namespace, ports: list[int], n: int, tmp: Path) -> Row:
-    from benchmarks.fanout_processes import _schema
+    from benchmarks.fanout_processes import bot_database
     from tests.fake_discord import FakeDiscord
     from tests.loopback import free_port
 
@@ -181,12 +181,7 @@ async def run_bot(args: argparse.Namespace, ports: list[int], n: int, tmp: Path)
     catalog = tmp / f"services-{n}.toml"
     _catalog(catalog, targets)
     async with FakeDiscord(heartbeat_interval_ms=1000) as fake:
-        if args.db:
-            schema = _schema(args.db)
-            url = await schema.__aenter__()
-        else:
-            schema, url = None, f"sqlite://{tmp / f'bot-{n}.sqlite3'}"
-        try:
+        async with bot_database(args.db, tmp / f"bot-{n}.sqlite3") as url:
             await _seed(url, fake, n, args.subscriptions)
             health = free_port()
             env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "PYTHONPATH", "PYTHONASYNCIODEBUG")}
@@ -227,9 +222,6 @@ async def run_bot(args: argparse.Namespace, ports: list[int], n: int, tmp: Path)
             steady_gaps = [b - a for a, b in zip(beats, beats[1:]) if a >= t0 and b <= t1]
             proc.send_signal(signal.SIGTERM)
             await proc.wait()
-        finally:
-            if schema is not None:
-                await schema.__aexit__(None, None, None)
     return Row("bot", n, (cpu1 - cpu0) / (t1 - t0) * 60, rss, {
         "polls_per_min": round((polls1 - polls0) / (t1 - t0) * 60), "ready_s": round(ready_s, 2),
         "ready_cpu_s": round(ready_cpu, 2), "isitdown_s": round(isitdown_s, 3),
