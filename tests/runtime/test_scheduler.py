@@ -465,15 +465,16 @@ async def test_a_reading_that_says_nothing_new_is_not_rewritten_at_every_poll(db
 
 
 class _Statements(logging.Handler):
-    """The SQL statements tortoise sends (its client logs each at DEBUG before running it)."""
+    """The SQL statements tortoise sends (its client logs each at DEBUG before running it, as
+    ``query: values``; read whole, since ``setup_logging``'s record factory folds the
+    arguments into the message)."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.sql: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.args:
-            self.sql.append(str(record.args[0]))
+        self.sql.append(record.getMessage())
 
 
 async def test_a_round_of_polls_writes_its_bookkeeping_in_one_statement_not_one_per_poll(db: TestDB) -> None:
