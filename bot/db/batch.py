@@ -15,7 +15,7 @@ from typing import Any
 from tortoise.models import Model
 
 
-def _marks(conn: Any, count: int, start: int = 1) -> list[str]:
+def marks(conn: Any, count: int, start: int = 1) -> list[str]:
     """Parameter placeholders in the connection's dialect (``$1`` on PostgreSQL, ``?`` else)."""
     if conn.capabilities.dialect == "postgres":
         return [f"${i}" for i in range(start, start + count)]
@@ -27,18 +27,43 @@ def _column(model: type[Model], name: str) -> str:
     return f'"{field.source_field or name}"'
 
 
-def _value(model: type[Model], name: str, value: Any) -> Any:
+def db_value(model: type[Model], name: str, value: Any) -> Any:
+    """``value`` as the ORM would bind it for ``model``'s field ``name`` (for hand-written SQL)."""
     # (no instance: a field with auto_now would otherwise stamp the class itself)
     return model._meta.fields_map[name].to_db_value(value, None)  # type: ignore[arg-type]
 
 
+class _Converter:
+    """One column's ``to_db_value``, remembered per value: a batch repeats most of its values
+    (one service, one instant, a few problems and countries), and the field's validation and
+    conversion cost more than the insert itself for a burst of crowd reports."""
+
+    __slots__ = ("_field", "_seen")
+
+    def __init__(self, model: type[Model], name: str) -> None:
+        self._field = model._meta.fields_map[name]
+        self._seen: dict[tuple[type, Any], Any] = {}
+
+    def __call__(self, value: Any) -> Any:
+        try:
+            key = (type(value), value)  # (1 and True are equal: the type keeps them apart)
+            return self._seen[key]
+        except KeyError:
+            # (no instance: a field with auto_now would otherwise stamp the class itself)
+            converted = self._seen[key] = self._field.to_db_value(value, None)  # type: ignore[arg-type]
+            return converted
+        except TypeError:  # unhashable (a JSON document): converted each time
+            return self._field.to_db_value(value, None)  # type: ignore[arg-type]
+
+
 async def insert_many(conn: Any, model: type[Model], columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
     """``INSERT`` every row (a mapping of ``columns``) in one ``executemany``."""
-    values = [[_value(model, name, row[name]) for name in columns] for row in rows]
+    converters = [(name, _Converter(model, name)) for name in columns]
+    values = [[convert(row[name]) for name, convert in converters] for row in rows]
     if not values:
         return
     names = ", ".join(_column(model, name) for name in columns)
-    sql = f'INSERT INTO "{model._meta.db_table}" ({names}) VALUES ({", ".join(_marks(conn, len(columns)))})'
+    sql = f'INSERT INTO "{model._meta.db_table}" ({names}) VALUES ({", ".join(marks(conn, len(columns)))})'
     await conn.execute_many(sql, values)
 
 
@@ -46,17 +71,25 @@ async def update_many(conn: Any, model: type[Model], changes: Mapping[Any, Mappi
     """``UPDATE`` each row named by its primary key with its own changes: one ``executemany``
     per set of changed columns (rows changing the same columns share a statement)."""
     by_columns: dict[tuple[str, ...], list[list[Any]]] = {}
+    converters: dict[str, _Converter] = {}
+
+    def convert(name: str, value: Any) -> Any:
+        converter = converters.get(name)
+        if converter is None:
+            converter = converters[name] = _Converter(model, name)
+        return converter(value)
+
     for pk, row in changes.items():
         columns = tuple(sorted(row))
-        values = [_value(model, name, row[name]) for name in columns]
-        values.append(_value(model, model._meta.pk_attr, pk))
+        values = [convert(name, row[name]) for name in columns]
+        values.append(convert(model._meta.pk_attr, pk))
         by_columns.setdefault(columns, []).append(values)
     table = model._meta.db_table
     for columns, values in by_columns.items():
-        marks = _marks(conn, len(columns) + 1)
-        assignments = ", ".join(f"{_column(model, name)} = {mark}" for name, mark in zip(columns, marks))
-        sql = f'UPDATE "{table}" SET {assignments} WHERE {_column(model, model._meta.pk_attr)} = {marks[-1]}'
+        placeholders = marks(conn, len(columns) + 1)
+        assignments = ", ".join(f"{_column(model, name)} = {mark}" for name, mark in zip(columns, placeholders))
+        sql = f'UPDATE "{table}" SET {assignments} WHERE {_column(model, model._meta.pk_attr)} = {placeholders[-1]}'
         await conn.execute_many(sql, values)
 
 
-__all__ = ["insert_many", "update_many"]
+__all__ = ["db_value", "insert_many", "marks", "update_many"]

@@ -43,7 +43,6 @@ ordinary noise (12 when 6 are usual) does not keep an incident open.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import math
 from collections.abc import Iterable
@@ -90,7 +89,7 @@ def hash_user(user_id: int, salt: bytes) -> str:
     """
     if not salt:
         raise ValueError("an empty salt would make user hashes reversible")
-    return hmac.new(salt, str(int(user_id)).encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.digest(salt, str(int(user_id)).encode(), "sha256").hex()[:32]  # (hmac.new's result, its C fast path)
 
 
 def account_created_at(user_id: int) -> datetime:

@@ -35,11 +35,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
 from tortoise.exceptions import IntegrityError
-from tortoise.expressions import F
 from tortoise.transactions import in_transaction
 
 from bot.catalog import Catalog, Service
-from bot.db.batch import insert_many
+from bot.db.batch import db_value, insert_many, marks
 from bot.db.models import CrowdBucket, CrowdReport, KeyValue, WorksReport
 from bot.detect.baseline import BUCKET, Baseline, BaselineConfig, bucket_start
 from bot.detect.crowd import (
@@ -48,7 +47,6 @@ from bot.detect.crowd import (
     Bucket,
     BucketCounts,
     CrowdConfig,
-    Report,
     account_weight,
     assess,
     hash_user,
@@ -265,16 +263,10 @@ class CrowdService:
         user_hash = hash_user(user_id, await self._salt_bytes())
         weight = account_weight(user_id, now)
         start = bucket_start(now)
-        await _ensure_bucket(service_id, start)
         async with in_transaction() as conn:
             # Locking the bucket row serializes reports of one service in one bucket, so two
             # quick clicks of one user cannot both count (PostgreSQL; SQLite has one writer).
-            await (
-                CrowdBucket.filter(service_id=service_id, bucket_start=start)
-                .select_for_update()
-                .using_db(conn)
-                .first()
-            )
+            await _add_to_bucket(conn, service_id, start, 0.0)
             last = await (
                 CrowdReport.filter(
                     service_id=service_id,
@@ -300,11 +292,7 @@ class CrowdService:
                 using_db=conn,
             )
             if counted:
-                await (
-                    CrowdBucket.filter(service_id=service_id, bucket_start=start)
-                    .using_db(conn)
-                    .update(count=F("count") + weight)
-                )
+                await _add_to_bucket(conn, service_id, start, weight)
         if counted:
             self._remember(service_id, [(guild_id, user_hash, problem, weight, country)], now)
         next_at = None if counted or last_at is None else last_at + self.config.rate_window
@@ -324,17 +312,12 @@ class CrowdService:
             raise ValueError("unknown problem category in a batch of reports")
         salt = await self._salt_bytes()
         start = bucket_start(now)
-        await _ensure_bucket(service_id, start)
         rows: list[dict[str, object]] = []
         added: list[tuple[int | None, str, str, float, str | None]] = []
         async with in_transaction() as conn:
-            await CrowdBucket.filter(service_id=service_id, bucket_start=start).select_for_update().using_db(conn).first()
+            await _add_to_bucket(conn, service_id, start, 0.0)  # (the lock, as in ``record``)
             hashes = [hash_user(user_id, salt) for _, user_id, _, _ in reports]
-            seen: set[str] = set(
-                await CrowdReport.filter(
-                    service_id=service_id, user_hash__in=set(hashes), counted=True, at__gt=now - self.config.rate_window
-                ).using_db(conn).values_list("user_hash", flat=True)  # type: ignore[arg-type]
-            )
+            seen = await _counted_since(conn, service_id, set(hashes), now - self.config.rate_window)
             for (guild_id, user_id, problem, country), user_hash in zip(reports, hashes):
                 counted = user_hash not in seen
                 seen.add(user_hash)
@@ -346,7 +329,7 @@ class CrowdService:
             await _insert_reports(conn, rows)
             total = sum(weight for _, _, _, weight, _ in added)
             if total:
-                await CrowdBucket.filter(service_id=service_id, bucket_start=start).using_db(conn).update(count=F("count") + total)
+                await _add_to_bucket(conn, service_id, start, total)
         self._remember(service_id, added, now)
         return len(added)
 
@@ -355,8 +338,14 @@ class CrowdService:
         recent = self._recent.get(service_id)
         if recent is None:
             return
-        for guild_id, user_hash, problem, weight, country in counted:
-            recent.counts.add(Report(service_id, int(guild_id or 0), user_hash, problem, at, weight, country))
+        if not counted:
+            return
+        start = bucket_start(at)  # (one instant: one bucket for the whole batch)
+        bucket = recent.counts.buckets.get(start)
+        if bucket is None:
+            bucket = recent.counts.buckets[start] = Bucket()
+        for guild_id, _user_hash, problem, weight, country in counted:
+            bucket.add(int(guild_id or 0), problem, weight, country)
 
     # --- start-up ------------------------------------------------------------------------------
 
@@ -671,14 +660,32 @@ async def _load_or_create_salt() -> bytes:
     return bytes.fromhex(row.value["hex"])
 
 
-async def _ensure_bucket(service_id: str, start: datetime) -> None:
-    """Create the (zero) bucket row so the report transaction can lock and increment it."""
-    if await CrowdBucket.exists(service_id=service_id, bucket_start=start):
-        return
-    try:
-        await CrowdBucket.create(service_id=service_id, bucket_start=start, count=0.0)
-    except IntegrityError:
-        pass  # created concurrently
+async def _add_to_bucket(conn: Any, service_id: str, start: datetime, amount: float) -> None:
+    """Add ``amount`` to a bucket's count, creating the bucket when it is the first report, in
+    one upsert. It also takes the bucket row's lock until the transaction ends (PostgreSQL waits
+    for a concurrent insert of the same bucket to commit, then updates it): adding 0.0 first
+    serializes one service's reports within a bucket. Hand-written because the ORM spent
+    three statements (exists, create, lock) and most of their time building them."""
+    m = marks(conn, 3)
+    sql = (
+        f'INSERT INTO "crowd_buckets" ("service_id", "bucket_start", "count") VALUES ({m[0]}, {m[1]}, {m[2]}) '
+        'ON CONFLICT ("service_id", "bucket_start") DO UPDATE SET "count" = "crowd_buckets"."count" + EXCLUDED."count"'
+    )
+    await conn.execute_query(sql, [service_id, db_value(CrowdBucket, "bucket_start", start), float(amount)])
+
+
+async def _counted_since(conn: Any, service_id: str, user_hashes: set[str], since: datetime) -> set[str]:
+    """Which of ``user_hashes`` had a report of the service counted after ``since`` (one query;
+    the ORM took longer to build this ``IN`` list than the database took to answer it)."""
+    if not user_hashes:
+        return set()
+    m = marks(conn, len(user_hashes) + 2)
+    sql = (
+        f'SELECT "user_hash" FROM "crowd_reports" WHERE "service_id" = {m[0]} AND "counted" AND "at" > {m[1]} '
+        f'AND "user_hash" IN ({", ".join(m[2:])})'
+    )
+    _, rows = await conn.execute_query(sql, [service_id, db_value(CrowdReport, "at", since), *user_hashes])
+    return {str(row[0]) for row in rows}
 
 
 async def _bucket_counts(service_id: str, start: datetime, now: datetime) -> BucketCounts:

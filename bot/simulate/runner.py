@@ -145,7 +145,7 @@ async def run(
     tmp = tempfile.TemporaryDirectory(prefix="outage-sim-") if workdir is None else None
     base = Path(tmp.name) if tmp is not None else workdir
     assert base is not None
-    db_url = f"sqlite://{base / 'simulate.sqlite3'}"
+    db_url = f"sqlite://{base / 'simulate.sqlite3'}?synchronous=OFF"
     shipped = [shipped_service(scenario, part) for part in scenario.parts]
     all_servers: list[Servers] = []
     ioda: tuple[web.AppRunner, str] | None = None

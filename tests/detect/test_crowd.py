@@ -78,6 +78,12 @@ def test_user_hash_never_holds_the_raw_id_and_is_stable_per_salt() -> None:
         hash_user(user_id, b"")
 
 
+def test_user_hash_is_the_one_stored_before_so_a_repeat_across_an_upgrade_is_still_a_repeat() -> None:
+    """Stored reports keep the pseudonyms of earlier versions (HMAC-SHA256 of the decimal id,
+    first 32 hex digits): the rate limit compares new hashes with them."""
+    assert hash_user(175928847299117063, b"secret-salt") == "9b0715216bef62373250b80162409898"
+
+
 def test_account_age_comes_from_the_snowflake() -> None:
     # the example snowflake of Discord's API reference
     assert account_created_at(175928847299117063) == datetime(

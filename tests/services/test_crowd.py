@@ -319,6 +319,20 @@ async def test_record_many_keeps_the_rules_of_record(db: TestDB) -> None:
         await crowd.record_many("x", [(1, user(5), "nonsense", None)], NOW)
 
 
+async def test_simultaneous_batches_with_the_same_users_count_each_user_once(db: TestDB) -> None:
+    """Two bursts written at the same instant (two processes on PostgreSQL) share users: the
+    bucket's upsert locks it first, so the second batch sees the first one's counted reports."""
+    crowd = service()
+    await crowd.start()
+    await asyncio.gather(*(CrowdReport.filter(service_id="x").count() for _ in range(6)))  # (a warm pool: they overlap)
+    batches = [[(n, user(k), "app", None) for k in range(1 + 4 * n, 9 + 4 * n)] for n in range(6)]  # 4 users shared with the next
+    counted = await asyncio.gather(*(crowd.record_many("x", batch, NOW) for batch in batches))
+    assert sum(counted) == 28  # users 1-28, each once
+    assert await CrowdReport.filter(counted=True).count() == 28
+    assert await CrowdReport.filter(counted=False).count() == 20
+    assert (await CrowdBucket.get(service_id="x")).count == 28.0
+
+
 # --- "works for me" ----------------------------------------------------------------------------
 
 

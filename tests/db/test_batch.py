@@ -1,0 +1,47 @@
+"""``insert_many`` and ``update_many`` write exactly what the ORM would, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from tortoise import Tortoise
+
+from bot.db.batch import insert_many, update_many
+from bot.db.models import CrowdReport, SourceState
+from tests.conftest import TestDB
+
+T0 = datetime(2026, 11, 21, 12, 51, tzinfo=timezone.utc)
+COLUMNS = ("service_id", "guild_id", "user_hash", "problem", "weight", "counted", "at", "country")
+
+
+async def test_a_batch_of_rows_reads_back_as_written_even_when_values_repeat_or_merely_compare_equal(db: TestDB) -> None:
+    """Each column's conversion is remembered per value: 1 and True, 1 and 1.0, or one instant
+    in two time zones compare equal, yet each row must read back as what it was given."""
+    plus3 = timezone(timedelta(hours=3))
+    rows = [
+        {"service_id": "x", "guild_id": 1, "user_hash": "a", "problem": "app", "weight": 1, "counted": True, "at": T0, "country": "IQ"},
+        {"service_id": "x", "guild_id": None, "user_hash": "b", "problem": "app", "weight": 1.0, "counted": False, "at": T0.astimezone(plus3), "country": None},
+        {"service_id": "x", "guild_id": 1, "user_hash": "c", "problem": "login", "weight": 0.5, "counted": True, "at": T0 + timedelta(seconds=1), "country": "IQ"},
+    ]  # fmt: skip
+    await insert_many(Tortoise.get_connection("default"), CrowdReport, COLUMNS, rows)
+    stored = await CrowdReport.all().order_by("user_hash")
+    assert [(r.user_hash, r.guild_id, r.problem, r.weight, r.counted, r.at, r.country) for r in stored] == [
+        ("a", 1, "app", 1.0, True, T0, "IQ"),
+        ("b", None, "app", 1.0, False, T0, None),
+        ("c", 1, "login", 0.5, True, T0 + timedelta(seconds=1), "IQ"),
+    ]
+
+
+async def test_rows_changing_different_columns_are_each_updated_with_only_their_own_changes(db: TestDB) -> None:
+    for key in ("a:0", "b:0", "c:0"):
+        await SourceState.create(key=key, service_id=key[0], kind="http", next_due=T0, consecutive_errors=3, owner="w1", lease_until=T0)
+    later = T0 + timedelta(minutes=1)
+    await update_many(Tortoise.get_connection("default"), SourceState, {
+        "a:0": {"next_due": later, "consecutive_errors": 0, "owner": None, "lease_until": None},
+        "b:0": {"next_due": later, "consecutive_errors": 0, "owner": None, "lease_until": None, "last_observation": {"status": "major"}},
+        "c:0": {"consecutive_errors": 4},
+    })  # fmt: skip
+    rows = {r.key: r for r in await SourceState.all()}
+    assert (rows["a:0"].next_due, rows["a:0"].consecutive_errors, rows["a:0"].owner, rows["a:0"].last_observation) == (later, 0, None, None)
+    assert rows["b:0"].last_observation == {"status": "major"} and rows["b:0"].lease_until is None
+    assert (rows["c:0"].next_due, rows["c:0"].consecutive_errors, rows["c:0"].owner) == (T0, 4, "w1")
