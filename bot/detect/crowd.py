@@ -45,7 +45,7 @@ from __future__ import annotations
 
 import hmac
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 
@@ -61,6 +61,7 @@ __all__ = [
     "Peak",
     "Report",
     "account_created_at",
+    "account_weigher",
     "account_weight",
     "assess",
     "bucket_start",
@@ -102,8 +103,25 @@ def account_created_at(user_id: int) -> datetime:
 
 def account_weight(user_id: int, now: datetime) -> float:
     """1.0, or 0.5 for an account younger than a day."""
-    young = now - account_created_at(user_id) < NEW_ACCOUNT_AGE
-    return NEW_ACCOUNT_WEIGHT if young else 1.0
+    return account_weigher(now)(user_id)
+
+
+_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def account_weigher(now: datetime) -> Callable[[int], float]:
+    """``account_weight`` at ``now`` for many users: the age limit becomes one snowflake-time
+    threshold in whole microseconds (exact), so a burst of thousands of reports does not build
+    a datetime per user."""
+    young_after_us = (now - NEW_ACCOUNT_AGE - _UNIX_EPOCH) // timedelta(microseconds=1)
+
+    def weight(user_id: int) -> float:
+        if user_id <= 0:
+            raise ValueError("not a Discord snowflake")
+        created_us = ((user_id >> 22) + DISCORD_EPOCH_MS) * 1000
+        return NEW_ACCOUNT_WEIGHT if created_us > young_after_us else 1.0
+
+    return weight
 
 
 def should_count(

@@ -47,6 +47,7 @@ from bot.detect.crowd import (
     Bucket,
     BucketCounts,
     CrowdConfig,
+    account_weigher,
     account_weight,
     assess,
     hash_user,
@@ -318,10 +319,11 @@ class CrowdService:
             await _add_to_bucket(conn, service_id, start, 0.0)  # (the lock, as in ``record``)
             hashes = [hash_user(user_id, salt) for _, user_id, _, _ in reports]
             seen = await _counted_since(conn, service_id, set(hashes), now - self.config.rate_window)
+            weigh = account_weigher(now)
             for (guild_id, user_id, problem, country), user_hash in zip(reports, hashes):
                 counted = user_hash not in seen
                 seen.add(user_hash)
-                weight = account_weight(user_id, now)
+                weight = weigh(user_id)
                 rows.append({"service_id": service_id, "guild_id": guild_id, "user_hash": user_hash, "problem": problem,
                              "weight": weight, "counted": counted, "at": now, "country": country})  # fmt: skip
                 if counted:

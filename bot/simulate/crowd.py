@@ -14,6 +14,7 @@ the baseline ("usually 12") is learned by ``CrowdService`` the normal way.
 
 from __future__ import annotations
 
+import bisect
 import random
 from datetime import datetime, timedelta
 from typing import Callable
@@ -67,6 +68,7 @@ class ReportInjector:
         self.crowd = crowd
         self.service_id = service_id
         self.plan = _spread(plan)
+        self._instants = sorted(self.plan)
         self.guilds = guilds
         self.country_of_guild = country_of_guild
         self.guild_base = guild_base
@@ -76,7 +78,10 @@ class ReportInjector:
 
     def next_at(self, after: datetime | None = None) -> datetime | None:
         """The first instant (after ``after``) with reports to write, or None when none is left."""
-        return next((at for at in self.plan if after is None or at > after), None)
+        if after is None:
+            return self._instants[0] if self._instants else None
+        k = bisect.bisect_right(self._instants, after)
+        return self._instants[k] if k < len(self._instants) else None
 
     def _user(self) -> tuple[int, int, str | None]:
         """The next reporter: a distinct old account, in one of the servers (and its country)."""

@@ -15,6 +15,7 @@ from bot.detect.crowd import (
     Peak,
     Report,
     account_created_at,
+    account_weigher,
     account_weight,
     assess,
     counted_total,
@@ -93,6 +94,18 @@ def test_account_age_comes_from_the_snowflake() -> None:
     assert account_weight(snowflake(now - timedelta(hours=3), 12345), now) == 0.5
     assert account_weight(snowflake(now - timedelta(days=2), 12345), now) == 1.0
     assert account_weight(175928847299117063, now) == 1.0
+
+
+def test_the_age_limit_is_exact_to_the_millisecond_as_the_snowflake_is() -> None:
+    """``account_weigher`` compares whole microseconds instead of building a datetime per user;
+    at the limit it must agree with ``now - created < 1 day`` on both sides."""
+    now = datetime(2025, 3, 10, 12, 0, 0, 500, tzinfo=UTC)  # (not on a millisecond)
+    for offset_ms in (-2, -1, 0, 1, 2):
+        user_id = snowflake(now - timedelta(days=1) + timedelta(milliseconds=offset_ms), 7)
+        expected = 0.5 if now - account_created_at(user_id) < timedelta(days=1) else 1.0
+        assert account_weigher(now)(user_id) == account_weight(user_id, now) == expected
+    with pytest.raises(ValueError):
+        account_weigher(now)(0)
 
 
 def test_one_counted_report_per_user_per_30_minutes() -> None:
