@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -94,11 +95,16 @@ class Monitor:
         #: service → when its official page last reported a problem (bounds "unacknowledged since")
         self._acknowledged: dict[str, datetime | None] = {}
         self._states: dict[str, IncidentState] = {}
+        #: the durable state last written, for the services whose state is not blank (20,000
+        #: healthy services would otherwise keep 20,000 copies of the blank state)
         self._saved: dict[str, dict[str, Any]] = {}
-        #: per source: what was last written to ``SourceState.last_observation`` and when
+        #: per source: the reading last written to ``SourceState.last_observation`` (or a later
+        #: one that reads the same: the object ``_observations`` holds, not a copy) and when
         self._stored: dict[str, tuple[Observation, datetime]] = {}
         self._verdicts: dict[str, Verdict] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        #: per service being ingested or refreshed: its lock and how many hold or wait for it
+        #: (dropped when none does: a lock per catalog service is memory the collector scans)
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     # -- reading the cache -------------------------------------------------------------
 
@@ -146,11 +152,11 @@ class Monitor:
                 await asyncio.sleep(0)  # thousands of services: the gateway and commands go on
             data = dict(row.state)
             self._states[row.service_id] = IncidentState.from_dict(data)
-            self._saved[row.service_id] = _durable(data)
+            self._remember_saved(row.service_id, _durable(data))
             firsts = data.get("first_failure_at") or {}
-            self._first_failures[row.service_id] = {k: datetime.fromisoformat(v) for k, v in firsts.items()}
+            self._set_first_failures(row.service_id, {k: datetime.fromisoformat(v) for k, v in firsts.items()})
             acknowledged = data.get("official_acknowledged_at")
-            self._acknowledged[row.service_id] = datetime.fromisoformat(acknowledged) if acknowledged else None
+            self._set_acknowledged(row.service_id, datetime.fromisoformat(acknowledged) if acknowledged else None)
         for i, src in enumerate(await SourceState.exclude(last_observation=None)):
             if i % YIELD_EVERY == 0:
                 await asyncio.sleep(0)
@@ -185,12 +191,10 @@ class Monitor:
         self.last_poll_at = now if self.last_poll_at is None else max(self.last_poll_at, now)
         async with self._lock(service_id):
             self._observations.setdefault(service_id, {})[source_key] = observation
-            self._first_failures[service_id] = track_first_failures(
+            self._set_first_failures(service_id, track_first_failures(
                 self._first_failures.get(service_id, {}), {source_key: observation}, probes_blind=self.probes_blind
-            )
-            self._acknowledged[service_id] = track_acknowledged(
-                self._acknowledged.get(service_id), {source_key: observation}
-            )
+            ))  # fmt: skip
+            self._set_acknowledged(service_id, track_acknowledged(self._acknowledged.get(service_id), {source_key: observation}))
             events = await self._advance(service_id, now)
         if persist_observation:
             await self._store(source_key, service_id, observation, now)
@@ -237,22 +241,49 @@ class Monitor:
         write per poll. Compared as dataclasses without the volatile fields, so an unchanged
         reading costs no serialisation either. The caller writes it (``forget_stored`` if the
         write failed)."""
-        content = replace(observation, fetched_at=_EPOCH, latency_ms=None)
         last = self._stored.get(source_key)
-        if last is not None and last[0] == content and timedelta(0) <= now - last[1] < self.stale_after / 2:
+        if last is not None and timedelta(0) <= now - last[1] < self.stale_after / 2 and _same_reading(last[0], observation):
+            self._stored[source_key] = (observation, last[1])  # (the new object: the old one can go)
             return None
-        self._stored[source_key] = (content, now)
+        self._stored[source_key] = (observation, now)
         return observation.to_dict()
 
     def forget_stored(self, source_key: str) -> None:
         """The write ``to_store`` asked for failed: the next reading is written whatever it says."""
         self._stored.pop(source_key, None)
 
-    def _lock(self, service_id: str) -> asyncio.Lock:
-        lock = self._locks.get(service_id)
-        if lock is None:
-            lock = self._locks[service_id] = asyncio.Lock()
-        return lock
+    @asynccontextmanager
+    async def _lock(self, service_id: str) -> AsyncIterator[None]:
+        """One ingest or refresh of a service at a time (its state is read, stepped, written)."""
+        lock, users = self._locks.get(service_id) or (asyncio.Lock(), 0)
+        self._locks[service_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[service_id]
+            if users == 1:
+                del self._locks[service_id]
+            else:
+                self._locks[service_id] = (lock, users - 1)
+
+    def _remember_saved(self, service_id: str, durable: dict[str, Any]) -> None:
+        if durable == self._blank(service_id):
+            self._saved.pop(service_id, None)
+        else:
+            self._saved[service_id] = durable
+
+    def _set_first_failures(self, service_id: str, firsts: dict[str, datetime]) -> None:
+        if firsts:
+            self._first_failures[service_id] = firsts
+        else:
+            self._first_failures.pop(service_id, None)
+
+    def _set_acknowledged(self, service_id: str, at: datetime | None) -> None:
+        if at is not None:
+            self._acknowledged[service_id] = at
+        else:
+            self._acknowledged.pop(service_id, None)
 
     async def _fuse(self, service_id: str, now: datetime) -> Verdict:
         crowd = await self._crowd(service_id, now)
@@ -301,10 +332,10 @@ class Monitor:
         durable = _durable(data)
         if events:
             await self._persist_events(service_id, data, after, events)
-        elif durable != self._saved.get(service_id, self._blank(service_id)):
+        elif durable != (self._saved.get(service_id) or self._blank(service_id)):
             await DetectorState.update_or_create(service_id=service_id, defaults={"state": data})
         # the cache changes only after the database accepted the change
-        self._saved[service_id] = durable
+        self._remember_saved(service_id, durable)
         self._states[service_id] = after
         self._verdicts[service_id] = verdict
         if events:
@@ -463,6 +494,11 @@ async def _upsert_incident(event: IncidentEvent, state: IncidentState, conn: Any
 
 def _durable(data: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in _VOLATILE}
+
+
+def _same_reading(a: Observation, b: Observation) -> bool:
+    """Whether two readings say the same (all but when they were taken and how long it took)."""
+    return a is b or replace(a, fetched_at=_EPOCH, latency_ms=None) == replace(b, fetched_at=_EPOCH, latency_ms=None)
 
 
 __all__ = ["CrowdProvider", "EventsHook", "InternetProvider", "Monitor", "save_observation"]

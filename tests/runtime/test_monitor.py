@@ -6,6 +6,7 @@ whole pipeline runs (scheduler → source kind → monitor → database). Time i
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Iterator
@@ -364,6 +365,43 @@ async def test_a_reading_that_says_nothing_new_is_not_written_every_poll(db: Tes
     assert changed != first  # a new reading is written at once
     await monitor.ingest("github", "github:0", official("github_major_outage", t0 + timedelta(minutes=7)), t0 + timedelta(minutes=7))
     assert await stored_at() != changed  # and the same one again after half stale_after
+
+
+async def test_healthy_services_cost_the_monitor_no_state_beyond_their_readings(db: TestDB) -> None:
+    """Issue 13 (memory at 20,000 services): a healthy service keeps no lock, no copy of its
+    blank state, no first-failure or acknowledgment entry, and one reading per source (the
+    stored one is the object the cache holds, not a copy). A service in trouble keeps them."""
+    monitor = Monitor(stale_after=timedelta(minutes=10))
+    t0 = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+    services = [f"svc{i}" for i in range(20)]
+    for minute in range(3):
+        now = t0 + timedelta(minutes=minute)
+        for sid in services:
+            await monitor.ingest(sid, f"{sid}:0", official("github_operational", now), now)
+    assert monitor._locks == {} and monitor._saved == {}
+    assert monitor._first_failures == {} and monitor._acknowledged == {}
+    for sid in services:
+        [latest] = monitor.observations(sid).values()
+        assert monitor._stored[f"{sid}:0"][0] is latest  # (the same object, written at t0)
+        assert monitor._stored[f"{sid}:0"][1] == t0
+    now = t0 + timedelta(minutes=3)
+    await monitor.ingest("svc0", "svc0:0", official("github_major_outage", now), now)
+    assert set(monitor._saved) == {"svc0"} and set(monitor._acknowledged) == {"svc0"}
+    held: list[int] = []
+    real_advance = monitor._advance
+
+    async def advance(service_id: str, at: datetime) -> list[IncidentEvent]:
+        held.append(1)
+        assert len(held) == 1  # one at a time per service, while several wait for the lock
+        await asyncio.sleep(0.01)
+        try:
+            return await real_advance(service_id, at)
+        finally:
+            held.pop()
+
+    monitor._advance = advance  # type: ignore[method-assign]
+    await asyncio.gather(*(monitor.refresh("svc0", now) for _ in range(4)))
+    assert monitor._locks == {}
 
 
 # -- national internet connectivity (IODA) on the alert -----------------------------------------
