@@ -263,6 +263,13 @@ class Scheduler:
             return min(probe_interval, self.config.poll_interval)
         return self.config.poll_interval
 
+    async def _read_watched(self) -> frozenset[str]:
+        """The services someone follows (one query), as the catalog's own id strings: at
+        100,000 subscriptions a fresh copy of every id would stay in memory for nothing."""
+        rows = await Subscription.filter(enabled=True).distinct().values_list("service_id", flat=True)
+        ids = (str(r) for r in rows)
+        return frozenset(service.id if (service := self.catalog.get(sid)) is not None else sid for sid in ids)
+
     async def refresh_watched(self, now: datetime) -> None:
         """Read which services are followed (one query) and give their probe slots the
         interval that goes with it; a slot that becomes faster is due no later than one new
@@ -270,8 +277,7 @@ class Scheduler:
         if self.config.probe_interval is None:
             return
         self._watched_at = now
-        rows = await Subscription.filter(enabled=True).distinct().values_list("service_id", flat=True)
-        watched = frozenset(str(r) for r in rows)
+        watched = await self._read_watched()
         if watched == self._watched:
             return
         self._watched = watched
@@ -305,7 +311,7 @@ class Scheduler:
         are deleted; a row whose kind changed forgets its last observation."""
         if self.config.probe_interval is not None:
             self._watched_at = now
-            self._watched = frozenset(str(r) for r in await Subscription.filter(enabled=True).distinct().values_list("service_id", flat=True))
+            self._watched = await self._read_watched()
         slots: dict[str, Slot] = {}
         for n, service in enumerate(self.catalog.services):
             if n % YIELD_EVERY == 0:
