@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from tortoise.fields import DatetimeField
 from tortoise.models import Model
 
 
@@ -28,32 +29,39 @@ def _column(model: type[Model], name: str) -> str:
 
 
 def db_value(model: type[Model], name: str, value: Any) -> Any:
-    """``value`` as the ORM would bind it for ``model``'s field ``name`` (for hand-written SQL)."""
+    """``value`` as the ORM writes it for ``model``'s field ``name`` (for hand-written SQL): a
+    model instance first takes the value in (an aware datetime moves to the ORM's zone, UTC),
+    then its field converts it. On SQLite, where datetimes are compared as text, a value
+    written or compared otherwise would sort wrong."""
+    field = model._meta.fields_map[name]
+    if value is not None and isinstance(field, DatetimeField):
+        value = field.to_python_value(value)
     # (no instance: a field with auto_now would otherwise stamp the class itself)
-    return model._meta.fields_map[name].to_db_value(value, None)  # type: ignore[arg-type]
+    return field.to_db_value(value, None)  # type: ignore[arg-type]
 
 
 class _Converter:
-    """One column's ``to_db_value``, remembered per value: a batch repeats most of its values
+    """One column's ``db_value``, remembered per value: a batch repeats most of its values
     (one service, one instant, a few problems and countries), and the field's validation and
     conversion cost more than the insert itself for a burst of crowd reports."""
 
-    __slots__ = ("_field", "_seen")
+    __slots__ = ("_model", "_name", "_seen")
 
     def __init__(self, model: type[Model], name: str) -> None:
-        self._field = model._meta.fields_map[name]
-        self._seen: dict[tuple[type, Any], Any] = {}
+        self._model, self._name = model, name
+        self._seen: dict[tuple[type, Any, Any], Any] = {}
 
     def __call__(self, value: Any) -> Any:
         try:
-            key = (type(value), value)  # (1 and True are equal: the type keeps them apart)
+            # (1 and True are equal, and one instant in two time zones: the type and the zone
+            # keep them apart)
+            key = (type(value), value, getattr(value, "tzinfo", None))
             return self._seen[key]
         except KeyError:
-            # (no instance: a field with auto_now would otherwise stamp the class itself)
-            converted = self._seen[key] = self._field.to_db_value(value, None)  # type: ignore[arg-type]
+            converted = self._seen[key] = db_value(self._model, self._name, value)
             return converted
         except TypeError:  # unhashable (a JSON document): converted each time
-            return self._field.to_db_value(value, None)  # type: ignore[arg-type]
+            return db_value(self._model, self._name, value)
 
 
 async def insert_many(conn: Any, model: type[Model], columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:

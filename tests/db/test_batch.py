@@ -23,7 +23,12 @@ async def test_a_batch_of_rows_reads_back_as_written_even_when_values_repeat_or_
         {"service_id": "x", "guild_id": None, "user_hash": "b", "problem": "app", "weight": 1.0, "counted": False, "at": T0.astimezone(plus3), "country": None},
         {"service_id": "x", "guild_id": 1, "user_hash": "c", "problem": "login", "weight": 0.5, "counted": True, "at": T0 + timedelta(seconds=1), "country": "IQ"},
     ]  # fmt: skip
-    await insert_many(Tortoise.get_connection("default"), CrowdReport, COLUMNS, rows)
+    conn = Tortoise.get_connection("default")
+    await insert_many(conn, CrowdReport, COLUMNS, rows)
+    await CrowdReport.create(**(rows[1] | {"user_hash": "b-orm"}))  # the ORM's own write of row b
+    _, raw = await conn.execute_query('SELECT "user_hash", "at" FROM "crowd_reports" WHERE "user_hash" IN (\'b\', \'b-orm\')')
+    assert len({str(row[1]) for row in raw}) == 1  # (byte for byte what the ORM writes, zone included)
+    await CrowdReport.filter(user_hash="b-orm").delete()
     stored = await CrowdReport.all().order_by("user_hash")
     assert [(r.user_hash, r.guild_id, r.problem, r.weight, r.counted, r.at, r.country) for r in stored] == [
         ("a", 1, "app", 1.0, True, T0, "IQ"),
