@@ -61,11 +61,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Protocol
 
 from tortoise import Tortoise
-from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from bot.catalog import Catalog
 from bot.db.batch import update_many
+from bot.db.schedule import claim_due, earliest_due
 from bot.db.models import SourceState, Subscription
 from bot.detect.confirm import ConfirmConfig, count_failures, next_check
 from bot.detect.upstream import ALL
@@ -439,46 +439,34 @@ class Scheduler:
         """Lease every due, unleased row (SKIP LOCKED on PostgreSQL): (slot, errors, due)."""
         claimed: list[tuple[Slot, int, datetime]] = []
         while True:
-            async with in_transaction() as conn:
-                query = SourceState.filter(next_due__lte=now).filter(self._claimable(now))
-                rows = (  # (not the stored reading: decoding 500 JSON readings stalled the loop)
-                    await query.order_by("next_due")
-                    .limit(self.config.claim_batch)
-                    .only("key", "consecutive_errors", "next_due")
-                    .select_for_update(skip_locked=True)
-                    .using_db(conn)
-                )
+            async with in_transaction() as conn:  # (not the stored reading: decoding 500 JSON readings stalled the loop)
+                rows = await claim_due(
+                    conn, now, owner=self.config.owner, lease_until=now + self.config.lease,
+                    limit=self.config.claim_batch, orphaned=self._orphaned,
+                )  # fmt: skip
                 if not rows:
                     return claimed
-                keys = [row.key for row in rows]
-                await SourceState.filter(key__in=keys).using_db(conn).update(
-                    owner=self.config.owner, lease_until=now + self.config.lease
-                )
             unknown = []
-            for row in rows:
-                slot = self._slots.get(row.key)
+            for key, errors, due in rows:
+                slot = self._slots.get(key)
                 if slot is None:
-                    unknown.append(row.key)
+                    unknown.append(key)
                     continue
-                self._orphaned.discard(row.key)
-                claimed.append((slot, row.consecutive_errors, row.next_due))
+                self._orphaned.discard(key)
+                claimed.append((slot, errors, due))
             if unknown:  # another worker's catalog: hand them back untouched, later
                 later = now + timedelta(seconds=self.config.poll_interval)
                 await SourceState.filter(key__in=unknown).update(owner=None, lease_until=None, next_due=later)
             if len(rows) < self.config.claim_batch:
                 return claimed
 
-    def _claimable(self, now: datetime) -> Q:
-        """Unleased, lease run out, or one of ours whose result could not be written (the
-        database went away mid-poll): waiting for that lease to expire would hold the source
-        back a whole ``lease`` (two minutes) after the database returns; taking it back polls
-        it at its due time. Polls in flight keep their lease, so they are never claimed twice —
-        without excluding them by key (at 20,000 sources a ``NOT IN`` of the thousands in
-        flight, built twice per round, was the process's hottest code)."""
-        free = Q(lease_until__isnull=True) | Q(lease_until__lte=now)
-        if self._orphaned:
-            return free | Q(owner=self.config.owner, key__in=sorted(self._orphaned))
-        return free
+    # A row is claimable (``bot.db.schedule``) when unleased, its lease ran out, or it is one
+    # of ours whose result could not be written (``_orphaned``: the database went away
+    # mid-poll): waiting for that lease to expire would hold the source back a whole ``lease``
+    # (two minutes) after the database returns; taking it back polls it at its due time. Polls
+    # in flight keep their lease, so they are never claimed twice — without excluding them by
+    # key (at 20,000 sources a ``NOT IN`` of the thousands in flight, built twice per round,
+    # was the process's hottest code).
 
     async def _poll_guarded(self, slot: Slot, errors: int, due: datetime, now: datetime) -> None:
         """Poll, ingest and reschedule one source; nothing escapes (one source never stops
@@ -615,9 +603,8 @@ class Scheduler:
 
     async def next_due(self, now: datetime) -> datetime | None:
         """The earliest time something (an unleased source or the canaries) is due."""
-        query = SourceState.filter(self._claimable(now))
-        dues = await query.order_by("next_due").limit(1).values_list("next_due", flat=True)
-        candidates: list[datetime] = list(dues)  # type: ignore[arg-type]  # values_list(flat=True) of one column
+        due = await earliest_due(Tortoise.get_connection("default"), now, owner=self.config.owner, orphaned=self._orphaned)
+        candidates = [due] if due is not None else []
         if self._canaries and self._canary_due is not None:
             candidates.append(self._canary_due)
         return min(candidates) if candidates else None
