@@ -189,6 +189,8 @@ async def run_bot(args: argparse.Namespace, ports: list[int], n: int, tmp: Path)
                     "SERVICES_FILE": str(catalog), "POLL_INTERVAL": str(args.interval),
                     "PROBE_INTERVAL": str(args.interval), "CANARY_TARGETS": "", "IODA_URL": "",
                     "ALLOW_PRIVATE_TARGETS": "1", "HEALTH_PORT": str(health), "LOG_FORMAT": "text"}
+            if args.shards:
+                env["SHARD_COUNT"] = str(args.shards)
             if args.keep_logs:
                 Path(args.keep_logs).mkdir(parents=True, exist_ok=True)
             log = (Path(args.keep_logs) / f"bot-{n}.log" if args.keep_logs else tmp / f"bot-{n}.log").open("wb")
@@ -196,7 +198,7 @@ async def run_bot(args: argparse.Namespace, ports: list[int], n: int, tmp: Path)
             profile = ["-m", "cProfile", "-o", f"{args.profile}.{n}"] if args.profile else []
             proc = await asyncio.create_subprocess_exec(sys.executable, *profile, "-m", "bot", "run", cwd=ROOT, env=env,
                                                         stdout=log, stderr=asyncio.subprocess.STDOUT)
-            while not any(s.conn is not None for s in fake._sessions.values()) or not fake.commands():
+            while sum(s.conn is not None for s in fake._sessions.values()) < (args.shards or 1) or not fake.commands():
                 await asyncio.sleep(0.05)
                 if proc.returncode is not None or time.monotonic() - started > 300:
                     raise RuntimeError(f"the bot did not connect: see {tmp / f'bot-{n}.log'}")
@@ -293,6 +295,7 @@ if __name__ == "__main__":
     parser.add_argument("--interval", type=float, default=60.0)
     parser.add_argument("--warmup", type=float, default=70.0, help="seconds before the steady-state window")
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of the steady-state window")
+    parser.add_argument("--shards", type=int, default=None, help="SHARD_COUNT for the bot (all shards in its one process)")
     parser.add_argument("--db", default=None, help="PostgreSQL URL (a fresh schema); default a SQLite file")
     parser.add_argument("--profile", default=None, help="run the bot under cProfile, writing PROFILE.<sources>")
     parser.add_argument("--keep-logs", default=None, help="a folder to keep the bot's log in (bot-<sources>.log)")

@@ -193,12 +193,16 @@ async def run_bot(settings: Settings, catalog: Catalog | None = None) -> int:
     from bot.services.guilds import countries_that_matter
 
     from bot.ops.looplag import LoopLag
-    from bot.ops.gcpause import GcPauses, freeze
+    from bot.ops.gcpause import GcPauses, fewer_full_collections, freeze
 
     token = settings.require_token()
     setup_logging(settings.log_format, secrets=[token], database_url=settings.database_url)
     lag_watcher = asyncio.create_task(LoopLag().watch(), name="loop-lag")  # start-up stalls count too
     gc_pauses = GcPauses().install()
+    # from the start, not only once settled: loading the catalog and state, then the gateway's
+    # burst of guilds, build hundreds of thousands of objects that all stay alive, and full
+    # collections over them at Python's default pace stopped the loop for 70-80 ms each
+    fewer_full_collections()
     log.info("applying migrations to %s", redact(settings.database_url))
     await init_db(settings.database_url)  # before any task: tortoise's connection is a contextvar
     if not settings.shared_database:
@@ -359,7 +363,7 @@ async def _freeze_when_settled(bot: OutageBot, scheduler: "Scheduler", stop: asy
     built; a process that is not the poller does not sync, so at most ``wait_sync`` seconds),
     freeze what start-up built out of later garbage collections (``bot.ops.gcpause``). Then
     waits for the stop: a background task that ends counts as dead on ``/healthz``."""
-    from bot.ops.gcpause import fewer_full_collections, freeze
+    from bot.ops.gcpause import freeze
 
     await bot.connected.wait()
     waited = 0.0
@@ -369,7 +373,6 @@ async def _freeze_when_settled(bot: OutageBot, scheduler: "Scheduler", stop: asy
         waited += 1.0
     if not stop.is_set():
         freeze("settled")
-        fewer_full_collections()
     await stop.wait()
 
 

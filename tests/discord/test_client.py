@@ -5,6 +5,7 @@ SIGTERM."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -16,6 +17,7 @@ import pytest
 from bot.discord import client as app_module
 from bot.discord.client import OutageBot, intents, run_bot
 from bot.discord.api_base import reset_discord_endpoints
+from bot.ops.gcpause import FULL_EVERY
 from bot.settings import Settings, SettingsError
 from tests.fake_discord import PRIVILEGED_INTENTS, FakeDiscord
 from tests.loopback import respond, serve
@@ -52,11 +54,16 @@ async def test_run_bot_serves_commands_then_stops_cleanly_on_sigterm(
 ) -> None:
     monkeypatch.setattr("bot.ops.logs.setup_logging", lambda *a, **k: None)  # keep pytest's logging as it is
     built: list[OutageBot] = []
+    full_every_at_connect: list[int] = []
     real_init = OutageBot.__init__
+    thresholds = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)  # Python's defaults (an earlier run_bot in this process changed them)
+    monkeypatch.setattr(gc, "freeze", lambda: None)  # (keep this test process's objects collectable)
 
     def capture(self: OutageBot, *args: object, **kwargs: object) -> None:
         real_init(self, *args, guild_ready_timeout=0.05, **kwargs)  # type: ignore[arg-type]
         built.append(self)
+        full_every_at_connect.append(gc.get_threshold()[2])
 
     monkeypatch.setattr(OutageBot, "__init__", capture)
     guild = next(iter(fake.guilds.values()))
@@ -94,9 +101,12 @@ async def test_run_bot_serves_commands_then_stops_cleanly_on_sigterm(
 
         os.kill(os.getpid(), signal.SIGTERM)
         code = await asyncio.wait_for(task, SAFETY_TIMEOUT)
+    gc.set_threshold(*thresholds)
     assert code == 0
     assert bot.is_closed()
     assert all(t.done() for t in bot.runtime.background)
+    # full collections are spaced out before the gateway's burst of guilds, not once settled
+    assert full_every_at_connect == [FULL_EVERY]
 
 
 async def test_sigterm_during_a_fan_out_lets_sends_on_the_wire_finish_and_releases_the_rest(
