@@ -42,7 +42,8 @@ async def claim_due(
     conn: Any, now: datetime, *, owner: str, lease_until: datetime, limit: int, orphaned: Collection[str] = ()
 ) -> list[tuple[str, int, datetime]]:
     """Lease up to ``limit`` claimable rows due at ``now``, earliest first, to ``owner`` until
-    ``lease_until``: ``(key, consecutive_errors, next_due)`` each. Run it in a transaction."""
+    ``lease_until``: ``(key, consecutive_errors, next_due)`` each — not the stored reading
+    (decoding 500 JSON readings per round stalled the loop). Run it in a transaction."""
     (m_now,) = marks(conn, 1)
     where, params = _claimable(conn, now, owner, orphaned, 2)
     (m_limit,) = marks(conn, 1, 2 + len(params))

@@ -439,7 +439,7 @@ class Scheduler:
         """Lease every due, unleased row (SKIP LOCKED on PostgreSQL): (slot, errors, due)."""
         claimed: list[tuple[Slot, int, datetime]] = []
         while True:
-            async with in_transaction() as conn:  # (not the stored reading: decoding 500 JSON readings stalled the loop)
+            async with in_transaction() as conn:
                 rows = await claim_due(
                     conn, now, owner=self.config.owner, lease_until=now + self.config.lease,
                     limit=self.config.claim_batch, orphaned=self._orphaned,

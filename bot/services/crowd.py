@@ -338,9 +338,7 @@ class CrowdService:
     def _remember(self, service_id: str, counted: Sequence[tuple[int | None, str, str, float, str | None]], at: datetime) -> None:
         """Counted reports, once stored, join the in-memory window (when it is loaded)."""
         recent = self._recent.get(service_id)
-        if recent is None:
-            return
-        if not counted:
+        if recent is None or not counted:
             return
         start = bucket_start(at)  # (one instant: one bucket for the whole batch)
         bucket = recent.counts.buckets.get(start)
