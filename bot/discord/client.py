@@ -72,12 +72,13 @@ def utcnow() -> datetime:
 
 
 def intents() -> discord.Intents:
-    """Slash commands need no privileged intent: no message content, members or presences."""
-    wanted = discord.Intents.default()
-    wanted.message_content = False
-    wanted.members = False
-    wanted.presences = False
-    return wanted
+    """Guilds only: their channels, roles and our own member, for permission checks.
+    Interactions (commands, buttons, autocomplete) reach a bot whatever its intents, and
+    everything else it does is REST. Every other intent is traffic a public bot would parse for
+    nothing: ``Intents.default()`` also subscribes to every message, edit, reaction, typing
+    indicator and voice-state change in every guild it is in (message events arrive even
+    without the privileged message content)."""
+    return discord.Intents(guilds=True)
 
 
 @dataclass

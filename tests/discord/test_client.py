@@ -19,7 +19,7 @@ from bot.discord.client import OutageBot, intents, run_bot
 from bot.discord.api_base import reset_discord_endpoints
 from bot.ops.gcpause import FULL_EVERY
 from bot.settings import Settings, SettingsError
-from tests.fake_discord import PRIVILEGED_INTENTS, FakeDiscord
+from tests.fake_discord import INTENT_GUILD_MESSAGES, INTENT_GUILDS, PRIVILEGED_INTENTS, FakeDiscord
 from tests.loopback import respond, serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +32,7 @@ def test_intents_are_not_privileged() -> None:
     assert not (wanted.message_content or wanted.members or wanted.presences)
     assert wanted.guilds
     assert wanted.value & PRIVILEGED_INTENTS == 0
+
 
 
 async def test_run_bot_refuses_without_a_token() -> None:
@@ -88,6 +89,11 @@ async def test_run_bot_serves_commands_then_stops_cleanly_on_sigterm(
         assert not task.done(), task.result()
         bot = built[0]
         assert {c["name"] for c in fake.commands()} >= {"isitdown", "status", "subscribe", "report", "settings"}
+        # a busy guild's chatter (every message, typing indicator…) reaches a bot only through
+        # the intents it identified with: this one parses none of it
+        chatter = {"id": str(fake.snowflake()), "channel_id": str(alerts), "guild_id": str(guild.id), "content": ""}
+        assert await fake.dispatch("MESSAGE_CREATE", chatter, guild.id, intent=INTENT_GUILD_MESSAGES) == 0
+        assert await fake.dispatch("OUTAGE_BOT_PROBE", {}, guild.id, intent=INTENT_GUILDS) == 1  # (the control: an event it ignores)
         # the first poll lands in the monitor within one interval (jitter): then /isitdown answers
         await _until(lambda: bot.runtime.monitor is not None and bot.runtime.monitor.verdict("octo") is not None)
 
