@@ -24,8 +24,9 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from dataclasses import fields, replace
+from operator import attrgetter
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -58,8 +59,6 @@ InternetProvider = Callable[[Sequence[str], datetime], InternetContext | None]
 #: the events whose message is the alert (the ones that carry the national-connectivity line)
 _ALERT_KINDS = frozenset({EventKind.OPENED, EventKind.ESCALATED, EventKind.DEESCALATED, EventKind.UPDATED})
 VANTAGE_KEY = "vantage"
-#: the instant a stored reading's volatile ``fetched_at`` is compared at
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 #: long loops over every service yield to the event loop this often
 YIELD_EVERY = 500
 #: IncidentState keys that change at every step; the rest is saved whenever it changes
@@ -496,9 +495,13 @@ def _durable(data: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in _VOLATILE}
 
 
+#: what a reading says: every field but when it was taken and how long that took
+_SAYS = attrgetter(*(f.name for f in fields(Observation) if f.name not in ("fetched_at", "latency_ms")))
+
+
 def _same_reading(a: Observation, b: Observation) -> bool:
-    """Whether two readings say the same (all but when they were taken and how long it took)."""
-    return a is b or replace(a, fetched_at=_EPOCH, latency_ms=None) == replace(b, fetched_at=_EPOCH, latency_ms=None)
+    """Whether two readings say the same (compared field by field, without copying either)."""
+    return a is b or _SAYS(a) == _SAYS(b)
 
 
 __all__ = ["CrowdProvider", "EventsHook", "InternetProvider", "Monitor", "save_observation"]
