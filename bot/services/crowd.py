@@ -463,7 +463,8 @@ class CrowdService:
         if answers is None:
             rows = await WorksReport.filter(service_id=service_id, at__gt=since).values_list("at", "user_hash")
             answers = self._works[service_id] = [(_aware(at), who) for at, who in rows]  # type: ignore[misc]
-        answers[:] = [(at, who) for at, who in answers if at > since]
+        if answers and any(at <= since for at, _ in answers):  # (most services have none: no new list per poll)
+            answers[:] = [(at, who) for at, who in answers if at > since]
         return answers
 
     async def _works_in_window(self, service_id: str, now: datetime) -> int:
