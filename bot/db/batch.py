@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from tortoise.fields import DatetimeField
+from tortoise.fields import DatetimeField, Field
 from tortoise.models import Model
 
 
@@ -33,7 +33,10 @@ def db_value(model: type[Model], name: str, value: Any) -> Any:
     model instance first takes the value in (an aware datetime moves to the ORM's zone, UTC),
     then its field converts it. On SQLite, where datetimes are compared as text, a value
     written or compared otherwise would sort wrong."""
-    field = model._meta.fields_map[name]
+    return _field_db_value(model._meta.fields_map[name], value)
+
+
+def _field_db_value(field: Field[Any], value: Any) -> Any:
     if value is not None and isinstance(field, DatetimeField):
         value = field.to_python_value(value)
     # (no instance: a field with auto_now would otherwise stamp the class itself)
@@ -53,11 +56,11 @@ class _Converter:
 
     def __call__(self, value: Any) -> Any:
         if self._datetimes is None or value is None:
-            return self._field.to_db_value(value, None)  # type: ignore[arg-type]
+            return _field_db_value(self._field, value)
         key = (value, getattr(value, "tzinfo", None))
         converted = self._datetimes.get(key)
         if converted is None:
-            converted = self._datetimes[key] = self._field.to_db_value(self._field.to_python_value(value), None)  # type: ignore[arg-type]
+            converted = self._datetimes[key] = _field_db_value(self._field, value)
         return converted
 
 

@@ -95,10 +95,14 @@ def hash_user(user_id: int, salt: bytes) -> str:
 
 def account_created_at(user_id: int) -> datetime:
     """When a Discord account was created: the top bits of its snowflake are ms since 2015."""
+    return datetime.fromtimestamp(_created_ms(user_id) / 1000, tz=timezone.utc)
+
+
+def _created_ms(user_id: int) -> int:
+    """The top bits of a snowflake: ms since 2015, here since 1970."""
     if user_id <= 0:
         raise ValueError("not a Discord snowflake")
-    ms = (user_id >> 22) + DISCORD_EPOCH_MS
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return (user_id >> 22) + DISCORD_EPOCH_MS
 
 
 def account_weight(user_id: int, now: datetime) -> float:
@@ -116,10 +120,7 @@ def account_weigher(now: datetime) -> Callable[[int], float]:
     young_after_us = (now - NEW_ACCOUNT_AGE - _UNIX_EPOCH) // timedelta(microseconds=1)
 
     def weight(user_id: int) -> float:
-        if user_id <= 0:
-            raise ValueError("not a Discord snowflake")
-        created_us = ((user_id >> 22) + DISCORD_EPOCH_MS) * 1000
-        return NEW_ACCOUNT_WEIGHT if created_us > young_after_us else 1.0
+        return NEW_ACCOUNT_WEIGHT if _created_ms(user_id) * 1000 > young_after_us else 1.0
 
     return weight
 
