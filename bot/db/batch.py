@@ -10,6 +10,7 @@ the same. These helpers write exactly what the ORM would (each value through its
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from tortoise.fields import DatetimeField, Field
@@ -44,24 +45,38 @@ def _field_db_value(field: Field[Any], value: Any) -> Any:
 
 
 class _Converter:
-    """One column's ``db_value`` with the field looked up once. A datetime's conversion (into
-    UTC, then validated) costs four times a string's, and a batch has few distinct instants:
-    those are remembered per value (and zone: one instant in two zones compares equal)."""
+    """One column's ``db_value`` with the field looked up once, and each distinct value of the
+    batch converted once: a column mostly repeats a few values (one service, one instant, a
+    handful of problems and countries) and a conversion (validators, zone) costs several
+    times a dictionary look-up. The key holds the type, and a datetime's zone, because 1,
+    1.0 and True — or one instant in two zones — compare equal but are not the same value.
+    A column whose values hardly repeat (user hashes) stops being remembered after a sample."""
 
-    __slots__ = ("_field", "_datetimes")
+    __slots__ = ("_field", "_seen", "_calls")
 
     def __init__(self, model: type[Model], name: str) -> None:
         self._field = model._meta.fields_map[name]
-        self._datetimes: dict[tuple[Any, Any], Any] | None = {} if isinstance(self._field, DatetimeField) else None
+        self._seen: dict[tuple[Any, ...], Any] | None = {}
+        self._calls = 0
 
     def __call__(self, value: Any) -> Any:
-        if self._datetimes is None or value is None:
+        kind = value.__class__
+        seen = self._seen
+        if seen is None or kind not in _SCALARS:  # (None, JSON documents: as they come)
             return _field_db_value(self._field, value)
-        key = (value, getattr(value, "tzinfo", None))
-        converted = self._datetimes.get(key)
-        if converted is None:
-            converted = self._datetimes[key] = _field_db_value(self._field, value)
-        return converted
+        self._calls += 1
+        if self._calls == _SAMPLE and len(seen) > _SAMPLE // 2:
+            self._seen = None  # (mostly distinct so far: remembering costs more than it saves)
+        key = (kind, value, value.tzinfo) if kind is datetime else (kind, value)
+        try:
+            return seen[key]
+        except KeyError:
+            converted = seen[key] = _field_db_value(self._field, value)
+            return converted
+
+
+_SAMPLE = 64
+_SCALARS = frozenset({str, int, float, bool, datetime})
 
 
 async def insert_many(conn: Any, model: type[Model], columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:

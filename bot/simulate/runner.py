@@ -56,6 +56,11 @@ CHANNELS = (
 )
 POLL_INTERVAL = 60.0
 PROBE_INTERVAL = Settings().probe_interval  # the production default: the channels subscribe
+# The simulation's database lives as long as the run: no fsync, the rollback journal in memory
+# instead of a write-ahead log (which tortoise caps at 16 KiB, truncated at every checkpoint),
+# 64 MiB of page cache and one connection holding the file. x-outage's 115,000 reports made
+# some 380,000 page writes and 170,000 page reads with the defaults; 140,000 and 4,000 so.
+THROWAWAY_SQLITE = "synchronous=OFF&journal_mode=MEMORY&cache_size=-65536&locking_mode=EXCLUSIVE"
 PROBE_TIMEOUT = 1.0  # real seconds: a hanging probe costs this much wall time per poll
 TARGET_WALL_S = 12.0  # the default pace plays a scenario in about this long
 #: source kinds the loopback world can play
@@ -145,7 +150,7 @@ async def run(
     tmp = tempfile.TemporaryDirectory(prefix="outage-sim-") if workdir is None else None
     base = Path(tmp.name) if tmp is not None else workdir
     assert base is not None
-    db_url = f"sqlite://{base / 'simulate.sqlite3'}?synchronous=OFF"
+    db_url = f"sqlite://{base / 'simulate.sqlite3'}?{THROWAWAY_SQLITE}"
     shipped = [shipped_service(scenario, part) for part in scenario.parts]
     all_servers: list[Servers] = []
     ioda: tuple[web.AppRunner, str] | None = None

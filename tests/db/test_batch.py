@@ -50,3 +50,19 @@ async def test_rows_changing_different_columns_are_each_updated_with_only_their_
     assert (rows["a:0"].next_due, rows["a:0"].consecutive_errors, rows["a:0"].owner, rows["a:0"].last_observation) == (later, 0, None, None)
     assert rows["b:0"].last_observation == {"status": "major"} and rows["b:0"].lease_until is None
     assert (rows["c:0"].next_due, rows["c:0"].consecutive_errors, rows["c:0"].owner) == (T0, 4, "w1")
+
+
+async def test_a_long_batch_reads_back_as_written_before_and_after_its_distinct_columns_stop_being_remembered(db: TestDB) -> None:
+    """Past a sample, a column whose values hardly repeat (user hashes) is converted value by
+    value; the repeating ones stay remembered — either way each row reads back as given."""
+    rows = [
+        {"service_id": "x", "guild_id": i % 3 or None, "user_hash": f"u{i:03d}", "problem": ("app", "login")[i % 2],
+         "weight": (1, 1.0, 0.5)[i % 3], "counted": i % 4 != 0, "at": T0 + timedelta(seconds=i % 5), "country": ("IQ", None)[i % 2]}
+        for i in range(300)
+    ]  # fmt: skip
+    await insert_many(Tortoise.get_connection("default"), CrowdReport, COLUMNS, rows)
+    stored = await CrowdReport.all().order_by("user_hash")
+    assert [(r.user_hash, r.guild_id, r.problem, r.weight, r.counted, r.at, r.country) for r in stored] == [
+        (row["user_hash"], row["guild_id"], row["problem"], float(row["weight"]), row["counted"], row["at"], row["country"])  # type: ignore[arg-type]
+        for row in rows
+    ]
