@@ -70,6 +70,8 @@ FORMAT_NAMES: dict[str, str] = {
     "slack": "Slack",
     "gcloud": "Google Cloud",
     "apple": "Apple",
+    "instatus": "Instatus",
+    "betterstack": "Better Stack",
     "feed": N_("RSS/Atom feed"),
 }
 #: why a typed status page could not be read, by the error kind of the attempt

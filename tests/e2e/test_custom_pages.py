@@ -86,6 +86,27 @@ async def test_a_typed_statuspage_is_detected_subscribed_listed_checked_and_rele
     assert not await CustomService.exists(id=row.service_id)
 
 
+async def test_a_typed_better_stack_page_is_detected_and_subscribed_to_one_of_its_resources(
+    fake: FakeDiscord, guild: FakeGuild, start_bot: Starter  # noqa: F811
+) -> None:
+    alerts = guild.channel_by_name("alerts")
+    routes = {"/index.json": page("betterstack/huggingface_operational.json")}
+    async with serve(routes) as server, start_bot(allow_private=True):
+        url = server.url("/")
+        inter = await fake.invoke_command(guild.id, alerts, "subscribe", {"service": url, "component": "spaces proxy"}, permissions=ADMIN)
+        await inter.wait_response()
+        answer = await inter.wait_original(timeout=SAFETY_TIMEOUT)
+        assert "Hugging Face: Spaces Proxy" in answer["content"] and "will now get alerts" in answer["content"]
+        (row,) = await Subscription.filter(guild_id=guild.id)
+        stored = await CustomService.get(id=row.service_id)
+        assert (stored.kind, stored.name, row.component) == ("betterstack", "Hugging Face", "Spaces Proxy")
+        narrowed = await fake.autocomplete(
+            guild.id, alerts, "subscribe", {"service": url, "component": "inf"}, focused="component", permissions=ADMIN
+        )
+        await narrowed.wait_response()
+        assert [c["value"] for c in narrowed.choices] == ["Inference Endpoints UI", "Inference Endpoints API"]
+
+
 async def test_isitdown_reads_a_status_page_url_in_its_own_format_and_names_it_from_the_page(
     fake: FakeDiscord, guild: FakeGuild, start_bot: Starter  # noqa: F811
 ) -> None:

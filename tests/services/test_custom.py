@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any, AsyncIterator
 
 import pytest
@@ -19,6 +20,7 @@ from bot.db.models import CustomService, Subscription
 from bot.i18n import translations
 from bot.net.client import HttpClient
 from bot.services import replies
+from bot.sources._toolkit.detect import candidates
 from bot.services.custom import ERR_CUSTOM_OFF, ERR_LIMIT, ERR_PRIVATE_PAGE, CustomServices, Unreadable
 from bot.services.errors import UserError
 from bot.services.subscriptions import ERR_COMPONENT_ALL, ERR_UNKNOWN_COMPONENT, SubscriptionService
@@ -32,6 +34,11 @@ GUILD, OTHER_GUILD, ALERTS = 10, 20, 100
 
 def fixture(path: str) -> bytes:
     return (FIXTURES / path).read_bytes()
+
+
+def everywhere(handler: Any) -> dict[str, Any]:
+    """``handler`` at the page and at every endpoint a format is tried at."""
+    return {"/": handler} | {urlsplit(c.endpoint).path: handler for c in candidates("https://page.example")}
 
 
 class Recorder:
@@ -113,6 +120,17 @@ async def test_an_instatus_page_is_detected_and_named_from_itself(db: Any, http:
         sub, created = await subs.subscribe(GUILD, ALERTS, server.url("/"), language="en", now=NOW)
     row = await CustomService.get(id=sub.service_id)
     assert created and (row.kind, row.name, row.source_url) == ("instatus", "Manychat", server.url("/").rstrip("/"))
+
+
+async def test_a_better_stack_page_is_detected_named_and_offers_its_resources(db: Any, http: HttpClient) -> None:
+    custom, subs, _ = make(http)
+    routes = {"/index.json": respond(fixture("betterstack/huggingface_operational.json"))}
+    async with serve(routes) as server:
+        sub, created = await subs.subscribe(GUILD, ALERTS, server.url("/"), language="en", now=NOW)
+    row = await CustomService.get(id=sub.service_id)
+    assert created and (row.kind, row.name, row.source_url) == ("betterstack", "Hugging Face", server.url("/").rstrip("/"))
+    names = custom.published(sub.service_id)  # its resources, for /subscribe component:
+    assert list(names)[:2] == ["Huggingface Hub", "Git Hosting and Serving"] and len(names) == 8
 
 
 async def test_the_per_guild_limit_counts_distinct_pages(db: Any, http: HttpClient) -> None:
@@ -197,7 +215,7 @@ async def test_an_unknown_format_and_missing_endpoints_are_told_apart(db: Any, h
 async def test_a_page_that_times_out_is_answered_as_such(db: Any) -> None:
     async with HttpClient(allow_private=True, timeout=0.3) as http:
         _, subs, _ = make(http, timeout=0.3)
-        async with serve({"/": hang(), "/api/v2/summary.json": hang(), "/incidents.json": hang(), "/history.rss": hang(), "/summary.json": hang()}) as server:
+        async with serve(everywhere(hang())) as server:
             failed = await unreadable(subs, server.url("/"))
     assert {a.observation.error.kind for a in failed.detection.attempts if a.observation.error} == {"timeout"}
     assert replies.unreadable_page(translations("en"), failed.detection).endswith(": no answer in time.")
@@ -206,7 +224,7 @@ async def test_a_page_that_times_out_is_answered_as_such(db: Any) -> None:
 async def test_a_huge_page_is_refused_past_the_cap(db: Any, http: HttpClient) -> None:
     _, subs, _ = make(http, max_bytes=64 * 1024)
     big = stream(1024 * 1024)
-    async with serve({"/": big, "/api/v2/summary.json": big, "/incidents.json": big, "/history.rss": big, "/summary.json": big}) as server:
+    async with serve(everywhere(big)) as server:
         failed = await unreadable(subs, server.url("/"))
     assert {a.observation.error.kind for a in failed.detection.attempts if a.observation.error} == {"too_large"}
     assert "too large" in replies.unreadable_page(translations("en"), failed.detection)
@@ -234,9 +252,7 @@ async def test_a_redirect_to_a_private_address_is_refused(db: Any, simulated_int
     to_metadata = redirect("http://169.254.169.254/latest/meta-data/")
     async with HttpClient(resolver=resolver, timeout=2.0) as http:
         _, subs, _ = make(http, allow_private=False)
-        routes = {"/": to_metadata, "/api/v2/summary.json": to_metadata, "/incidents.json": to_metadata, "/history.rss": to_metadata,
-                  "/summary.json": to_metadata}
-        async with serve(routes) as server:
+        async with serve(everywhere(to_metadata)) as server:
             failed = await unreadable(subs, server.url("/", "status.public.example"))
     assert {a.observation.error.kind for a in failed.detection.attempts if a.observation.error} == {"ssrf"}
     assert "private or local address" in replies.unreadable_page(translations("en"), failed.detection)

@@ -16,7 +16,7 @@ from bot.sources import registry
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 GOLDEN = ROOT / "golden" / "observations.json"
-KINDS = ("statuspage", "statusio", "slack", "feed", "gcloud", "apple", "instatus")
+KINDS = ("statuspage", "statusio", "slack", "feed", "gcloud", "apple", "instatus", "betterstack")
 FILTERS = ({}, {"components": ["Git Operations", "API Requests"]}, {"services": ["Messaging", "Почта iCloud"]}, {"products": ["Compute Engine"]})
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
 
