@@ -41,6 +41,7 @@ from bot.ops import metrics
 from bot.catalog import Catalog, load_catalog
 from bot.discord.cogs import extensions
 from bot.discord.api_base import adopt_gateway_url, configure_api_base
+from bot.discord.frames import take_turns
 from bot.discord.ratelimit import GlobalLimit
 from bot.i18n import Translator
 from bot.net.client import HttpClient
@@ -151,6 +152,7 @@ class OutageBot(commands.AutoShardedBot):
         # discord.RateLimited for the outbox to reschedule, instead of sleeping inside a request
         kwargs.setdefault("max_ratelimit_timeout", 30.0)
         super().__init__(command_prefix=commands.when_mentioned, tree_cls=OutageTree, **kwargs)
+        take_turns(self.http)  # a burst of GUILD_CREATEs at start-up: one loop turn per frame
         self.runtime = runtime
         self.connected = asyncio.Event()
         assert isinstance(self.tree, OutageTree)
