@@ -11,11 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.sources import feed, gcloud, slack, statusio, statuspage
+from bot.sources._toolkit.detect import official_kinds
 from bot.sources.base import Observation
 from bot.status import Status
 
-PARSERS = {m.KIND: m.parse for m in (statuspage, statusio, slack, feed, gcloud)}
+#: every official kind's parser, from the registry (a new kind is fuzzed without being listed)
+PARSERS = {kind.name: kind.parse for kind in official_kinds()}
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 NOW = datetime(2024, 1, 1, tzinfo=timezone.utc)
 
@@ -24,7 +25,9 @@ KEYS = st.sampled_from(
     ["status", "indicator", "components", "incidents", "scheduled_maintenances", "name", "impact", "id",
      "incident_updates", "result", "status_overall", "status_code", "messages", "maintenance", "active",
      "active_incidents", "type", "services", "notes", "end", "severity", "affected_products", "title",
-     "most_recent_update", "body", "created_at", "scheduled_for", "datetime", "page", "url"]
+     "most_recent_update", "body", "created_at", "scheduled_for", "datetime", "page", "url", "data", "included",
+     "attributes", "aggregate_state", "relationships", "affected_resources", "report_type", "activeIncidents",
+     "activeMaintenances", "events", "eventStatus", "statusType"]
 ) | st.text(max_size=8)
 json_trees = st.recursive(scalars, lambda inner: st.lists(inner, max_size=5) | st.dictionaries(KEYS, inner, max_size=6), max_leaves=40)
 
@@ -56,7 +59,7 @@ def test_random_json_structures(kind: str, tree: object) -> None:
 
 def _fixture_docs() -> list[tuple[str, object]]:
     docs = []
-    for kind in ("statuspage", "statusio", "slack", "gcloud"):
+    for kind in sorted(PARSERS):  # every kind's real captures (``tests/fixtures/<kind>/``)
         for path in sorted((FIXTURES / kind).glob("*.json")):
             docs.append((kind, json.loads(path.read_text())))
     return docs
