@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 
 from bot.db.setup import redact, upgrade
 from bot.settings import Settings
@@ -20,7 +21,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         asyncio.run(upgrade(settings.database_url))
     except (OSError, ConnectionError) as exc:
-        print(f"error: cannot reach the database at {redact(settings.database_url)}: {exc}")
+        print(f"error: cannot reach the database at {redact(settings.database_url)}: {exc}", file=sys.stderr)
         return 2
     print(f"database at {redact(settings.database_url)} is up to date")
     return 0

@@ -28,7 +28,7 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import HTTPClient, Route
 
-DEFAULT_API_BASE = "https://discord.com/api/v10"
+from bot.settings import DEFAULT_API_BASE
 DEFAULT_GATEWAY = "wss://gateway.discord.gg/"
 
 

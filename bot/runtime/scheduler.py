@@ -8,8 +8,8 @@ Why it looks like this:
   exceptions).
 * **Testable time.** Time comes from an injected ``Clock`` (``now()``, ``sleep_until()``).
   ``run_due(now)`` polls everything due at ``now`` and returns when those polls are done:
-  tests and ``simulate`` drive it with a ``ManualClock`` and never sleep. ``run()`` is the
-  production loop around the same steps.
+  tests drive it with a ``ManualClock``, ``simulate`` with its ``VirtualClock``; neither
+  sleeps. ``run()`` is the production loop around the same steps.
 * **Schedule.** A source's first poll is offset by ``bot.net.jitter(interval, key)`` so
   sources sharing an interval spread over it, deterministically (same slot after a restart).
   Then every ``interval`` (the source's own or ``POLL_INTERVAL``), keeping its phase.
@@ -104,7 +104,7 @@ class SystemClock:
 
 
 class ManualClock:
-    """Time that moves only when told to (tests, ``simulate``); ``sleep_until`` jumps."""
+    """Time that moves only when told to (tests); ``sleep_until`` jumps."""
 
     def __init__(self, start: datetime) -> None:
         self._now = start
