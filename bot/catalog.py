@@ -11,7 +11,7 @@ import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from bot.sources import base as sources_base
 from bot.sources.base import SourceSpec
@@ -320,7 +320,3 @@ def _sources(raw: Any, where: str, problems: list[str]) -> list[SourceSpec]:
         if not option_problems:
             specs.append(SourceSpec(str(kind_name), str(url), float(interval) if interval else None, options))
     return specs
-
-
-def service_ids(catalog: Iterable[Service]) -> list[str]:
-    return [s.id for s in catalog]

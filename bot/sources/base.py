@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any, Callable, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from bot.status import Status
 
@@ -257,9 +257,6 @@ def get_kind(name: str) -> type[SourceKind]:
         return _REGISTRY[name]
     except KeyError:
         raise KeyError(f"unknown source kind {name!r}; known: {', '.join(sorted(_REGISTRY))}") from None
-
-
-ParseFn = Callable[..., Observation]
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,16 +32,6 @@ def test_observe_poll_counts_outcomes_and_errors() -> None:
     assert metrics.value("outage_bot_last_poll_timestamp_seconds") == 1250.0
 
 
-def test_deliveries_and_incidents() -> None:
-    sent = metrics.value("outage_bot_deliveries_total", {"outcome": "sent"})
-    metrics.deliveries.labels(outcome="sent").inc(3)
-    metrics.deliveries_pending.set(7)
-    metrics.open_incidents.set(2)
-    assert metrics.value("outage_bot_deliveries_total", {"outcome": "sent"}) == sent + 3
-    assert metrics.value("outage_bot_deliveries_pending") == 7
-    assert metrics.value("outage_bot_open_incidents") == 2
-
-
 def test_command_latency_histogram_times_even_on_error() -> None:
     labels = {"command": "m-isitdown"}
     count = metrics.value("outage_bot_command_latency_seconds_count", labels)
