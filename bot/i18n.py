@@ -326,6 +326,13 @@ class Translator:
 
     # numbers
 
+    def name_digits(self, name: str) -> str:
+        """A name written in Arabic script with the guild's digits («مايكروسوفت 365» →
+        «مايكروسوفت ٣٦٥» where the guild reads ٠١٢٣); a Latin name keeps its own."""
+        if self._arab_digits and _has_rtl(name):
+            return name.translate(_ARAB_DIGITS)
+        return name
+
     def _digits(self, text: str) -> str:
         if self._arab_digits:
             return text.translate(_ARAB_DIGITS).replace("%", "٪")

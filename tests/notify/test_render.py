@@ -617,3 +617,16 @@ def test_the_arabic_record_line_agrees_in_number() -> None:
              for n in (1, 2, 3, 5, 11)}
     assert "بآخر انقطاع لها" in lines[1] and "انقطاعَين" in lines[2]
     assert "انقطاعات لها" in lines[3] and "انقطاعات لها" in lines[5] and "انقطاعًا لها" in lines[11]
+
+
+def test_digits_inside_an_arabic_service_name_follow_the_guilds_digits() -> None:
+    """«مايكروسوفت 365» reads «مايكروسوفت ٣٦٥» where the guild reads ٠١٢٣, like every other
+    number there; a Latin name keeps its own digits (Arabic review, item 35)."""
+    m365 = ServiceNames("microsoft-365", "Microsoft 365", "مايكروسوفت 365")
+    arab = render_alert(s.ALERT, m365, t=translations("ar", digits="arab"), now=s.OPENED_AT)
+    latn = render_alert(s.ALERT, m365, t=translations("ar"), now=s.OPENED_AT)
+    assert "مايكروسوفت ٣٦٥" in arab.title and "365" not in arab.title
+    assert "مايكروسوفت" in latn.title and "365" in latn.title
+    english = render_alert(s.ALERT, m365, t=translations("en"), now=s.OPENED_AT)
+    assert "Microsoft 365" in english.title
+    assert translations("ar", digits="arab").name_digits("Microsoft 365") == "Microsoft 365"

@@ -39,7 +39,7 @@ class ServiceNames:
         )
 
     def for_locale(self, t: Translator) -> str:
-        return (self.name_ar or self.name) if t.lang == "ar" else self.name
+        return t.name_digits(self.name_ar or self.name) if t.lang == "ar" else self.name
 
 
 @dataclass(frozen=True, slots=True)
