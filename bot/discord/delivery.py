@@ -69,6 +69,7 @@ from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
 from bot.ops import metrics
+from bot.ops.locks import KeyedLock
 from bot.catalog import Catalog
 from bot.db.leases import DatabaseLeases, LeaseStore
 from bot.db.models import AlertMessage, Delivery, GuildSettings, IncidentEventRecord, Subscription
@@ -248,7 +249,7 @@ class DeliveryWorker:
         self.publish_limit = publish_limit
         self.publish_window = publish_window
         #: grouped alerts and hub publishes of one channel go one delivery at a time
-        self._channel_locks: dict[int, asyncio.Lock] = {}
+        self._channel_locks = KeyedLock()
         self.leases: LeaseStore = leases or DatabaseLeases()
         self.owner = owner or f"delivery-{uuid.uuid4().hex[:12]}"
         #: what each grouped message shows now, so an event that changes none of it edits nothing
@@ -472,7 +473,7 @@ class DeliveryWorker:
         """This channel's turn, in this process (a lock) and among processes (a short lease in
         the database): a grouped alert or a hub's publish budget is read and written by one
         delivery at a time. Another process's turn: retry in a second, no attempt used."""
-        async with self._channel_locks.setdefault(channel_id, asyncio.Lock()):
+        async with self._channel_locks.hold(channel_id):
             name = f"channel:{channel_id}"
             if not await self.leases.claim(name, self.owner, CHANNEL_TURN_S):
                 raise _Retry("another process is writing to this channel", 1.0, counts=False)

@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import fields, replace
 from operator import attrgetter
 from datetime import datetime, timedelta
@@ -33,6 +32,7 @@ from tortoise.transactions import in_transaction
 
 from bot.db.models import DetectorState, Incident, IncidentEventRecord, KeyValue, SourceState
 from bot.detect.fusion import DEFAULT_STALE_AFTER, fuse, track_acknowledged, track_first_failures
+from bot.ops.locks import KeyedLock
 from bot.detect.incident import IncidentConfig, IncidentState, step
 from bot.detect.model import CrowdSignal, EventKind, IncidentEvent, Verdict
 from bot.detect.national import InternetContext, context_to_extra, countries_of
@@ -103,7 +103,7 @@ class Monitor:
         self._verdicts: dict[str, Verdict] = {}
         #: per service being ingested or refreshed: its lock and how many hold or wait for it
         #: (dropped when none does: a lock per catalog service is memory the collector scans)
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._locks = KeyedLock()  # one ingest or refresh of a service at a time
 
     # -- reading the cache -------------------------------------------------------------
 
@@ -188,7 +188,7 @@ class Monitor:
     ) -> list[IncidentEvent]:
         """Take one new reading, re-fuse, step the state machine and persist (see module)."""
         self.last_poll_at = now if self.last_poll_at is None else max(self.last_poll_at, now)
-        async with self._lock(service_id):
+        async with self._locks.hold(service_id):
             self._observations.setdefault(service_id, {})[source_key] = observation
             self._set_first_failures(service_id, track_first_failures(
                 self._first_failures.get(service_id, {}), {source_key: observation}, probes_blind=self.probes_blind
@@ -202,7 +202,7 @@ class Monitor:
 
     async def refresh(self, service_id: str, now: datetime) -> list[IncidentEvent]:
         """Re-fuse without a new reading (a crowd report arrived, or time passed)."""
-        async with self._lock(service_id):
+        async with self._locks.hold(service_id):
             events = await self._advance(service_id, now)
         await self._notify(events)
         return events
@@ -250,21 +250,6 @@ class Monitor:
     def forget_stored(self, source_key: str) -> None:
         """The write ``to_store`` asked for failed: the next reading is written whatever it says."""
         self._stored.pop(source_key, None)
-
-    @asynccontextmanager
-    async def _lock(self, service_id: str) -> AsyncIterator[None]:
-        """One ingest or refresh of a service at a time (its state is read, stepped, written)."""
-        lock, users = self._locks.get(service_id) or (asyncio.Lock(), 0)
-        self._locks[service_id] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[service_id]
-            if users == 1:
-                del self._locks[service_id]
-            else:
-                self._locks[service_id] = (lock, users - 1)
 
     def _remember_saved(self, service_id: str, durable: dict[str, Any]) -> None:
         if durable == self._blank(service_id):

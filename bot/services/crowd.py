@@ -40,6 +40,7 @@ from tortoise.transactions import in_transaction
 from bot.catalog import Catalog, Service
 from bot.db.batch import db_value, insert_many, marks
 from bot.db.models import CrowdBucket, CrowdReport, KeyValue, WorksReport
+from bot.ops.locks import KeyedLock
 from bot.detect.baseline import BUCKET, Baseline, BaselineConfig, bucket_start
 from bot.detect.crowd import (
     PROBLEMS,
@@ -156,7 +157,6 @@ class _BaselineEntry:
     baseline: Baseline
     learned_until: datetime | None  # hours before this are learned
     checked_at: datetime | None = None  # last relearn attempt (memory only)
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 def _hour_floor(dt: datetime) -> datetime:
@@ -188,6 +188,7 @@ class CrowdService:
         self._salt = salt
         self._salt_lock = asyncio.Lock()
         self._baselines: dict[str, _BaselineEntry] = {}
+        self._relearning = KeyedLock()  # one relearning of a service's baseline at a time
         self._previous: dict[str, tuple[datetime, CrowdSignal]] = {}
         #: the counted reports of the crowd window and its lookback, per service, kept in memory
         #: (read once from the database, then grown by ``record``): a signal per poll costs no
@@ -553,7 +554,7 @@ class CrowdService:
         if entry is None:
             entry = self._baselines.setdefault(service_id, await self._load_baseline(service_id))
         if entry.checked_at is None or not timedelta(0) <= now - entry.checked_at < self.config.relearn_every:
-            async with entry.lock:
+            async with self._relearning.hold(service_id):
                 if entry.checked_at is None or not timedelta(0) <= now - entry.checked_at < self.config.relearn_every:
                     await self._relearn(service_id, entry, now)
         return entry.baseline

@@ -25,13 +25,14 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from tortoise.exceptions import IntegrityError
 
 from bot.catalog import Catalog, Service
 from bot.db.models import CustomService, Subscription
+from bot.ops.locks import KeyedLock
 from bot.i18n import N_, Nn_
 from bot.net.ssrf import SSRFRefused, check_url
 from bot.notify.text import echo
@@ -134,7 +135,7 @@ class CustomServices:
     max_bytes: int = DETECT_MAX_BYTES
     listeners: list[Listener] = field(default_factory=list)
     #: one detection per page at a time in this process (two guilds adding it together share it)
-    _locks: dict[str, list[Any]] = field(default_factory=dict, init=False, repr=False)
+    _locks: KeyedLock = field(default_factory=KeyedLock, init=False, repr=False)  # one detection per page at a time
     #: the components each page published when this process read it to add it (until the
     #: scheduler's first reading reaches the monitor)
     _published: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False)
@@ -209,15 +210,8 @@ class CustomServices:
             return bundled
         sid = custom_id(url)
         await self._check_limit(guild_id, sid)
-        entry = self._locks.setdefault(url, [asyncio.Lock(), 0])  # [lock, callers]: dropped when idle
-        entry[1] += 1
-        try:
-            async with entry[0]:
-                return await self._stored_or_detected(guild_id, url, sid, now)
-        finally:
-            entry[1] -= 1
-            if entry[1] == 0:
-                self._locks.pop(url, None)
+        async with self._locks.hold(url):
+            return await self._stored_or_detected(guild_id, url, sid, now)
 
     async def _stored_or_detected(self, guild_id: int, url: str, sid: str, now: datetime) -> Service:
         """The page's stored row, or a new one when detection reads it (``Unreadable`` if not)."""

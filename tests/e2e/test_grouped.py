@@ -143,6 +143,7 @@ async def test_a_channel_following_three_services_of_one_upstream_outage_reads_o
 
     await world.page_says("cloudflare", Status.OPERATIONAL, T0 + timedelta(minutes=120))
     assert len(fake.messages(three)) == 2  # nothing more where everything was already over
+    assert len(worker._channel_locks) == 0  # each channel's turn was let go: no lock per channel kept
     cf_then, cf_reply = fake.messages(provider_ar)
     assert cf_then["id"] == cf_alert["id"]
     assert cf_reply["message_reference"]["message_id"] == cf_alert["id"]

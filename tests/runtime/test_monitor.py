@@ -378,7 +378,7 @@ async def test_healthy_services_cost_the_monitor_no_state_beyond_their_readings(
         now = t0 + timedelta(minutes=minute)
         for sid in services:
             await monitor.ingest(sid, f"{sid}:0", official("github_operational", now), now)
-    assert monitor._locks == {} and monitor._saved == {}
+    assert len(monitor._locks) == 0 and monitor._saved == {}
     assert monitor._first_failures == {} and monitor._acknowledged == {}
     for sid in services:
         [latest] = monitor.observations(sid).values()
@@ -401,7 +401,7 @@ async def test_healthy_services_cost_the_monitor_no_state_beyond_their_readings(
 
     monitor._advance = advance  # type: ignore[method-assign]
     await asyncio.gather(*(monitor.refresh("svc0", now) for _ in range(4)))
-    assert monitor._locks == {}
+    assert len(monitor._locks) == 0
 
 
 # -- national internet connectivity (IODA) on the alert -----------------------------------------

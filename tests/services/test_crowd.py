@@ -403,3 +403,4 @@ async def test_preload_reads_every_service_at_once_and_then_signals_need_no_data
         await init_db(db.url, apply_migrations=False)
     assert warm == lazy and warm is not None and warm.recent == 30 and warm.works == 4
     assert warm_quiet == quiet and warm_quiet is not None and warm_quiet.level is CrowdLevel.NONE
+    assert len(preloaded._relearning) == 0  # no lock per service once nothing is being relearned
