@@ -144,20 +144,20 @@ def _parse(payload: bytes, *, service_id: str, fetched_at: datetime, url: str | 
         pairs = _affected(attributes)
         if wanted is not None and not any(rid in in_scope for rid, _ in pairs):
             continue
-        rid_ = opt_str(report.get("id")) or "?"
+        report_id = opt_str(report.get("id")) or "?"
         title = text(attributes.get("title"))
         starts, ends = parse_time(attributes.get("starts_at")), parse_time(attributes.get("ends_at"))
         if (opt_str(attributes.get("report_type")) or "").lower() == "maintenance":
             running = (starts is None or starts <= fetched_at) and (ends is None or fetched_at < ends)
             maintenances.append(Maintenance(
-                id=rid_, title=title or "(untitled maintenance)", starts_at=starts, ends_at=ends, in_progress=running, url=page_url,
+                id=report_id, title=title or "(untitled maintenance)", starts_at=starts, ends_at=ends, in_progress=running, url=page_url,
             ))  # fmt: skip
             if running:
                 seen.append(Status.MAINTENANCE)
             continue
         scope = [(rid, s) for rid, s in pairs if wanted is None or rid in in_scope]
         hit = {rid for rid, s in scope if s == DOWN}
-        down |= hit & monitored if monitored else hit
+        down |= (hit & monitored) if monitored else hit  # (a page with nothing monitored: as the report says)
         marks = [STATE.get(s, Status.DEGRADED) for _, s in scope if s not in (DOWN, RESOLVED)]
         if hit:
             marks.append(_outage(hit, monitored or hit))
@@ -168,7 +168,7 @@ def _parse(payload: bytes, *, service_id: str, fetched_at: datetime, url: str | 
         seen.append(impact)
         latest, updated_at = _latest_update(report, updates)
         incidents.append(IncidentInfo(
-            id=rid_, title=title or "(untitled incident)", impact=impact, status=state or "unknown", url=page_url,
+            id=report_id, title=title or "(untitled incident)", impact=impact, status=state or "unknown", url=page_url,
             latest_update=latest, updated_at=updated_at, started_at=starts,
         ))  # fmt: skip
 
