@@ -136,9 +136,7 @@ class Settings:
         canaries = DEFAULT_CANARIES if canaries_raw is None else tuple(t.strip() for t in canaries_raw.split(",") if t.strip())
         for target in canaries:
             _check_canary(target)
-        log_format = (env.get("LOG_FORMAT", "").strip() or "text").lower()
-        if log_format not in ("text", "json"):
-            raise SettingsError(f"LOG_FORMAT={log_format!r} is not supported: set text or json")
+        log_format = log_format_of(env)
         ioda_raw = env.get("IODA_URL")
         ioda_url = DEFAULT_IODA_URL if ioda_raw is None else (ioda_raw.strip().rstrip("/") or None)
         if ioda_url:
@@ -188,6 +186,14 @@ class Settings:
         if not self.discord_token:
             raise SettingsError("DISCORD_TOKEN is not set: set it to your bot's token from the Discord developer portal (python -m bot simulate runs without one)")
         return self.discord_token
+
+
+def log_format_of(env: Mapping[str, str]) -> str:
+    """``LOG_FORMAT`` (text by default, or json); ``SettingsError`` names any other value."""
+    log_format = (env.get("LOG_FORMAT", "").strip() or "text").lower()
+    if log_format not in ("text", "json"):
+        raise SettingsError(f"LOG_FORMAT={log_format!r} is not supported: set text or json")
+    return log_format
 
 
 def _require_http_url(name: str, value: str, example: str = DEFAULT_API_BASE) -> None:

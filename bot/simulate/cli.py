@@ -10,9 +10,11 @@ import argparse
 import asyncio
 import logging
 import os
+import sys
 from pathlib import Path
 
 from bot.ops.logs import setup_logging
+from bot.settings import SettingsError, log_format_of
 from bot.simulate import scenarios
 from bot.simulate.runner import default_speed, run
 
@@ -49,10 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    setup_logging(
-        os.environ.get("LOG_FORMAT", "text").strip().lower() or "text",
-        level=logging.INFO if args.verbose else logging.ERROR,
-    )
+    try:
+        log_format = log_format_of(os.environ)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(log_format, level=logging.INFO if args.verbose else logging.ERROR)
     scenario = scenarios.get(args.scenario)
     speed = default_speed(scenario) if args.speed is None else args.speed
     if speed < 0:

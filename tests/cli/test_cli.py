@@ -74,3 +74,9 @@ def test_a_missing_subcommand_module_fails_loudly_not_silently(monkeypatch: pyte
     monkeypatch.setitem(entry.SUBCOMMANDS, "ghost", ("bot.cli.ghost", "a command whose module is missing"))
     with pytest.raises(ModuleNotFoundError, match="bot.cli.ghost"):
         entry.build_parser()
+
+
+def test_simulate_refuses_an_unknown_log_format_in_one_line_as_run_does() -> None:
+    out = run_cli("simulate", "x-outage", env={"LOG_FORMAT": "xml"})
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.strip() == "error: LOG_FORMAT='xml' is not supported: set text or json"

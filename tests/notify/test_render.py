@@ -87,8 +87,9 @@ def test_golden(name: str, variant: str) -> None:
     read every changed file before committing it)."""
     path = GOLDEN / f"{name}.{variant}.txt"
     text = rendered(name, variant)
-    if UPDATE_GOLDEN:
+    if UPDATE_GOLDEN and (not path.exists() or path.read_text(encoding="utf-8") != text):
         path.write_text(text, encoding="utf-8")
+        pytest.fail(f"rewrote {path.name}: read its diff, then run again without UPDATE_GOLDEN")  # never a silent pass
     assert path.read_text(encoding="utf-8") == text
 
 

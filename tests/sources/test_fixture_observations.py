@@ -11,6 +11,8 @@ from dataclasses import fields, is_dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pytest
+
 from bot.sources import registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,8 +38,9 @@ def readings() -> dict[str, object]:
 
 def test_every_kind_reads_every_fixture_as_pinned() -> None:
     got = json.loads(json.dumps(readings(), sort_keys=True, default=str))
-    if os.environ.get("UPDATE_GOLDEN") == "1":
+    if os.environ.get("UPDATE_GOLDEN") == "1" and json.loads(GOLDEN.read_text(encoding="utf-8")) != got:
         GOLDEN.write_text(json.dumps(got, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+        pytest.fail(f"rewrote {GOLDEN.name}: read its diff, then run again without UPDATE_GOLDEN")  # never a silent pass
     pinned = json.loads(GOLDEN.read_text(encoding="utf-8"))
     assert len(pinned) >= 400
     changed = sorted(k for k in pinned.keys() | got.keys() if pinned.get(k) != got.get(k))
