@@ -2,8 +2,8 @@
 
 A lock per service, channel or page typed by a user is what keeps two refreshes, relearnings
 or deliveries of the same thing apart; a lock per *catalog* entry, kept for ever, is 20,000
-``asyncio.Lock``\\ s (each with its own ``__dict__``: about 230 bytes) at 20,000 services,
-and one per channel ever written to grows without bound. ``KeyedLock`` makes the lock when
+locks (about 97 bytes each, 1.9 MB) at 20,000 services, and one per channel ever written to
+grows without bound. ``KeyedLock`` makes the lock when
 the first caller arrives and drops it when the last one leaves.
 """
 

@@ -101,9 +101,8 @@ class Monitor:
         #: one that reads the same: the object ``_observations`` holds, not a copy) and when
         self._stored: dict[str, tuple[Observation, datetime]] = {}
         self._verdicts: dict[str, Verdict] = {}
-        #: per service being ingested or refreshed: its lock and how many hold or wait for it
-        #: (dropped when none does: a lock per catalog service is memory the collector scans)
-        self._locks = KeyedLock()  # one ingest or refresh of a service at a time
+        #: one ingest or refresh of a service at a time (a lock only while one runs or waits)
+        self._locks = KeyedLock()
 
     # -- reading the cache -------------------------------------------------------------
 

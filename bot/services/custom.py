@@ -135,7 +135,7 @@ class CustomServices:
     max_bytes: int = DETECT_MAX_BYTES
     listeners: list[Listener] = field(default_factory=list)
     #: one detection per page at a time in this process (two guilds adding it together share it)
-    _locks: KeyedLock = field(default_factory=KeyedLock, init=False, repr=False)  # one detection per page at a time
+    _locks: KeyedLock = field(default_factory=KeyedLock, init=False, repr=False)
     #: the components each page published when this process read it to add it (until the
     #: scheduler's first reading reaches the monitor)
     _published: dict[str, tuple[str, ...]] = field(default_factory=dict, init=False, repr=False)

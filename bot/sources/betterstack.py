@@ -93,10 +93,9 @@ def _parse(payload: bytes, *, service_id: str, fetched_at: datetime, url: str | 
     page = _page(doc)
     included = _included(doc)
     wanted = name_filter(options, "components") if options else None
-    domain = opt_str(page.get("custom_domain"))
-    page_url = f"https://{domain.strip()}" if domain and domain.strip() and "/" not in domain.strip() else url
+    domain = (opt_str(page.get("custom_domain")) or "").strip()
+    page_url = f"https://{domain}" if domain and "/" not in domain else url
 
-    names: dict[str, str] = {}  # resource id → its public name
     published: list[str] = []
     in_scope: set[str] = set()
     monitored: set[str] = set()
@@ -108,7 +107,6 @@ def _parse(payload: bytes, *, service_id: str, fetched_at: datetime, url: str | 
         rid, name = opt_str(item.get("id")), text(attributes.get("public_name"))
         if rid is None or name is None:
             continue
-        names[rid] = name
         published.append(name)
         if wanted is not None and name.casefold() not in wanted:
             continue
