@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.i18n import in_arabic_script
 from bot.sources import base as sources_base
 from bot.sources.base import SourceSpec
 
 BUNDLED_CATALOG = Path(__file__).parent / "data" / "services.toml"
 ALL = "all"
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-_ARABIC_RE = re.compile(r"[\u0600-\u06FF]")
 _SERVICE_KEYS = {"id", "name", "name_ar", "latin_in_arabic", "aliases", "homepage", "sources", "provider", "depends_on"}
 
 
@@ -204,7 +204,7 @@ def parse_catalog(raw: dict[str, Any], *, source: str = "<catalog>", path: Path 
         problems += [f"{where}: {key}: unknown field" for key in entry if key not in _SERVICE_KEYS]
         name = _text(entry, "name", where, problems)
         name_ar = _text(entry, "name_ar", where, problems)
-        if name_ar and not _ARABIC_RE.search(name_ar):
+        if name_ar and not in_arabic_script(name_ar):
             problems.append(f"{where}: name_ar: must be written in Arabic script, got {name_ar!r}")
         aliases = entry.get("aliases", [])
         if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):

@@ -187,11 +187,20 @@ def _has_rtl(text: str) -> bool:
     return any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text)
 
 
+_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
+
+
+def in_arabic_script(text: str) -> bool:
+    """True when ``text`` holds a letter of the Arabic script (its blocks and presentation
+    forms): a query typed in Arabic gets an Arabic answer, a catalog's ``name_ar`` must be one."""
+    return bool(_ARABIC_SCRIPT.search(text))
+
+
 # --- catalogs ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class Catalog:
+class MessageCatalog:
     """One loaded ``.po`` file: translations (fuzzy and empty entries left out) and the plural
     function evaluated from its own header."""
 
@@ -209,7 +218,7 @@ def parse_plural_forms(header_expr: str) -> Callable[[int], int]:
 
 
 @lru_cache(maxsize=None)
-def load_catalog(lang: str, locales_dir: Path = LOCALES_DIR) -> Catalog:
+def load_messages(lang: str, locales_dir: Path = LOCALES_DIR) -> MessageCatalog:
     """Read ``locales_dir/<lang>/LC_MESSAGES/bot.po`` (cached per process)."""
     path = Path(locales_dir) / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
     with path.open("rb") as fh:
@@ -230,7 +239,7 @@ def load_catalog(lang: str, locales_dir: Path = LOCALES_DIR) -> Catalog:
                 plurals[message.id[0]] = tuple(map(prepare, forms))
         elif isinstance(message.string, str) and message.string:
             singular[message.id] = prepare(message.string)
-    return Catalog(lang, po.num_plurals, expr, plural, singular, plurals)
+    return MessageCatalog(lang, po.num_plurals, expr, plural, singular, plurals)
 
 
 # --- the translator ----------------------------------------------------------------------------
@@ -261,7 +270,7 @@ class Translator:
         self.tz = ZoneInfo(tz)
         self.digits: Digits = digits
         self.locale = Locale.parse(lang)
-        self.catalog = load_catalog(lang, Path(locales_dir))
+        self.catalog = load_messages(lang, Path(locales_dir))
         self.rtl = is_rtl(lang)
         self._arab_digits = self.rtl and digits == "arab"
         self._numbering = "arab" if self._arab_digits else "latn"
@@ -455,8 +464,8 @@ def bilingual(msgid: str, *, locales_dir: Path = LOCALES_DIR) -> str:
     them from command and choice names), at most 100 characters — raises ``ValueError``
     otherwise, at import time of the command module and in the catalog tests.
     """
-    english = load_catalog("en", Path(locales_dir)).singular.get(msgid, msgid)
-    arabic = load_catalog("ar", Path(locales_dir)).singular.get(msgid)
+    english = load_messages("en", Path(locales_dir)).singular.get(msgid, msgid)
+    arabic = load_messages("ar", Path(locales_dir)).singular.get(msgid)
     parts = [strip_bidi_controls(english)]
     if arabic:
         parts.append(strip_bidi_controls(arabic))

@@ -151,7 +151,7 @@ class Settings:
         follow_hubs = parse_follow_hubs(env.get("FOLLOW_HUBS", ""))
         redis_url = env.get("REDIS_URL", "").strip() or None
         if redis_url and urlsplit(redis_url).scheme not in ("redis", "rediss", "unix"):
-            raise SettingsError(f"REDIS_URL={_redact(redis_url)!r} is not a Redis URL: use redis://host:6379/0")
+            raise SettingsError(f"REDIS_URL={redact_url(redis_url)!r} is not a Redis URL: use redis://host:6379/0")
         shard_count, shard_ids = _shards(env.get("SHARD_COUNT"), env.get("SHARD_IDS"))
         multi = redis_url is not None or shard_ids is not None
         if multi and database_url.startswith("sqlite"):
@@ -220,12 +220,16 @@ def _check_database_url(url: str) -> None:
     else:
         parts = urlsplit(url)
         if not parts.hostname:
-            raise SettingsError(f"DATABASE_URL={_redact(url)!r} has no host: use postgres://user@host:5432/db")
+            raise SettingsError(f"DATABASE_URL={redact_url(url)!r} has no host: use postgres://user@host:5432/db")
 
 
-def _redact(url: str) -> str:
+def redact_url(url: str) -> str:
+    """``url`` without its password, for messages and logs (the user name stays: it helps)."""
     parts = urlsplit(url)
-    return url.replace(f":{parts.password}@", ":***@") if parts.password else url
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return parts._replace(netloc=netloc).geturl()
+    return url
 
 
 def _number(name: str, raw: str | None, default: float, *, minimum: float) -> float:

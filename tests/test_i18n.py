@@ -15,7 +15,7 @@ from bot.i18n import (
     Text,
     bilingual,
     isolate,
-    load_catalog,
+    load_messages,
     strip_bidi_controls,
     translations,
 )
@@ -78,7 +78,7 @@ def test_english_plurals() -> None:
 def test_arabic_header_agrees_with_cldr_categories() -> None:
     """msgstr[0..5] are zero, one, two, few, many, other — CLDR's order, which the GNU header
     encodes (and babel's own table does not: python-babel #816)."""
-    catalog = load_catalog("ar")
+    catalog = load_messages("ar")
     assert catalog.nplurals == 6
     rule = Locale.parse("ar").plural_form
     order = ["zero", "one", "two", "few", "many", "other"]

@@ -5,7 +5,7 @@
   ``TYPE_CHECKING`` alike):
 
   ======================  ==============================================================
-  ``core``                ``status``, ``i18n``, ``settings``, ``catalog``, ``sources/``, ``detect/``
+  ``core``                ``status``, ``clock``, ``i18n``, ``settings``, ``catalog``, ``sources/``, ``detect/``
   ``notify``              rendering (pure) and the outbox
   ``db``, ``net``         the database; the HTTP client and SSRF guard
   ``ops``                 health, metrics, logs
@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BOT = ROOT / "bot"
 FORBIDDEN = ("discord", "tortoise", "aiohttp")
 
-CORE_MODULES = {"bot.status", "bot.i18n", "bot.settings", "bot.catalog"}
+CORE_MODULES = {"bot.status", "bot.clock", "bot.i18n", "bot.settings", "bot.catalog"}
 CORE_PACKAGES = ("bot.sources", "bot.detect")
 LOWER = {"core"}
 MAY_IMPORT: dict[str, set[str]] = {
@@ -51,7 +51,7 @@ MAY_IMPORT: dict[str, set[str]] = {
 }
 #: modules that must load no I/O framework (the pure core and the renderers)
 PURE_PACKAGES = ("bot.sources", "bot.detect", "bot.notify.render")
-PURE_MODULES = ("bot.status", "bot.i18n", "bot.settings", "bot.catalog", "bot.notify.text")
+PURE_MODULES = ("bot.status", "bot.clock", "bot.i18n", "bot.settings", "bot.catalog", "bot.notify.text")
 
 
 def module_name(path: Path) -> str:

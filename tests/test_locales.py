@@ -14,7 +14,7 @@ import pytest
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
-from bot.i18n import BILINGUAL_MAX, FSI, PDI, LOCALES, bilingual, has_ltr_or_digits, isolate, load_catalog, translations
+from bot.i18n import BILINGUAL_MAX, FSI, PDI, LOCALES, bilingual, has_ltr_or_digits, isolate, load_messages, translations
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES_DIR = ROOT / "locales"
@@ -69,7 +69,7 @@ def test_template_is_not_empty() -> None:
 @pytest.mark.parametrize("lang", LOCALES)
 def test_every_message_is_translated_not_fuzzy_and_keeps_placeholders(lang: str) -> None:
     catalog = read(LOCALES_DIR / lang / "LC_MESSAGES" / "bot.po", lang)
-    loaded = load_catalog(lang)
+    loaded = load_messages(lang)
     exact = exact_forms(loaded.plural, loaded.nplurals)
     by_key = {key(m): m for m in messages(catalog)}
     problems: list[str] = []
@@ -105,7 +105,7 @@ def test_arabic_plural_header_is_the_gnu_one() -> None:
     catalog = read(LOCALES_DIR / "ar" / "LC_MESSAGES" / "bot.po", "ar")
     assert catalog.num_plurals == 6
     assert catalog.plural_expr.replace(" ", "") == GNU_ARABIC.replace(" ", "")
-    loaded = load_catalog("ar")
+    loaded = load_messages("ar")
     assert [loaded.plural(n) for n in (0, 1, 2, 3, 10, 11, 99, 100, 101, 102)] == [0, 1, 2, 3, 3, 4, 4, 5, 5, 5]
 
 
@@ -147,7 +147,7 @@ def test_every_arabic_message_isolates_each_interpolated_value(digits: str) -> N
             for n in (0, 1, 2, 3, 11, 100, 1240):
                 out = t.ngettext(message.id[0], message.id[1], n, **{k: LATIN_SAMPLE for k in names})
                 expected = [isolate(LATIN_SAMPLE)] * bool(names)
-                form = load_catalog("ar").plurals[message.id[0]][load_catalog("ar").plural(n)]
+                form = load_messages("ar").plurals[message.id[0]][load_messages("ar").plural(n)]
                 if "{n}" in form and has_ltr_or_digits(t.number(n)):  # Eastern Arabic digits stay bare
                     expected.append(isolate(t.number(n)))
                 problems += [f"{message.id[0]!r} n={n}: {e!r} not isolated in {out!r}" for e in expected if e not in out]

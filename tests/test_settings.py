@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import DEFAULT_CANARIES, Settings, SettingsError
+from bot.settings import DEFAULT_CANARIES, Settings, SettingsError, redact_url
 
 
 def test_defaults_match_the_design_table() -> None:
@@ -94,6 +94,19 @@ def test_password_is_not_echoed_back() -> None:
     with pytest.raises(SettingsError) as info:
         Settings.from_env({"DATABASE_URL": "postgres://user:hunter2@/db"})
     assert "hunter2" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgres://bot:hunter2@db.internal:5432/outages", "postgres://bot:***@db.internal:5432/outages"),
+        ("redis://:s3cr%40t@127.0.0.1:6379/0", "redis://:***@127.0.0.1:6379/0"),
+        ("postgres://bot@db.internal/outages", "postgres://bot@db.internal/outages"),
+        ("sqlite://db.sqlite3", "sqlite://db.sqlite3"),
+    ],
+)
+def test_a_url_shown_in_a_message_keeps_everything_but_its_password(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,8 @@ import argparse
 import asyncio
 import sys
 
-from bot.db.setup import redact, upgrade
+from bot.db.setup import upgrade
+from bot.settings import redact_url
 from bot.settings import Settings
 
 
@@ -21,7 +22,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         asyncio.run(upgrade(settings.database_url))
     except (OSError, ConnectionError) as exc:
-        print(f"error: cannot reach the database at {redact(settings.database_url)}: {exc}", file=sys.stderr)
+        print(f"error: cannot reach the database at {redact_url(settings.database_url)}: {exc}", file=sys.stderr)
         return 2
-    print(f"database at {redact(settings.database_url)} is up to date")
+    print(f"database at {redact_url(settings.database_url)} is up to date")
     return 0

@@ -143,11 +143,4 @@ async def close_db() -> None:
     executor.EXECUTOR_CACHE.clear()
 
 
-def redact(url: str) -> str:
-    """``url`` without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return parts._replace(netloc=netloc).geturl()
-    return url
 

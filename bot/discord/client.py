@@ -31,12 +31,13 @@ import hashlib
 import logging
 import signal
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable, Coroutine
 
 import discord
 from discord.ext import commands
 
+from bot.clock import utcnow
 from bot.ops import metrics
 from bot.catalog import Catalog, load_catalog
 from bot.discord.cogs import extensions
@@ -47,9 +48,9 @@ from bot.i18n import Translator
 from bot.net.client import HttpClient
 from bot.services.custom import CustomServices
 from bot.services.guilds import GuildService
-from bot.services.status import DEFAULT_STALE_AFTER, CrowdView, MonitorView, NationalView, StatusService, published_components
+from bot.services.status import LIVE_AFTER, CrowdView, MonitorView, NationalView, StatusService, published_components
 from bot.services.subscriptions import SubscriptionService
-from bot.settings import Settings
+from bot.settings import Settings, redact_url
 from bot.sources.base import Fetcher
 from bot.discord.tree import OutageTree
 
@@ -66,10 +67,6 @@ log = logging.getLogger(__name__)
 SHUTDOWN_TIMEOUT = 10.0
 #: how long the delivery worker lets sends on the wire finish at shutdown (inside SHUTDOWN_TIMEOUT)
 DRAIN_TIMEOUT = 8.0
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def intents() -> discord.Intents:
@@ -118,7 +115,7 @@ class Runtime:
     ) -> "Runtime":
         """The services over the given resources (the /isitdown data counts as stale after
         three poll intervals, at least three minutes)."""
-        stale = max(DEFAULT_STALE_AFTER, timedelta(seconds=3 * settings.poll_interval))
+        stale = max(LIVE_AFTER, timedelta(seconds=3 * settings.poll_interval))
         status = StatusService(
             catalog, fetcher, monitor=monitor, crowd=crowd, stale_after=stale,
             allow_private=settings.allow_private_targets, national=national,
@@ -183,7 +180,7 @@ async def run_bot(settings: Settings, catalog: Catalog | None = None) -> int:
     """Run the bot until SIGTERM/SIGINT (0) or a fatal error (1; a rejected token: 2).
     ``catalog``: already loaded (``python -m bot run`` checks it first), else read here."""
     from bot.services.crowd import CrowdService
-    from bot.db.setup import close_db, init_db, redact
+    from bot.db.setup import close_db, init_db
     from bot.ops.logs import setup_logging
     from bot.detect.upstream import Upstreams
     from bot.runtime.monitor import Monitor
@@ -206,7 +203,7 @@ async def run_bot(settings: Settings, catalog: Catalog | None = None) -> int:
     # burst of guilds, build hundreds of thousands of objects that all stay alive, and full
     # collections over them at Python's default pace stopped the loop for 70-80 ms each
     fewer_full_collections()
-    log.info("applying migrations to %s", redact(settings.database_url))
+    log.info("applying migrations to %s", redact_url(settings.database_url))
     await init_db(settings.database_url)  # before any task: tortoise's connection is a contextvar
     if not settings.shared_database:
         log.info("SQLite keeps this process alone: several `run` processes (SHARD_IDS) need PostgreSQL")

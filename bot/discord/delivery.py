@@ -60,7 +60,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any, AsyncIterator, Awaitable, Callable, Sequence
 
 import aiohttp
@@ -68,6 +68,7 @@ import discord
 from tortoise.expressions import F, Q
 from tortoise.transactions import in_transaction
 
+from bot.clock import utcnow
 from bot.ops import metrics
 from bot.ops.locks import KeyedLock
 from bot.catalog import Catalog
@@ -114,10 +115,6 @@ BAN_PAUSE_S = 60.0
 
 #: the report chart's data for an event at a time (``CrowdService.event_series``)
 ChartSource = Callable[[IncidentEvent, datetime], Awaitable["ReportSeries | None"]]
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 # --- pacing --------------------------------------------------------------------------------------
@@ -218,7 +215,7 @@ class DeliveryWorker:
         backoff_cap: float = 900.0,
         poll_interval: float = 5.0,
         drain_timeout: float = 8.0,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
         pacer: Pacer | None = None,
         global_limit: GlobalLimit | None = None,

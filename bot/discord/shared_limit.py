@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
-from bot.db.setup import redact
+from bot.settings import redact_url
 from bot.discord.ratelimit import LocalGlobalLimit
 
 log = logging.getLogger(__name__)
@@ -181,7 +181,7 @@ async def connect_shared_limits(url: str, *, namespace: str, rate: float | None,
     except Exception as exc:
         await client.aclose()
         raise ConnectionError(
-            f"REDIS_URL={redact(url)}: cannot reach Redis ({type(exc).__name__}): start it or fix REDIS_URL"
+            f"REDIS_URL={redact_url(url)}: cannot reach Redis ({type(exc).__name__}): start it or fix REDIS_URL"
         ) from None
     prefix = f"outage-bot:{namespace}:"
     return SharedLimits(RedisGlobalLimit(client, prefix + "global"), RedisPacer(client, prefix + "pace", rate, burst=burst), client)

@@ -23,7 +23,7 @@ from bot.i18n import Translator, is_rtl, orient, translations
 from bot.notify.render import RenderedMessage
 from bot.services import replies
 from bot.services.errors import UserError
-from bot.services.status import in_arabic_script
+from bot.i18n import in_arabic_script
 
 log = logging.getLogger(__name__)
 

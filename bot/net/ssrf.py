@@ -79,7 +79,7 @@ class SSRFRefused(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class Target:
+class CheckedUrl:
     """A URL that passed the URL rules: what the request will connect to."""
 
     scheme: str
@@ -88,7 +88,7 @@ class Target:
     address: IPAddress | None  # set when the host is an address literal
 
 
-def check_url(url: str, *, allow_private: bool = False) -> Target:
+def check_url(url: str, *, allow_private: bool = False) -> CheckedUrl:
     """Apply the URL rules to ``url``; raise ``SSRFRefused`` saying why it is refused.
 
     An address literal is vetted here too (the resolver never sees literals)."""
@@ -114,7 +114,7 @@ def check_url(url: str, *, allow_private: bool = False) -> Target:
     address = literal_address(host)
     if address is not None:
         vet_address(address, allow_private=allow_private)
-    return Target(scheme=scheme, host=host, port=port, address=address)
+    return CheckedUrl(scheme=scheme, host=host, port=port, address=address)
 
 
 def literal_address(host: str) -> IPAddress | None:

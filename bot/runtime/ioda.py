@@ -19,9 +19,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
+from bot.clock import utcnow
 from bot.db.models import KeyValue
 from bot.detect.national import InternetContext, NationalState, internet_context
 from bot.sources.base import Fetcher, SourceError
@@ -40,10 +41,6 @@ MAX_COUNTRIES = 60
 CountriesProvider = Callable[[datetime], Awaitable[Sequence[str]]]
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class IodaPoller:
     """Reads IODA for the countries that matter and keeps the national state (see module)."""
 
@@ -54,7 +51,7 @@ class IodaPoller:
         *,
         api: str = DEFAULT_API,
         interval: float = DEFAULT_INTERVAL,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
         persist: bool = True,
     ) -> None:
         self.fetcher = fetcher

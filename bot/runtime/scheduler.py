@@ -6,7 +6,7 @@ Why it looks like this:
   not) becomes an ``unknown`` observation with an ``exception`` error, and one source can
   never stop the others. No ``discord.ext.tasks`` (a loop that ends for good on most
   exceptions).
-* **Testable time.** Time comes from an injected ``Clock`` (``now()``, ``sleep_until()``).
+* **Testable time.** Time comes from an injected ``bot.clock.Clock`` (``now()``, ``sleep_until()``).
   ``run_due(now)`` polls everything due at ``now`` and returns when those polls are done:
   tests drive it with a ``ManualClock``, ``simulate`` with its ``VirtualClock``; neither
   sleeps. ``run()`` is the production loop around the same steps.
@@ -57,13 +57,14 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Protocol
+from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
 from bot.catalog import Catalog
+from bot.clock import Clock, SystemClock
 from bot.db.batch import update_many
 from bot.db.schedule import claim_due, earliest_due
 from bot.db.models import SourceState, Subscription
@@ -85,43 +86,6 @@ log = logging.getLogger("bot.runtime.scheduler")
 PollHook = Callable[[str, bool], None]
 #: long loops over every source yield to the event loop this often (start-up never stalls it)
 YIELD_EVERY = 500
-
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
-
-    async def sleep_until(self, when: datetime) -> None: ...
-
-
-class SystemClock:
-    """Wall-clock time (UTC) and real sleeping."""
-
-    def now(self) -> datetime:
-        return datetime.now(timezone.utc)
-
-    async def sleep_until(self, when: datetime) -> None:
-        await asyncio.sleep(max(0.0, (when - self.now()).total_seconds()))
-
-
-class ManualClock:
-    """Time that moves only when told to (tests); ``sleep_until`` jumps."""
-
-    def __init__(self, start: datetime) -> None:
-        self._now = start
-
-    def now(self) -> datetime:
-        return self._now
-
-    def advance(self, seconds: float) -> datetime:
-        self._now += timedelta(seconds=seconds)
-        return self._now
-
-    def set(self, when: datetime) -> None:
-        self._now = max(self._now, when)
-
-    async def sleep_until(self, when: datetime) -> None:
-        self.set(when)
-        await asyncio.sleep(0)
 
 
 def default_owner() -> str:
@@ -677,12 +641,9 @@ async def poll_once(
 
 
 __all__ = [
-    "Clock",
-    "ManualClock",
     "Scheduler",
     "SchedulerConfig",
     "Slot",
-    "SystemClock",
     "backoff_delay",
     "canary_spec",
     "is_source_error",

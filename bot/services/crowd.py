@@ -37,6 +37,7 @@ from typing import Any, NamedTuple
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from bot.clock import utcnow
 from bot.catalog import Catalog, Service
 from bot.db.batch import db_value, insert_many, marks
 from bot.db.models import CrowdBucket, CrowdReport, KeyValue, WorksReport
@@ -63,7 +64,7 @@ from bot.notify.render.chart import BUCKET as CHART_BUCKET
 from bot.notify.render.chart import SPAN as CHART_SPAN
 from bot.notify.render.chart import ReportSeries, series_from_buckets, series_span, tells_reports
 from bot.services.errors import UserError
-from bot.services.status import in_arabic_script
+from bot.i18n import in_arabic_script
 from bot.services.subscriptions import ERR_UNKNOWN_SERVICE
 
 __all__ = [
@@ -74,7 +75,6 @@ __all__ = [
     "ReportCounts",
     "UnknownService",
     "report_reply",
-    "utcnow",
 ]
 
 log = logging.getLogger(__name__)
@@ -94,9 +94,6 @@ THANKS_COUNTED = N_("Thanks! Your report about {service} was counted.")
 # NOTE: {window} is a duration such as "30 minutes"
 THANKS_REPEAT = N_("Thanks! You already reported {service} in the last {window}, so this report was not counted again.")
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class UnknownService(LookupError):

@@ -23,7 +23,7 @@ from bot.detect.fusion import fuse
 from bot.db.records import past_incidents
 from bot.detect.model import CrowdSignal, Verdict
 from bot.detect.track_record import WINDOW as RECORD_WINDOW, PastIncident, TrackRecord, track_record
-from bot.i18n import N_
+from bot.i18n import N_, in_arabic_script
 from bot.notify.render import ServiceNames
 from bot.notify.render.chart import ReportSeries
 from bot.notify.text import echo
@@ -39,7 +39,7 @@ from bot.status import Status
 log = logging.getLogger(__name__)
 
 #: a verdict older than this is not "current": /isitdown probes live instead
-DEFAULT_STALE_AFTER = timedelta(minutes=3)
+LIVE_AFTER = timedelta(minutes=3)
 #: a live probe must finish well inside the 15 minutes an interaction token lives
 LIVE_TIMEOUT = 8.0
 URL_SERVICE_ID = "url"
@@ -48,7 +48,6 @@ ERR_UNKNOWN = N_("We don't know a service called {query}. Pick one from the sugg
 ERR_PRIVATE = N_("We only check public websites: {url} points to a private or local address.")
 ERR_BAD_URL = N_("We can't check {url}: use a public web address starting with {prefix}.")
 
-_ARABIC = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
 _HOSTLIKE = re.compile(r"^[^\s/]+\.[^\s/]{2,}(/\S*)?$")
 
 
@@ -107,11 +106,6 @@ def looks_like_status_page(url: str) -> bool:
     return "status" in (parts.hostname or "").lower() or "status" in parts.path.lower()
 
 
-def in_arabic_script(text: str) -> bool:
-    """True when the query was typed in Arabic script (then the answer is in Arabic)."""
-    return bool(_ARABIC.search(text))
-
-
 @dataclass(frozen=True, slots=True)
 class Target:
     """What ``/isitdown`` was asked about: a catalog service or a URL."""
@@ -162,7 +156,7 @@ class StatusService:
     fetcher: Fetcher
     monitor: MonitorView | None = None
     crowd: CrowdView | None = None
-    stale_after: timedelta = DEFAULT_STALE_AFTER
+    stale_after: timedelta = LIVE_AFTER
     allow_private: bool = False
     live_timeout: float = LIVE_TIMEOUT
     #: canary targets checked before a live answer when no monitor runs (the CLI)

@@ -17,7 +17,7 @@ from datetime import timedelta
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.i18n import FSI, PDI, RLM, Translator, bilingual, load_catalog, translations
+from bot.i18n import FSI, PDI, RLM, Translator, bilingual, load_messages, translations
 from bot.notify.render import message as message_module
 from bot.notify.render import CHOICE_NAMES, COMMAND_DESCRIPTIONS, OPTION_DESCRIPTIONS, render_for, render_event
 from bot.notify.render import render_recovery, render_resolved_alert
@@ -202,7 +202,7 @@ def test_both_messages_orient_only_their_arabic_embed() -> None:
 
 
 def test_literal_latin_in_arabic_translations_is_isolated_once_loaded() -> None:
-    catalog = load_catalog("ar")
+    catalog = load_messages("ar")
     tls = catalog.singular["Secure connection failed (TLS certificate or handshake)."]
     assert f"{FSI}TLS{PDI}" in tls
     send = catalog.singular["Send Messages"]

@@ -28,7 +28,8 @@ from bot.detect.track_record import RECORD
 from bot.detect.upstream import UPSTREAM, Upstreams
 from bot.runtime.monitor import Monitor
 from bot.net.client import HttpClient
-from bot.runtime.scheduler import ManualClock, Scheduler, SchedulerConfig
+from tests.clock import ManualClock
+from bot.runtime.scheduler import Scheduler, SchedulerConfig
 from bot.sources.base import Observation, SourceRole, SourceSpec
 from bot.sources.statuspage import parse as parse_statuspage
 from bot.status import Status

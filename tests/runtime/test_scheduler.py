@@ -21,7 +21,8 @@ from bot.detect.model import EventKind, IncidentEvent
 from bot.runtime.monitor import Monitor
 from bot.net.client import HttpClient, jitter
 from bot.detect.vantage import canary_spec
-from bot.runtime.scheduler import ManualClock, Scheduler, SchedulerConfig, backoff_delay, is_source_error
+from tests.clock import ManualClock
+from bot.runtime.scheduler import Scheduler, SchedulerConfig, backoff_delay, is_source_error
 from bot.sources.base import Observation, PollContext, SourceError, SourceSpec
 from bot.sources.http import HttpKind
 from bot.status import Status

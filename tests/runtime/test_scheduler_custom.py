@@ -12,7 +12,8 @@ from bot.catalog import Catalog, Service
 from bot.db.models import SourceState, Subscription
 from bot.net.client import HttpClient
 from bot.runtime.monitor import Monitor
-from bot.runtime.scheduler import ManualClock, Scheduler, SchedulerConfig
+from tests.clock import ManualClock
+from bot.runtime.scheduler import Scheduler, SchedulerConfig
 from bot.services.custom import CustomServices
 from bot.services.subscriptions import SubscriptionService
 from bot.sources.base import SourceSpec

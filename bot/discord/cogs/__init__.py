@@ -13,7 +13,7 @@ from discord import app_commands
 
 from bot.catalog import ALL, Catalog, Match
 from bot.i18n import N_, bilingual
-from bot.services.status import in_arabic_script
+from bot.i18n import in_arabic_script
 from bot.services.subscriptions import ALL_WORDS
 
 #: the command extensions the bot loads

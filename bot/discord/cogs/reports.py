@@ -33,7 +33,7 @@ from bot.notify.render import CHOICE_NAMES, COMMAND_DESCRIPTIONS, DOWN_FOR_ME_TO
 from bot.services import replies
 from bot.services.errors import UserError
 from bot.services.guilds import GuildService
-from bot.services.status import in_arabic_script
+from bot.i18n import in_arabic_script
 from bot.discord.tree import BoundedText, answer
 from bot.runtime.monitor import RefreshThrottle
 
