@@ -72,6 +72,8 @@ FORMAT_NAMES: dict[str, str] = {
     "apple": "Apple",
     "instatus": "Instatus",
     "betterstack": "Better Stack",
+    "statuspal": "Statuspal",
+    "xbox": "Xbox",
     "feed": N_("RSS/Atom feed"),
 }
 #: why a typed status page could not be read, by the error kind of the attempt

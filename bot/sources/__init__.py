@@ -2,7 +2,7 @@
 (``@register``). Importing this package imports every module here that does not start with an
 underscore, so adding a kind is adding one module.
 
-* An **official page** kind (statuspage, statusio, slack, gcloud, feed, apple, instatus,
+* An **official page** kind (statuspage, statusio, slack, gcloud, feed, apple, xbox, instatus,
   betterstack) subclasses
   ``_toolkit.OfficialKind`` and is only its format-specific mapping: the format's words →
   ``Status``, its incidents, maintenances and components, built with the toolkit's defensive

@@ -71,6 +71,8 @@ def _parse(payload: bytes, *, service_id: str, fetched_at: datetime, url: str | 
             key = opt_str(event.get("messageId")) or f"{name}:{event.get('epochStartDate')}"
             events.setdefault(key, (event, []))[1].append(name)
 
+    if services and not published:  # (another format's "services" list: Statuspal's, say)
+        raise PayloadError("no service has a serviceName: not an Apple System Status file")
     incidents: list[IncidentInfo] = []
     maintenances: list[Maintenance] = []
     affected = ComponentTally()

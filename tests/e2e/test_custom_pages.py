@@ -107,6 +107,28 @@ async def test_a_typed_better_stack_page_is_detected_and_subscribed_to_one_of_it
         assert [c["value"] for c in narrowed.choices] == ["Inference Endpoints UI", "Inference Endpoints API"]
 
 
+async def test_a_typed_statuspal_page_is_detected_and_subscribed_to_one_of_its_services(
+    fake: FakeDiscord, guild: FakeGuild, start_bot: Starter  # noqa: F811
+) -> None:
+    alerts = guild.channel_by_name("alerts")
+    path = "/api/v2/status_pages/exoscalestatus/summary"
+    routes = {path: page("statuspal/v2_summary_exoscale_2025-07_performance_linuxfabrik.json")}
+    async with serve(routes) as server, start_bot(allow_private=True):
+        url = server.url(path)
+        inter = await fake.invoke_command(guild.id, alerts, "subscribe", {"service": url, "component": "ch-dk-2"}, permissions=ADMIN)
+        await inter.wait_response()
+        answer = await inter.wait_original(timeout=SAFETY_TIMEOUT)
+        assert "Exoscale: CH-DK-2" in answer["content"] and "will now get alerts" in answer["content"]
+        (row,) = await Subscription.filter(guild_id=guild.id)
+        stored = await CustomService.get(id=row.service_id)
+        assert (stored.kind, stored.name, row.component) == ("statuspal", "Exoscale", "CH-DK-2")
+        narrowed = await fake.autocomplete(
+            guild.id, alerts, "subscribe", {"service": url, "component": "network"}, focused="component", permissions=ADMIN
+        )
+        await narrowed.wait_response()
+        assert "Network Internet Transit Connectivity" in [c["value"] for c in narrowed.choices]
+
+
 async def test_isitdown_reads_a_status_page_url_in_its_own_format_and_names_it_from_the_page(
     fake: FakeDiscord, guild: FakeGuild, start_bot: Starter  # noqa: F811
 ) -> None:

@@ -133,6 +133,19 @@ async def test_a_better_stack_page_is_detected_named_and_offers_its_resources(db
     assert list(names)[:2] == ["Huggingface Hub", "Git Hosting and Serving"] and len(names) == 8
 
 
+async def test_a_statuspal_page_typed_as_its_api_is_read_as_statuspal_not_as_a_lookalike(db: Any, http: HttpClient) -> None:
+    # Statuspage's and Apple's parsers would each take this answer for theirs: Statuspal is tried first
+    custom, subs, _ = make(http)
+    path = "/api/v2/status_pages/ascentlogistics/summary"
+    routes = {path: respond(fixture("statuspal/v2_summary_ascentlogistics_2022-04_major_linuxfabrik.json"))}
+    async with serve(routes) as server:
+        sub, created = await subs.subscribe(GUILD, ALERTS, server.url(path), language="en", now=NOW)
+    row = await CustomService.get(id=sub.service_id)
+    assert created and (row.kind, row.name, row.source_url) == ("statuspal", "Ascent Global Logistics", server.url(path))
+    assert server.hits[path] == 1  # every format that reads this URL as it is shares the one fetch
+    assert "PEAK - Customer API Production" in custom.published(sub.service_id)
+
+
 async def test_the_per_guild_limit_counts_distinct_pages(db: Any, http: HttpClient) -> None:
     custom, subs, _ = make(http, per_guild=1)
     routes = {"/a/api/v2/summary.json": respond(fixture("statuspage/cloudamqp_maintenance.json")),

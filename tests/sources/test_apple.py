@@ -70,6 +70,12 @@ def test_the_live_script_wrapper_is_read_and_garbage_is_a_clear_error() -> None:
     assert broken.status is Status.UNKNOWN and broken.error is not None and broken.error.kind == "parse"
 
 
+def test_another_formats_services_list_is_not_read_as_apples() -> None:
+    statuspal = (FIXTURES.parent / "statuspal" / "v2_summary_maslak_2022-12_major_linuxfabrik.json").read_bytes()
+    obs = parse(statuspal, service_id="icloud", fetched_at=datetime(2022, 12, 15, 17, 0, tzinfo=UTC))
+    assert obs.status is Status.UNKNOWN and obs.error is not None and "serviceName" in obs.error.message
+
+
 def test_the_kind_is_registered_and_validates_its_option() -> None:
     kind = registry()["apple"]
     assert kind.validate_options({"services": ["iCloud Mail"]}) == []

@@ -57,7 +57,7 @@ def test_a_page_url_is_tried_as_every_official_format_on_its_own_host() -> None:
 def test_a_url_naming_a_file_is_read_as_it_is() -> None:
     found = candidates("https://www.apple.com/support/systemstatus/data/system_status_en_US.js")
     assert {c.endpoint for c in found} == {"https://www.apple.com/support/systemstatus/data/system_status_en_US.js"}
-    assert [c.kind for c in found] == ["apple", "feed"]
+    assert [c.kind for c in found] == ["apple", "feed", "xbox"]  # (the kinds whose API is a file of its own)
 
 
 @pytest.mark.parametrize(
@@ -67,6 +67,7 @@ def test_a_url_naming_a_file_is_read_as_it_is() -> None:
         ("statuspage", "statuspage/cloudamqp_maintenance.json", Status.MAINTENANCE, "CloudAMQP"),
         ("feed", "feed/statuspage_history_streamyard.rss", Status.OPERATIONAL, "StreamYard Status - Incident History"),
         ("apple", "apple/system_status_ru_2022-03-21_outage_ongoing_onflow.json", Status.MAJOR_OUTAGE, None),
+        ("statuspal", "statuspal/v2_summary_maslak_2022-12_major_linuxfabrik.json", Status.MAJOR_OUTAGE, "Maslak API Platform"),
     ],
 )
 def test_the_right_kind_reads_a_real_page_and_names_it(kind: str, fixture: str, status: Status, name: str | None) -> None:

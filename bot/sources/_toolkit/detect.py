@@ -22,8 +22,11 @@ from bot.sources._toolkit.kind import OfficialKind
 from bot.sources._toolkit.page import error_observation
 from bot.sources.base import FetchResult, Observation, SourceError, registry
 
-#: tried first, in this order (the formats most pages use); other official kinds follow by name
-PREFERRED = ("statuspage", "statusio", "slack", "gcloud", "apple", "feed")
+#: tried first, in this order (the formats most pages use); other official kinds follow by name.
+#: Statuspal leads: it has candidates only for its own hosts and typed API URLs, and its parser
+#: insists on its ``status_page`` block, while Statuspage's and Apple's would take a Statuspal
+#: answer typed as its API URL for one of theirs
+PREFERRED = ("statuspal", "statuspage", "statusio", "slack", "gcloud", "apple", "feed")
 #: feeds a Statuspage-style page publishes beside itself
 FEED_PATHS = ("/history.rss",)
 _SLUG = re.compile(r"[^a-z0-9]+")
@@ -70,7 +73,8 @@ def official_kinds() -> list[type[OfficialKind]]:
 
 
 def candidates(url: str) -> list[Candidate]:
-    """Where each kind would read ``url`` (same host only), in the order they are tried."""
+    """Where each kind would read ``url`` (same host only, unless the kind derives its API's
+    host from the page's), in the order they are tried."""
     parts = urlsplit(url)
     host = parts.hostname
     is_file = "." in parts.path.rsplit("/", 1)[-1]  # ``…/summary.json``, ``…/status.js``: read as it is
@@ -80,7 +84,7 @@ def candidates(url: str) -> list[Candidate]:
             endpoint = kind.endpoint(url, {})
         except ValueError:
             continue  # the kind needs more than a URL (status.io's page id)
-        if urlsplit(endpoint).hostname == host and (endpoint == url or not is_file):
+        if (urlsplit(endpoint).hostname == host or kind.api_elsewhere) and (endpoint == url or not is_file):
             out.append(Candidate(kind.name, endpoint, url))
         if kind.name == "feed" and not is_file:
             out += [Candidate(kind.name, url + path, url + path) for path in FEED_PATHS]

@@ -17,8 +17,10 @@ async def poll_official(
     endpoint: str,
     parse: Callable[..., Observation],
     options: dict[str, Any] | None = None,
+    accept: str | None = None,
 ) -> Observation:
     """Fetch ``endpoint`` through ``ctx.fetcher`` and turn the answer into an observation.
+    ``accept``: the ``Accept`` header, for an API that answers another format without it.
 
     A 304 reuses ``ctx.previous`` (with the new fetch time); a transport error or a non-2xx
     answer is an ``unknown`` observation carrying the error; anything else goes to ``parse``.
@@ -26,10 +28,11 @@ async def poll_official(
     """
     page_url = ctx.spec.url
     try:
+        extra: dict[str, Any] = {"headers": {"Accept": accept}} if accept else {}
         if ctx.spec.guarded:
-            result = await ctx.fetcher.get(endpoint, conditional=True, guard=True)
+            result = await ctx.fetcher.get(endpoint, conditional=True, guard=True, **extra)
         else:
-            result = await ctx.fetcher.get(endpoint, conditional=True)
+            result = await ctx.fetcher.get(endpoint, conditional=True, **extra)
     except Exception as exc:  # noqa: BLE001 - a broken fetcher is still just an unreadable source
         return error_observation(
             service_id=ctx.service_id,
@@ -109,6 +112,11 @@ class OfficialKind(SourceKind):
     name_option: ClassVar[str | None] = None
     extra_options: ClassVar[frozenset[str]] = frozenset()
     endpoint_options: ClassVar[frozenset[str]] = frozenset()
+    #: the API of a page may be on another host, derived from the page's own (Statuspal's
+    #: ``<sub>.statuspal.io`` is read at ``statuspal.io``): detection may fetch it there
+    api_elsewhere: ClassVar[bool] = False
+    #: the ``Accept`` header to send, when the API picks its format by it
+    accept: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -148,7 +156,7 @@ class OfficialKind(SourceKind):
             return error_observation(service_id=ctx.service_id, kind=cls.name, fetched_at=ctx.now, error=error, url=ctx.spec.url)
         for key in cls.endpoint_options:  # options that chose the endpoint are not the parser's
             options.pop(key, None)
-        return await poll_official(ctx, kind=cls.name, endpoint=endpoint, parse=cls.parse, options=options)
+        return await poll_official(ctx, kind=cls.name, endpoint=endpoint, parse=cls.parse, options=options, accept=cls.accept)
 
 
 def wanted_by(wanted: frozenset[str] | None, names: Iterable[str]) -> bool:
