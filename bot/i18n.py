@@ -432,12 +432,15 @@ class Translator:
 
     # lists
 
-    def list(self, items: Iterable[str]) -> Text:
-        """``GitHub, Discord and X`` / ``GitHub وDiscord وX`` (items isolated as needed)."""
+    def list(self, items: Iterable[str], *, more: bool = False) -> Text:
+        """``GitHub, Discord and X`` / ``GitHub وDiscord وX`` (items isolated as needed).
+        ``more``: the list goes on past these (the caller adds "…"), so it takes no "and"
+        before its last item where the language drops it (CLDR's ``standard-narrow``:
+        "United States, Germany, India…"; Arabic keeps its و, as its press writes such lists)."""
         values = [self._value(item) for item in items]
         if not values:
             return Text("")
-        return Text(babel_lists.format_list(values, locale=self.locale))
+        return Text(babel_lists.format_list(values, style="standard-narrow" if more else "standard", locale=self.locale))
 
 
 @lru_cache(maxsize=None)

@@ -107,7 +107,7 @@ def test_the_grouped_alert_tells_who_reports_and_what_ioda_says() -> None:
     crowded = replace(s.GROUP_OPEN, members=tuple(replace(m, crowd=s.CROWD) for m in s.GROUP_OPEN.members), internet=s.NATIONAL_IQ)
     msg = render_group_alert(crowded, t=EN, now=s.ESCALATED_AT)
     shown = lines(msg.description)
-    assert shown[-2].startswith("Reports from 8 countries: United States, Germany, and India")
+    assert shown[-2].startswith("Reports from 8 countries: United States, Germany, India…")
     assert shown[-1].startswith("Internet connectivity in Iraq is disrupted nationwide")
     [(name, value)] = msg.fields
     assert name == "User reports" and len(value.split("\n")) == 2 and value.startswith("Discord: ")

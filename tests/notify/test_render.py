@@ -413,7 +413,7 @@ def test_problem_share_only_when_reports_are_above_usual() -> None:
     loud = dict(render_alert(replace(s.ALERT, evidence=(spiking,)), s.X, t=en, now=s.OPENED_AT).fields)["User reports"]
     assert loud == (
         "70 reports in the last 15 minutes (usually 9) · 71% of reporters have problems with the app"
-        " · reports from 8 countries: United States, Germany, and India…"
+        " · reports from 8 countries: United States, Germany, India…"
     )  # the background (quiet, above) names neither a problem nor countries
     # /isitdown with the crowd signal itself: its level decides
     signal = CrowdSignal(CrowdLevel.NONE, recent=12, usual=10.0, top_problem="login", top_problem_share=0.6)
@@ -456,8 +456,22 @@ def test_reporting_countries_are_named_as_the_press_names_them() -> None:
     assert line(ar, ("IQ", "SA")) == "بلاغات من دولتين: العراق والمملكة العربية السعودية"
     assert line(ar, s.COUNTRIES) == "بلاغات من ٨ دول: الولايات المتحدة وألمانيا والهند…"
     assert line(ar, s.COUNTRIES * 2) == "بلاغات من ١٦ دولة: الولايات المتحدة وألمانيا والهند…"
+    # a list that goes on has no "and" before its last name shown; a complete one has
+    assert line(en, s.COUNTRIES) == "reports from 8 countries: United States, Germany, India…"
+    assert line(en, s.COUNTRIES[:3]) == "reports from 3 countries: United States, Germany, and India"
     quiet = crowd_line(en, 3, 10.0, window, countries=("IQ", "SA"))  # below usual: no countries
     assert "countr" not in quiet
+
+
+def test_a_long_component_list_says_and_once() -> None:
+    from bot.notify.render.evidence import COMPONENTS_SHOWN, components_field
+
+    names = tuple(f"Region {n}" for n in range(1, COMPONENTS_SHOWN + 3))
+    official = Evidence(SourceRole.OFFICIAL, "statuspage", Status.PARTIAL_OUTAGE, components=names)
+    _, en = components_field(translations("en"), [official])  # type: ignore[misc]
+    assert bare(en) == ", ".join(names[:COMPONENTS_SHOWN]) + " and 2 more"
+    _, few = components_field(translations("en"), [replace(official, components=names[:3])])  # type: ignore[misc]
+    assert bare(few) == "Region 1, Region 2, and Region 3"
 
 
 def test_problem_categories_are_localized() -> None:

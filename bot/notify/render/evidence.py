@@ -168,7 +168,7 @@ def crowd_line(
     works: int | None = None,
 ) -> Text:
     """"1,240 reports in the last 15 minutes (usually 12) · 63% of reporters can't log in ·
-    reports from 8 countries: United States, Germany and India…".
+    reports from 8 countries: United States, Germany, India…".
 
     The share of a problem and the countries are shown only when the reports are above usual
     (``elevated``: the crowd signal is above NONE; by default, more reports than usual): the
@@ -202,9 +202,11 @@ COUNTRIES_NAMED = 3
 
 
 def countries_phrase(t: Translator, countries: Sequence[str]) -> Text:
-    """"reports from 8 countries: United States, Germany and India…" (names from babel)."""
-    names = t.list(country_name(code, t.lang) for code in countries[:COUNTRIES_NAMED])
-    if len(countries) > COUNTRIES_NAMED:
+    """"reports from 8 countries: United States, Germany, India…" (names from babel; no "and"
+    before the last name shown when more follow)."""
+    more = len(countries) > COUNTRIES_NAMED
+    names = t.list((country_name(code, t.lang) for code in countries[:COUNTRIES_NAMED]), more=more)
+    if more:
         names = Text(f"{names}…")
     return t.ngettext("reports from {n} country: {countries}", "reports from {n} countries: {countries}", len(countries), countries=names)
 
@@ -244,7 +246,7 @@ def components_field(t: Translator, evidence: Sequence[Evidence]) -> tuple[str, 
     if not names:
         return None
     shown = list(names)[:COMPONENTS_SHOWN]
-    value = t.list(shown)
+    value = t.list(shown, more=len(names) > len(shown))  # ("A, B, C and 3 more": one "and")
     if len(names) > len(shown):
         more = t.ngettext("{n} more", "{n} more", len(names) - len(shown))
         value = t.gettext("{items} and {more}", items=value, more=more)
