@@ -159,3 +159,35 @@ def test_a_host_the_url_rules_pass_is_still_vetted_after_resolution() -> None:
         vet_addresses(["10.0.0.7"])
     with pytest.raises(SSRFRefused, match="resolved to no address"):
         vet_addresses([])
+
+
+# Each layer of the address rule on its own (a layer that silently stopped refusing would
+# otherwise hide behind the others): the explicit list, then Python's address tables.
+LISTED = ["0.0.0.1", "10.1.2.3", "100.64.0.1", "127.0.0.1", "127.8.9.10", "169.254.169.254", "172.16.0.1",
+          "192.0.0.8", "192.0.2.1", "192.88.99.1", "192.168.1.1", "198.18.0.1", "198.51.100.7", "203.0.113.9",
+          "224.0.0.1", "255.255.255.255", "::", "::1", "100::1", "2001:db8::1", "fd00::1", "fe80::1", "fec0::1", "ff02::1"]  # fmt: skip
+
+
+@pytest.mark.parametrize("address", LISTED)
+def test_the_explicit_list_alone_refuses_each_private_range(address: str) -> None:
+    import ipaddress
+
+    from bot.net.ssrf import _BLOCKED_NETWORKS
+
+    ip = ipaddress.ip_address(address)
+    assert any(ip in net for net in _BLOCKED_NETWORKS if net.version == ip.version)
+    with pytest.raises(SSRFRefused, match="is not public"):
+        vet_address(address)
+
+
+@pytest.mark.parametrize("address", ["2001:2::1", "2001:10::1"])
+def test_pythons_tables_refuse_what_the_list_leaves_out(address: str) -> None:
+    # IETF protocol assignments the explicit list does not name: refused by ``is_global``
+    import ipaddress
+
+    from bot.net.ssrf import _BLOCKED_NETWORKS
+
+    ip = ipaddress.ip_address(address)
+    assert not any(ip in net for net in _BLOCKED_NETWORKS if net.version == ip.version) and not ip.is_global
+    with pytest.raises(SSRFRefused, match="is not public"):
+        vet_address(address)
