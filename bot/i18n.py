@@ -440,7 +440,9 @@ class Translator:
         values = [self._value(item) for item in items]
         if not values:
             return Text("")
-        return Text(babel_lists.format_list(values, style="standard-narrow" if more else "standard", locale=self.locale))
+        # (CLDR has "standard-narrow" for every locale; babel's type hints leave it out)
+        style: Any = "standard-narrow" if more else "standard"
+        return Text(babel_lists.format_list(values, style=style, locale=self.locale))
 
 
 @lru_cache(maxsize=None)
