@@ -73,6 +73,7 @@ FORMAT_NAMES: dict[str, str] = {
     "instatus": "Instatus",
     "betterstack": "Better Stack",
     "statuspal": "Statuspal",
+    "cachet": "Cachet",
     "xbox": "Xbox",
     "feed": N_("RSS/Atom feed"),
 }

@@ -129,6 +129,23 @@ async def test_a_typed_statuspal_page_is_detected_and_subscribed_to_one_of_its_s
         assert "Network Internet Transit Connectivity" in [c["value"] for c in narrowed.choices]
 
 
+async def test_a_typed_cachet_page_is_detected_named_after_its_host_and_subscribed_to_a_component(
+    fake: FakeDiscord, guild: FakeGuild, start_bot: Starter  # noqa: F811
+) -> None:
+    alerts = guild.channel_by_name("alerts")
+    routes = {"/api/v1/components": page("cachet/components_yoti_healthy_devdocs.json")}
+    async with serve(routes) as server, start_bot(allow_private=True):
+        url = server.url("/")
+        inter = await fake.invoke_command(guild.id, alerts, "subscribe", {"service": url, "component": "yoti app"}, permissions=ADMIN)
+        await inter.wait_response()
+        answer = await inter.wait_original(timeout=SAFETY_TIMEOUT)
+        assert "will now get alerts" in answer["content"] and "Yoti App" in answer["content"]
+        (row,) = await Subscription.filter(guild_id=guild.id)
+        stored = await CustomService.get(id=row.service_id)
+        assert (stored.kind, stored.name, row.component) == ("cachet", "127.0.0.1", "Yoti App")  # Cachet's API names no page
+        assert server.hits["/api/v1/components"] >= 1
+
+
 async def test_isitdown_reads_a_status_page_url_in_its_own_format_and_names_it_from_the_page(
     fake: FakeDiscord, guild: FakeGuild, start_bot: Starter  # noqa: F811
 ) -> None:
