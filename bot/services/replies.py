@@ -74,6 +74,7 @@ FORMAT_NAMES: dict[str, str] = {
     "betterstack": "Better Stack",
     "statuspal": "Statuspal",
     "cachet": "Cachet",
+    "psn": "PlayStation",
     "xbox": "Xbox",
     "feed": N_("RSS/Atom feed"),
 }

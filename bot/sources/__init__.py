@@ -2,8 +2,8 @@
 (``@register``). Importing this package imports every module here that does not start with an
 underscore, so adding a kind is adding one module.
 
-* An **official page** kind (statuspage, statusio, slack, gcloud, feed, apple, xbox, instatus,
-  betterstack) subclasses
+* An **official page** kind (statuspage, statusio, slack, gcloud, feed, apple, xbox, psn, instatus,
+  betterstack, statuspal, cachet) subclasses
   ``_toolkit.OfficialKind`` and is only its format-specific mapping: the format's words →
   ``Status``, its incidents, maintenances and components, built with the toolkit's defensive
   field access and ``page_observation``; see ``bot/sources/_toolkit/__init__.py`` for a

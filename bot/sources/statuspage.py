@@ -126,8 +126,10 @@ def _parse(payload: bytes, *, service_id: str, fetched_at: datetime, url: str | 
     page = doc.get("page")
     page_url = (opt_str(page.get("url")) if isinstance(page, dict) else None) or url
     status_block = doc.get("status")
-    if not isinstance(status_block, dict):
+    if status_block is None:
         status_block = {}
+    elif not isinstance(status_block, dict):  # (another format's "status": PlayStation's list, say)
+        raise PayloadError(f"status must be an object, got {type(status_block).__name__}")
     indicator = opt_str(status_block.get("indicator"))
     description = text(status_block.get("description"))
 

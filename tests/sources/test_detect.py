@@ -57,7 +57,7 @@ def test_a_page_url_is_tried_as_every_official_format_on_its_own_host() -> None:
 def test_a_url_naming_a_file_is_read_as_it_is() -> None:
     found = candidates("https://www.apple.com/support/systemstatus/data/system_status_en_US.js")
     assert {c.endpoint for c in found} == {"https://www.apple.com/support/systemstatus/data/system_status_en_US.js"}
-    assert [c.kind for c in found] == ["apple", "feed", "xbox"]  # (the kinds whose API is a file of its own)
+    assert [c.kind for c in found] == ["apple", "feed", "psn", "xbox"]  # (the kinds whose API is a file of its own)
 
 
 @pytest.mark.parametrize(

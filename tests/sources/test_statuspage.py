@@ -123,7 +123,7 @@ def test_components_option_restricts_the_reading() -> None:
     [
         ("malformed/truncated.json", "invalid JSON"),
         ("malformed/nginx_502.html", "HTML"),
-        ("malformed/statuspage_wrong_types.json", "components must be a list"),
+        ("malformed/statuspage_wrong_types.json", "status must be an object, got list"),
         ("malformed/json_array.json", "must be an object"),
     ],
 )
@@ -141,6 +141,13 @@ def test_malformed_payloads_are_unknown_with_a_clear_error(name: str, fragment: 
 def test_odd_payloads_never_raise(payload: bytes) -> None:
     obs = parse(payload, service_id="svc", fetched_at=NOW)
     assert obs.status is Status.UNKNOWN and obs.error.kind == "parse"
+
+
+@pytest.mark.parametrize("fixture", ["slack/ok.json", "psn/region_scea_2020-11_healthy_isitupbot.json"])
+def test_another_formats_status_is_not_a_statuspage_indicator(fixture: str) -> None:
+    # Slack's and PlayStation's answers carry a "status" of another shape: not a healthy Statuspage page
+    obs = parse((FIXTURES.parent / fixture).read_bytes(), service_id="svc", fetched_at=NOW)
+    assert obs.status is Status.UNKNOWN and obs.error is not None and "status must be an object" in obs.error.message
 
 
 def test_endpoint_for() -> None:
