@@ -57,7 +57,8 @@ def _parse(payload: bytes, *, service_id: str, fetched_at: datetime, url: str | 
             continue
         components.append(Component(name=name, status=status))
     status = worst(c.status for c in components) if components else Status.OPERATIONAL
-    return page_observation(KIND, service_id, fetched_at, url, status=status, components=components,
+    page = url.split("/api/v1/", 1)[0] if url else url  # (an API URL's page is what comes before it)
+    return page_observation(KIND, service_id, fetched_at, page, status=status, components=components,
                             component_names=list(dict.fromkeys(published)))  # fmt: skip
 
 

@@ -129,11 +129,26 @@ def _parse(payload: bytes, *, service_id: str, fetched_at: datetime, url: str | 
         own = _type(page.get("current_incident_type"))
         statuses += [own] if own is not None else []
     status = worst(statuses) if statuses else Status.OPERATIONAL
-    return page_observation(KIND, service_id, fetched_at, url, status=status, incidents=incidents, maintenances=maintenances,
+    return page_observation(KIND, service_id, fetched_at, page_url(url), status=status, incidents=incidents, maintenances=maintenances,
                             components=components, component_names=list(dict.fromkeys(published)))  # fmt: skip
 
 
 parse = guarded_parse(KIND, _parse)
+
+
+def page_url(url: str | None) -> str | None:
+    """The page people read for a configured URL: the summary API of ``sub`` is the page
+    ``https://sub.statuspal.io`` (which sends visitors on to a page's own domain)."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    segments = parts.path.strip("/").split("/")
+    if host in _API_HOSTS and "status_pages" in segments[:-1]:
+        subdomain = segments[segments.index("status_pages") + 1]
+        if subdomain:
+            return f"https://{subdomain}.{host}"
+    return url
 
 
 def api_url(url: str) -> str:

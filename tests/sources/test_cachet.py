@@ -94,6 +94,12 @@ def test_anything_else_is_unknown_with_a_parse_error(payload: bytes) -> None:
     assert obs.status is Status.UNKNOWN and obs.error is not None and obs.error.kind == "parse"
 
 
+def test_the_observation_links_the_page_not_its_api() -> None:
+    api = parse(YOTI.read_bytes(), service_id="yoti", fetched_at=AT, url="https://status.yoti.com/api/v1/components?per_page=100")
+    assert api.url == "https://status.yoti.com"
+    assert read(YOTI.read_bytes()).url == "https://status.yoti.com"
+
+
 def test_a_typed_page_is_tried_at_its_components_api() -> None:
     found = [c.endpoint for c in candidates("https://status.yoti.com") if c.kind == "cachet"]
     assert found == ["https://status.yoti.com/api/v1/components?per_page=100"]

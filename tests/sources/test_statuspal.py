@@ -151,6 +151,16 @@ def test_a_page_address_is_read_at_its_api_and_a_custom_domain_needs_the_api_url
     assert [c for c in candidates("https://status.hosttech.eu") if c.kind == "statuspal"] == []
 
 
+def test_the_observation_links_the_page_people_read_not_the_api() -> None:
+    body, at = HOSTTECH_MINOR.read_bytes(), datetime(2023, 9, 13, 9, 0, tzinfo=UTC)
+    for url, page in [
+        ("https://statuspal.io/api/v2/status_pages/hosttech/summary", "https://hosttech.statuspal.io"),
+        ("https://statuspal.eu/api/v1/status_pages/exoscalestatus/status", "https://exoscalestatus.statuspal.eu"),
+        ("https://hosttech.statuspal.io", "https://hosttech.statuspal.io"),
+    ]:
+        assert parse(body, service_id="s", fetched_at=at, url=url).url == page
+
+
 def test_the_kind_is_registered_and_validates_its_option() -> None:
     kind = registry()["statuspal"]
     assert kind.validate_options({"components": ["Compute"]}) == []
