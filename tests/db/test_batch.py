@@ -66,3 +66,16 @@ async def test_a_long_batch_reads_back_as_written_before_and_after_its_distinct_
         (row["user_hash"], row["guild_id"], row["problem"], float(row["weight"]), row["counted"], row["at"], row["country"])  # type: ignore[arg-type]
         for row in rows
     ]
+
+
+async def test_one_instant_in_two_zones_down_a_column_reads_back_as_one_instant(db: TestDB) -> None:
+    """A column repeating one instant in Baghdad's zone, with the same instant in UTC beside it
+    (equal values the conversion memo keeps apart): every row reads back as that instant."""
+    from zoneinfo import ZoneInfo
+
+    baghdad = T0.astimezone(ZoneInfo("Asia/Baghdad"))
+    rows = [{"service_id": "x", "guild_id": 7, "user_hash": f"h{i:02d}", "problem": "login", "weight": 1.0,
+             "counted": True, "at": baghdad if i % 10 else T0, "country": "IQ"} for i in range(40)]  # fmt: skip
+    await insert_many(Tortoise.get_connection("default"), CrowdReport, COLUMNS, rows)
+    stored = await CrowdReport.all().order_by("user_hash")
+    assert len(stored) == 40 and {r.at for r in stored} == {T0} and {r.problem for r in stored} == {"login"}
