@@ -9,9 +9,15 @@ as fast as the pipeline can go (the test suite's mode).
 
 from __future__ import annotations
 
-import asyncio
-import time
+from asyncio import sleep
+from time import monotonic
 from datetime import datetime, timedelta, timezone
+
+
+#: a shorter wait is not slept but carried into the next jump's (the anchors are absolute, so
+#: the pace is kept): x-outage's ~17,000 small jumps would otherwise cost one timer and one
+#: epoll wake-up each, some 0.7 CPU-s of its ~5
+MIN_SLEEP = 0.02
 
 
 class VirtualClock:
@@ -25,7 +31,7 @@ class VirtualClock:
         self._now = start.astimezone(timezone.utc)
         self.start = self._now
         self.speed = speed
-        self._real_anchor = time.monotonic()
+        self._real_anchor = monotonic()
         self._virtual_anchor = self._now
 
     def __call__(self) -> datetime:
@@ -46,11 +52,11 @@ class VirtualClock:
             return
         if self.speed > 0:
             due_real = self._real_anchor + (when - self._virtual_anchor).total_seconds() / self.speed
-            wait = due_real - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
+            wait = due_real - monotonic()
+            if wait >= MIN_SLEEP:
+                await sleep(wait)
             elif wait < -1.0:  # the pipeline fell behind: re-anchor instead of racing to catch up
-                self._real_anchor = time.monotonic()
+                self._real_anchor = monotonic()
                 self._virtual_anchor = when
         self._now = when
 

@@ -358,6 +358,27 @@ async def test_virtual_clock_jumps_forward_only() -> None:
         VirtualClock(datetime(2025, 1, 1))
 
 
+async def test_a_paced_clock_keeps_the_pace_without_sleeping_at_every_small_jump(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.simulate import clock as clock_module
+
+    real = [1000.0]  # a fake monotonic clock that only sleeping moves (no real time in this test)
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        real[0] += seconds
+
+    monkeypatch.setattr(clock_module, "monotonic", lambda: real[0])
+    monkeypatch.setattr(clock_module, "sleep", sleep)
+    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    clock = VirtualClock(start, speed=60)  # a virtual minute per real second
+    for step in range(1, 121):  # 120 jumps of half a virtual second: 1/120 s of real time each
+        await clock.advance_to(start + timedelta(seconds=step / 2))
+    assert clock() == start + timedelta(minutes=1)
+    assert len(slept) <= 120 // 2 and all(s >= clock_module.MIN_SLEEP for s in slept)
+    assert 1.0 - clock_module.MIN_SLEEP <= sum(slept) <= 1.0  # one real second for one virtual minute
+
+
 async def test_loopback_probes_follow_virtual_time() -> None:
     scenario = scenarios.get("silent-page")
     clock = VirtualClock(scenarios.at("2025-06-10", "06:30"))
