@@ -187,12 +187,14 @@ def _has_rtl(text: str) -> bool:
     return any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text)
 
 
-_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
+_ARABIC_SCRIPT = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDCF\uFDF0-\uFDFF\uFE70-\uFEFC]")
 
 
 def in_arabic_script(text: str) -> bool:
-    """True when ``text`` holds a letter of the Arabic script (its blocks and presentation
-    forms): a query typed in Arabic gets an Arabic answer, a catalog's ``name_ar`` must be one."""
+    """True when ``text`` holds a character of the Arabic script's blocks and presentation
+    forms (letters, and its own digits and punctuation — not the byte-order mark U+FEFF nor the
+    noncharacters U+FDD0–FDEF): a query typed in Arabic gets an Arabic answer, a catalog's
+    ``name_ar`` must be written in it."""
     return bool(_ARABIC_SCRIPT.search(text))
 
 

@@ -25,7 +25,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from tortoise.exceptions import IntegrityError
@@ -250,21 +250,22 @@ class CustomServices:
     async def detect(self, url: str, now: datetime) -> Detection:
         """Try every known format on ``url`` (each endpoint fetched once, through the guard)."""
         tried = candidates(url)
-        endpoints = list(dict.fromkeys(c.endpoint for c in tried))
-        results = await asyncio.gather(*(self._fetch(e) for e in endpoints))
-        by_endpoint = dict(zip(endpoints, results))
+        asks = list(dict.fromkeys((c.endpoint, c.accept) for c in tried))  # (one fetch per endpoint and format asked for)
+        results = await asyncio.gather(*(self._fetch(endpoint, accept) for endpoint, accept in asks))
+        answers = dict(zip(asks, results))
         sid = custom_id(url)
-        attempts = tuple(Attempt(c, reading(c, by_endpoint[c.endpoint], service_id=sid, now=now)) for c in tried)
+        attempts = tuple(Attempt(c, reading(c, answers[c.endpoint, c.accept], service_id=sid, now=now)) for c in tried)
         name = None
         found = next((a for a in attempts if a.ok), None)
         if found is not None:
-            name = page_name(found.candidate, by_endpoint[found.candidate.endpoint].body)
+            name = page_name(found.candidate, answers[found.candidate.endpoint, found.candidate.accept].body)
         log.info("detected %s: %s", url, found.candidate.kind if found else "unreadable")
         return Detection(url, attempts, name)
 
-    async def _fetch(self, endpoint: str) -> FetchResult:
+    async def _fetch(self, endpoint: str, accept: str | None = None) -> FetchResult:
+        extra: dict[str, Any] = {"headers": {"Accept": accept}} if accept else {}
         try:
-            return await self.fetcher.get(endpoint, guard=True, max_bytes=self.max_bytes, timeout=self.timeout)
+            return await self.fetcher.get(endpoint, guard=True, max_bytes=self.max_bytes, timeout=self.timeout, **extra)
         except Exception as exc:  # noqa: BLE001 - a broken fetcher is one more unreadable answer
             return FetchResult(endpoint, None, error=SourceError("connection", f"{type(exc).__name__}: {exc}"[:300]))
 

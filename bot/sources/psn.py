@@ -7,7 +7,8 @@ A region document lists its ``countries``, each with ``services`` ("Account Mana
 ``Outage``, ``Degraded``, ``Maintenance`` or ``OK`` (the words the stts client decodes; our only
 capture is healthy). A problem on the whole region is read as it is (an outage is a major
 outage); one in some countries or services is a partial outage at most, since the network
-elsewhere still works. An unknown word counts as degraded. Affected services become components
+elsewhere still works. An unknown word counts as degraded. Alerts link the status page, not
+the document. Affected services become components
 (their names as the file writes them). Option ``services`` restricts the reading to those
 services.
 """
@@ -47,10 +48,14 @@ def _parse(payload: bytes, *, service_id: str, fetched_at: datetime, url: str | 
     if not isinstance(doc.get("regionName"), str):
         raise PayloadError("not a PlayStation status document (no regionName)")
     wanted = name_filter(options, "services")
-    statuses = [] if wanted is not None else _statuses(doc, "region")
+    region = _statuses(doc, "region")
+    statuses = [] if wanted is not None else list(region)
     affected = ComponentTally()
     published: list[str] = []
-    for raw_country in as_list(doc.get("countries"), "countries", missing_ok=False):
+    countries = as_list(doc.get("countries"), "countries", missing_ok=False)
+    if not countries:
+        raise PayloadError("a region document lists its countries; this one lists none")
+    for raw_country in countries:
         country = as_dict(raw_country, "country")
         whole_country = [_local(s) for s in _statuses(country, "country")]
         if wanted is None:
@@ -63,7 +68,7 @@ def _parse(payload: bytes, *, service_id: str, fetched_at: datetime, url: str | 
             for raw_resource in as_list(service.get("resources"), "resources"):
                 found += [_local(s) for s in _statuses(as_dict(raw_resource, "resource"), "resource")]
             if wanted is not None and wanted_by(wanted, [name]):
-                found += whole_country
+                found += whole_country + region  # (the whole country's or region's trouble is the named service's too)
             elif wanted is not None:
                 continue
             problems = [s for s in found if s is not Status.OPERATIONAL]
@@ -73,7 +78,7 @@ def _parse(payload: bytes, *, service_id: str, fetched_at: datetime, url: str | 
     statuses += [c.status for c in components]
     problems = [s for s in statuses if s is not Status.OPERATIONAL]
     status = worst(problems) if problems else Status.OPERATIONAL
-    return page_observation(KIND, service_id, fetched_at, url or PAGE, status=status, components=components,
+    return page_observation(KIND, service_id, fetched_at, PAGE, status=status, components=components,
                             component_names=list(dict.fromkeys(n for n in published if n)))  # fmt: skip
 
 

@@ -7,8 +7,9 @@ in progress and ``upcoming_maintenances`` the planned ones, each with ``service_
 ``updates``. Incident types: ``major`` → major outage, ``minor`` → partial outage,
 ``performance`` → degraded; ``scheduled`` and ``emergency-maintenance`` are maintenance;
 ``info`` is a notice the page itself does not count as a problem (it is left out), and an
-unknown word counts as degraded. Timestamps carry no zone and are UTC (the captures' windows
-match the page's own titles in UTC). Option ``components`` restricts the reading to those
+unknown word counts as degraded. Timestamps carry no zone and are UTC (Statuspal's API
+reference, as Exoscale's Go client quotes it: "The time at which the incident/maintenance
+started (UTC)"). Option ``components`` restricts the reading to those
 services (a parent brings its children).
 
 A page URL ``https://<subdomain>.statuspal.io`` (or ``.eu``) is read at that API; a page on its
@@ -17,13 +18,12 @@ own domain is configured by its API URL (the page names no subdomain we could fi
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.sources._toolkit import ComponentTally, OfficialKind, as_dict, as_list, guarded_parse, load_json, name_filter
-from bot.sources._toolkit import newest, opt_str, page_observation, parse_time, text, worst
+from bot.sources._toolkit import ComponentTally, OfficialKind, PayloadError, as_dict, as_list, guarded_parse, load_json, name_filter
+from bot.sources._toolkit import newest, opt_str, page_observation, parse_time, text, wanted_by, worst
 from bot.sources.base import IncidentInfo, Maintenance, Observation, register
 from bot.status import Status
 
@@ -55,6 +55,8 @@ def _services(doc: dict[str, Any]) -> list[tuple[dict[str, Any], list[int]]]:
             sid = service.get("id")
             walk(service.get("children"), ancestors + [sid] if isinstance(sid, int) else ancestors)
 
+    if not isinstance(doc.get("services"), list):
+        raise PayloadError("a Statuspal page lists its services; this answer has none")
     walk(doc.get("services"), [])
     return out
 
@@ -82,7 +84,7 @@ def _parse(payload: bytes, *, service_id: str, fetched_at: datetime, url: str | 
         published.append(name)
         if isinstance(sid, int):
             names[sid] = name
-        chosen = wanted is None or name.casefold() in wanted or bool(in_scope & set(ancestors))
+        chosen = wanted_by(wanted, [name]) or bool(in_scope & set(ancestors))
         if not chosen:
             continue
         if isinstance(sid, int):
@@ -103,7 +105,7 @@ def _parse(payload: bytes, *, service_id: str, fetched_at: datetime, url: str | 
             continue
         latest = _latest(event)
         incidents.append(IncidentInfo(
-            id=opt_str(event.get("id")) or (opt_str(event.get("title")) or "incident"), title=text(event.get("title")) or "Incident",
+            id=opt_str(event.get("id")) or (opt_str(event.get("title")) or "incident"), title=text(event.get("title")) or "(untitled incident)",
             impact=impact, status=opt_str(latest.get("type")) or "issue", url=opt_str(event.get("url")),
             latest_update=text(latest.get("description")), updated_at=parse_time(event.get("updated_at")),
             started_at=parse_time(event.get("starts_at"))))  # fmt: skip
@@ -118,7 +120,7 @@ def _parse(payload: bytes, *, service_id: str, fetched_at: datetime, url: str | 
             if ends is not None and ends <= fetched_at:
                 continue
             maintenances.append(Maintenance(
-                id=opt_str(event.get("id")) or (opt_str(event.get("title")) or key), title=text(event.get("title")) or "Maintenance",
+                id=opt_str(event.get("id")) or (opt_str(event.get("title")) or key), title=text(event.get("title")) or "(untitled maintenance)",
                 starts_at=starts, ends_at=ends, in_progress=in_progress, url=opt_str(event.get("url"))))  # fmt: skip
 
     components = affected.components()
@@ -181,9 +183,7 @@ class StatuspalKind(OfficialKind):
     @classmethod
     def page_name(cls, payload: bytes) -> str | None:
         try:
-            doc = json.loads(payload)
-        except (ValueError, UnicodeDecodeError):
+            page = as_dict(load_json(payload), "Statuspal page").get("status_page")
+        except PayloadError:
             return None
-        page = doc.get("status_page") if isinstance(doc, dict) else None
-        name = page.get("name") if isinstance(page, dict) else None
-        return name if isinstance(name, str) and name.strip() else None
+        return text(page.get("name")) if isinstance(page, dict) else None

@@ -13,7 +13,8 @@ is the only word the captures show for one; the data does not say how bad (the p
 Without option ``services`` the reading is what Xbox's overall state covers — ``CoreServices``
 and that state — because one game's or app's trouble is not an Xbox outage. ``services`` names
 categories or scenarios of any section ("Sign-in", "Destiny 2") to read instead. Every
-category and scenario name is offered to ``/subscribe component:``.
+category and scenario name is offered to ``/subscribe component:``. Alerts link Xbox's status
+page, not the document.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from bot.sources._toolkit import ComponentTally, OfficialKind, as_dict, as_list, guarded_parse, load_json, name_filter
+from bot.sources._toolkit import ComponentTally, OfficialKind, PayloadError, as_dict, as_list, guarded_parse, load_json, name_filter
 from bot.sources._toolkit import opt_str, page_observation, parse_time, text, wanted_by, worst
 from bot.sources.base import IncidentInfo, Observation, register
 from bot.status import Status
@@ -75,6 +76,8 @@ def _parse(payload: bytes, *, service_id: str, fetched_at: datetime, url: str | 
     doc = as_dict(load_json(payload), "Xbox status")
     summary = as_dict(doc.get("Status"), "Status")
     overall = as_dict(summary.get("Overall"), "Status.Overall")
+    if not isinstance(overall.get("State"), str):
+        raise PayloadError("Status.Overall has no State: not Xbox's status document")
     categories = _categories(doc)
     wanted = name_filter(options, "services")
 
@@ -116,7 +119,7 @@ def _parse(payload: bytes, *, service_id: str, fetched_at: datetime, url: str | 
         statuses.append(_status_word(overall.get("State")))
     status = worst(statuses) if statuses else Status.OPERATIONAL
     names = list(dict.fromkeys(n for n in published if n))
-    return page_observation(KIND, service_id, fetched_at, url or PAGE, status=status, incidents=incidents,
+    return page_observation(KIND, service_id, fetched_at, PAGE, status=status, incidents=incidents,
                             components=components, component_names=names)  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from typing import Any, AsyncIterator
 
 import pytest
+from aiohttp import web
 
 import bot.net.client
 import bot.net.ssrf
@@ -142,8 +143,26 @@ async def test_a_statuspal_page_typed_as_its_api_is_read_as_statuspal_not_as_a_l
         sub, created = await subs.subscribe(GUILD, ALERTS, server.url(path), language="en", now=NOW)
     row = await CustomService.get(id=sub.service_id)
     assert created and (row.kind, row.name, row.source_url) == ("statuspal", "Ascent Global Logistics", server.url(path))
-    assert server.hits[path] == 1  # every format that reads this URL as it is shares the one fetch
+    assert server.hits[path] == 2  # the formats reading this URL as it is share one fetch; Xbox's asks for JSON
     assert "PEAK - Customer API Production" in custom.published(sub.service_id)
+
+
+async def test_a_typed_xbox_status_url_is_asked_for_json_as_the_endpoint_needs(db: Any, http: HttpClient) -> None:
+    # the endpoint answers XML unless asked for JSON (as the live one does): only the Xbox attempt asks
+    json_body = fixture("xbox/servicestatusv6_2026-09-19_healthy_wakz.json")
+
+    async def negotiated(request: web.Request) -> web.StreamResponse:
+        if "application/json" in request.headers.get("Accept", ""):
+            return web.Response(body=json_body, content_type="application/json")
+        return web.Response(text="<ServiceStatus><Status/></ServiceStatus>", content_type="text/xml")
+
+    custom, subs, _ = make(http)
+    path = "/servicestatusv6/SA/ar-SA"
+    async with serve({path: negotiated}) as server:
+        sub, created = await subs.subscribe(GUILD, ALERTS, server.url(path), language="en", now=NOW)
+    row = await CustomService.get(id=sub.service_id)
+    assert created and row.kind == "xbox"
+    assert "Sign-in" in custom.published(sub.service_id)
 
 
 async def test_the_per_guild_limit_counts_distinct_pages(db: Any, http: HttpClient) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from bot.catalog import Catalog, load_catalog, parse_catalog
 from bot.detect.model import Confidence, CrowdLevel, CrowdSignal, Verdict
+from bot.i18n import in_arabic_script
 from bot.net.client import HttpClient
 from bot.services.errors import UserError
 from bot.services.status import (
@@ -18,7 +19,6 @@ from bot.services.status import (
     ERR_PRIVATE,
     ERR_UNKNOWN,
     StatusService,
-    in_arabic_script,
 )
 from bot.sources.base import SourceRole
 from bot.status import Status
@@ -68,6 +68,8 @@ def service_for(catalog: Catalog, **kwargs: Any) -> StatusService:
 def test_in_arabic_script() -> None:
     assert in_arabic_script("واتساب") and in_arabic_script("gh جيت")
     assert not in_arabic_script("github") and not in_arabic_script("https://x.com")
+    assert not in_arabic_script("\ufeffgithub")  # a byte-order mark pasted in front is no Arabic
+    assert in_arabic_script("\ufefb") and in_arabic_script("\ufdf2")  # presentation forms (lam-alef, Allah) are
 
 
 def test_target_resolves_services_in_both_scripts(catalog: Catalog) -> None:

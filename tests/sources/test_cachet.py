@@ -76,6 +76,14 @@ def test_the_components_option_and_disabled_components() -> None:
     assert obs.status is Status.PARTIAL_OUTAGE and "Yoti Age Scan" not in obs.component_names
 
 
+def test_two_components_of_one_name_are_one_entry_and_a_disabled_one_is_not_read() -> None:
+    both = read(with_status(c6=3, c9=4))  # the two "Yoti Doc Scan" components
+    assert [(c.name, c.status) for c in both.components] == [("Yoti Doc Scan", Status.MAJOR_OUTAGE)]
+    doc = json.loads(YOTI.read_bytes())
+    doc["data"][0].update(enabled=False, status="junk")
+    assert read(json.dumps(doc).encode()).status is Status.OPERATIONAL
+
+
 @pytest.mark.parametrize(
     "payload",
     [
@@ -83,10 +91,11 @@ def test_the_components_option_and_disabled_components() -> None:
         (MALFORMED / "nginx_502.html").read_bytes(),
         (MALFORMED / "json_array.json").read_bytes(),
         b'{"data": []}',  # no meta: not Cachet's answer
-        b'{"meta": {}, "data": {"id": 1}}',
-        b'{"meta": {}, "data": [{"id": 1, "status": 1}]}',  # no name
-        b'{"meta": {}, "data": [{"name": "API", "status": "down"}]}',
-        b'{"meta": {}, "data": [{"name": "API", "status": true}]}',
+        b'{"meta": {}, "data": []}',  # a JSON:API-style answer without Cachet's pagination
+        b'{"meta": {"pagination": {}}, "data": {"id": 1}}',
+        b'{"meta": {"pagination": {}}, "data": [{"id": 1, "status": 1}]}',  # no name
+        b'{"meta": {"pagination": {}}, "data": [{"name": "API", "status": "down"}]}',
+        b'{"meta": {"pagination": {}}, "data": [{"name": "API", "status": true}]}',
     ],
 )
 def test_anything_else_is_unknown_with_a_parse_error(payload: bytes) -> None:
@@ -104,5 +113,9 @@ def test_a_typed_page_is_tried_at_its_components_api() -> None:
     found = [c.endpoint for c in candidates("https://status.yoti.com") if c.kind == "cachet"]
     assert found == ["https://status.yoti.com/api/v1/components?per_page=100"]
     kind = registry()["cachet"]
+    api = "https://status.yoti.com/api/v1/components"
+    assert kind.endpoint(api, {}) == api + "?per_page=100"  # typed as its API: still 100 a page
+    assert kind.endpoint(api + "?per_page=50", {}) == api + "?per_page=50"
+    assert kind.endpoint(api + "?sort=id", {}) == api + "?sort=id&per_page=100"
     assert kind.validate_options({"components": ["Yoti App"]}) == []
     assert kind.validate_options({"components": "Yoti App"}) == ["components: must be a non-empty list of names"]

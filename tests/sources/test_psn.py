@@ -42,8 +42,9 @@ def service(doc: dict[str, Any], country: str, name: str) -> dict[str, Any]:
 
 
 def test_the_healthy_region_is_operational_and_offers_its_services() -> None:
-    obs = read(SCEA.read_bytes())
-    assert obs.status is Status.OPERATIONAL and obs.error is None and obs.components == () and obs.url == PAGE
+    obs = parse(SCEA.read_bytes(), service_id="playstation", fetched_at=AT, url="https://status.playstation.com/data/statuses/region/SCEA.json")
+    assert obs.status is Status.OPERATIONAL and obs.error is None and obs.components == ()
+    assert obs.url == PAGE  # alerts link the status page, not the JSON document
     assert obs.component_names == ("Account Management", "Gaming And Social", "PlayStation Now", "PlayStation Video",
                                    "PlayStation Store", "PlayStation Music", "PlayStation Direct")  # fmt: skip
 
@@ -80,6 +81,9 @@ def test_the_services_option_reads_only_those_services() -> None:
     # a problem of a whole country reaches the named services there
     mexico = troubled(lambda d: next(c for c in d["countries"] if c["countryCode"] == "MX")["status"].append(entry("Maintenance")))
     assert read(mexico, services=["Account Management"]).status is Status.MAINTENANCE
+    # and so does an outage of the whole region
+    region = read(troubled(lambda d: d["status"].append(entry("Outage"))), services=["PlayStation Store"])
+    assert region.status is Status.MAJOR_OUTAGE and [c.name for c in region.components] == ["PlayStation Store"]
 
 
 @pytest.mark.parametrize(
@@ -87,6 +91,7 @@ def test_the_services_option_reads_only_those_services() -> None:
     [
         b"<html>Access Denied</html>",
         b'{"countries": []}',  # no regionName
+        b'{"regionName": "x", "countries": []}',  # no country at all
         b'{"regionName": "SCEA", "status": [], "countries": {}}',
         b'{"regionName": "SCEA", "status": ["Outage"], "countries": []}',
         b'{"regionName": "SCEA", "status": [], "countries": [{"services": [{"status": "down"}]}]}',

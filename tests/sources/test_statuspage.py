@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -141,6 +143,12 @@ def test_malformed_payloads_are_unknown_with_a_clear_error(name: str, fragment: 
 def test_odd_payloads_never_raise(payload: bytes) -> None:
     obs = parse(payload, service_id="svc", fetched_at=NOW)
     assert obs.status is Status.UNKNOWN and obs.error.kind == "parse"
+
+
+def test_components_of_the_wrong_type_are_a_clear_error() -> None:
+    payload = json.dumps({"page": {"id": "x"}, "status": {"indicator": "none"}, "components": "operational"}).encode()
+    obs = parse(payload, service_id="svc", fetched_at=NOW)
+    assert obs.status is Status.UNKNOWN and obs.error is not None and "components must be a list" in obs.error.message
 
 
 @pytest.mark.parametrize("fixture", ["slack/ok.json", "psn/region_scea_2020-11_healthy_isitupbot.json"])

@@ -128,6 +128,7 @@ def test_malformed_answers_are_unknown_with_a_parse_error(name: str) -> None:
         lambda d: d.update(status_page=None),
         lambda d: d["services"][4]["children"].append(7),
         lambda d: d.update(incidents={"id": 1}),
+        lambda d: d.pop("services"),  # (then a bare {"status_page": {}} is no page either)
     ],
 )
 def test_wrong_types_in_a_real_capture_are_unknown(edit: Any) -> None:

@@ -125,6 +125,7 @@ def test_an_unknown_state_word_is_a_problem_of_unknown_size() -> None:
     [
         b"<ServiceStatus><Status><Overall><State>None</State></Overall></Status></ServiceStatus>",  # the XML answer
         b'{"CoreServices": []}',  # no Status
+        b'{"Status": {"Overall": {}}}',  # no overall state
         b'{"Status": {"Overall": {"State": "None"}}, "CoreServices": "none"}',
         b'{"Status": {"Overall": {"State": "None"}}, "Games": [{"Name": "Xbox One", "Scenarios": [42]}]}',
         b"[]",
@@ -154,7 +155,7 @@ async def test_the_poll_asks_for_json_because_the_same_url_answers_xml_otherwise
     fetcher = _Recorder(HEALTHY_2020_11_14.read_bytes())
     spec = SourceSpec(kind="xbox", url=url)
     obs = await XboxKind.poll(PollContext(service_id="xbox", spec=spec, fetcher=fetcher, now=AT))  # type: ignore[arg-type]
-    assert obs.status is Status.OPERATIONAL
+    assert obs.status is Status.OPERATIONAL and obs.url == PAGE  # alerts link the status page, not the XML/JSON
     assert fetcher.asked == [(url, {"Accept": "application/json"})]
 
 

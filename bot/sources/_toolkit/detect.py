@@ -24,8 +24,8 @@ from bot.sources.base import FetchResult, Observation, SourceError, registry
 
 #: tried first, in this order (the formats most pages use); other official kinds follow by name.
 #: Statuspal leads: it has candidates only for its own hosts and typed API URLs, and its parser
-#: insists on its ``status_page`` block, while Statuspage's and Apple's would take a Statuspal
-#: answer typed as its API URL for one of theirs
+#: insists on its ``status_page`` block, while Statuspage's would take a Statuspal answer typed
+#: as its API URL for a (degraded) Statuspage page
 PREFERRED = ("statuspal", "statuspage", "statusio", "slack", "gcloud", "apple", "feed")
 #: feeds a Statuspage-style page publishes beside itself
 FEED_PATHS = ("/history.rss",)
@@ -39,6 +39,8 @@ class Candidate:
     kind: str
     endpoint: str
     spec_url: str
+    #: the ``Accept`` header the kind's API needs (Xbox answers XML without it)
+    accept: str | None = None
 
 
 def page_url(typed: str) -> str | None:
@@ -85,7 +87,7 @@ def candidates(url: str) -> list[Candidate]:
         except ValueError:
             continue  # the kind needs more than a URL (status.io's page id)
         if (urlsplit(endpoint).hostname == host or kind.api_elsewhere) and (endpoint == url or not is_file):
-            out.append(Candidate(kind.name, endpoint, url))
+            out.append(Candidate(kind.name, endpoint, url, kind.accept))
         if kind.name == "feed" and not is_file:
             out += [Candidate(kind.name, url + path, url + path) for path in FEED_PATHS]
     return out
