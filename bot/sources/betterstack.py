@@ -119,7 +119,9 @@ def _parse(payload: bytes, *, service_id: str, fetched_at: datetime, url: str | 
             down.add(rid)
             affected.append(Component(name=name, status=Status.MAJOR_OUTAGE))
         elif word != "operational":
-            status = STATE.get(word, Status.UNKNOWN)
+            status = STATE.get(word)
+            if status is None:  # (as for the page's own state: a word we do not know is no reading)
+                raise PayloadError(f"unknown status {word[:40]!r} of resource {name[:60]!r}")
             seen.append(status)
             affected.append(Component(name=name, status=status))
 

@@ -99,6 +99,9 @@ def test_malformed_answers_are_unknown(name: str) -> None:
         lambda d: d.update(included="none"),
         lambda d: d["included"].append("resource"),
         lambda d: next(i for i in d["included"] if i["type"] == "status_report")["attributes"].update(aggregate_state="degraded", affected_resources="all"),
+        # a resource without a status word, or with one the format does not have (found by the property test)
+        lambda d: next(i for i in d["included"] if i["type"] == "status_page_resource")["attributes"].update(status=None),
+        lambda d: next(i for i in d["included"] if i["type"] == "status_page_resource")["attributes"].update(status="sometimes"),
     ],
 )
 def test_wrong_words_and_types_in_a_real_page_are_unknown(change: Any) -> None:
