@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.sources._toolkit import ComponentTally, OfficialKind, PayloadError, as_dict, as_list, guarded_parse, load_json, name_filter
 from bot.sources._toolkit import opt_str, page_observation, wanted_by, worst
+from bot.sources._toolkit.kind import beside
 from bot.sources.base import Observation, register
 from bot.status import Status
 
@@ -78,8 +80,8 @@ class CachetKind(OfficialKind):
         """The page's components API, asking for 100 a page; an API URL is read as it is, the
         components one with 100 a page unless it says otherwise."""
         url = url.rstrip("/")
-        if "/api/" not in url:
-            return url + "/api/v1/components?per_page=100"
+        if "/api/" not in urlsplit(url).path:
+            return beside(url, "/api/v1/components?per_page=100")
         if url.split("?", 1)[0].endswith("/api/v1/components") and "per_page=" not in url:
             return url + ("&" if "?" in url else "?") + "per_page=100"
         return url

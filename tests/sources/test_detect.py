@@ -54,6 +54,15 @@ def test_a_page_url_is_tried_as_every_official_format_on_its_own_host() -> None:
     assert "slack" not in {c.kind for c in found}
 
 
+def test_a_pages_query_is_not_carried_into_the_apis_beside_it() -> None:
+    found = {(c.kind, c.endpoint) for c in candidates("https://status.example.com/?lang=en")}
+    assert ("statuspage", "https://status.example.com/api/v2/summary.json") in found
+    assert ("feed", "https://status.example.com/history.rss") in found
+    assert ("cachet", "https://status.example.com/api/v1/components?per_page=100") in found
+    assert ("feed", "https://status.example.com/?lang=en") in found  # the page itself, as typed
+    assert not any("lang=en/" in endpoint for _, endpoint in found)
+
+
 def test_a_url_naming_a_file_is_read_as_it_is() -> None:
     found = candidates("https://www.apple.com/support/systemstatus/data/system_status_en_US.js")
     assert {c.endpoint for c in found} == {"https://www.apple.com/support/systemstatus/data/system_status_en_US.js"}

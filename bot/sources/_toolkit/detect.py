@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit, urlunsplit
 
-from bot.sources._toolkit.kind import OfficialKind
+from bot.sources._toolkit.kind import OfficialKind, beside
 from bot.sources._toolkit.page import error_observation
 from bot.sources.base import FetchResult, Observation, SourceError, registry
 
@@ -89,7 +89,7 @@ def candidates(url: str) -> list[Candidate]:
         if (urlsplit(endpoint).hostname == host or kind.api_elsewhere) and (endpoint == url or not is_file):
             out.append(Candidate(kind.name, endpoint, url, kind.accept))
         if kind.name == "feed" and not is_file:
-            out += [Candidate(kind.name, url + path, url + path) for path in FEED_PATHS]
+            out += [Candidate(kind.name, beside(url, path), beside(url, path)) for path in FEED_PATHS]
     return out
 
 

@@ -6,6 +6,7 @@ validation and the name filter are here. Pure except ``poll_official``, which on
 from __future__ import annotations
 
 from typing import Any, Callable, ClassVar, Iterable
+from urllib.parse import urlsplit, urlunsplit
 
 from bot.sources._toolkit.page import error_observation, with_fetch
 from bot.sources.base import Observation, PollContext, SourceError, SourceKind, SourceRole
@@ -131,9 +132,10 @@ class OfficialKind(SourceKind):
     def endpoint(cls, url: str, options: dict[str, Any]) -> str:
         """The URL to fetch for the configured ``url``; ``ValueError`` says why there is none."""
         url = url.rstrip("/")
-        if cls.api_path is None or url.endswith(".json") or "/api/" in url:
+        path = urlsplit(url).path
+        if cls.api_path is None or path.endswith(".json") or "/api/" in path:
             return url
-        return cls.api_path if "://" in cls.api_path else url + cls.api_path
+        return cls.api_path if "://" in cls.api_path else beside(url, cls.api_path)
 
     @classmethod
     def page_name(cls, payload: bytes) -> str | None:
@@ -157,6 +159,14 @@ class OfficialKind(SourceKind):
         for key in cls.endpoint_options:  # options that chose the endpoint are not the parser's
             options.pop(key, None)
         return await poll_official(ctx, kind=cls.name, endpoint=endpoint, parse=cls.parse, options=options, accept=cls.accept)
+
+
+def beside(url: str, path: str) -> str:
+    """``path`` (and its own query) after ``url``'s path. The page's own query and fragment are
+    dropped: a typed ``https://status.example.com/?lang=en`` has its API at
+    ``/api/v2/summary.json``, not at ``/?lang=en/api/v2/summary.json``."""
+    page, api = urlsplit(url), urlsplit(path)
+    return urlunsplit((page.scheme, page.netloc, page.path.rstrip("/") + api.path, api.query, ""))
 
 
 def wanted_by(wanted: frozenset[str] | None, names: Iterable[str]) -> bool:
