@@ -25,7 +25,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from tortoise.exceptions import IntegrityError
@@ -37,7 +37,7 @@ from bot.i18n import N_, Nn_
 from bot.net.ssrf import SSRFRefused, check_url
 from bot.notify.text import echo
 from bot.services.errors import UserError
-from bot.sources._toolkit import OfficialKind
+from bot.sources._toolkit import OfficialKind, accept_headers
 from bot.sources._toolkit.detect import Candidate, candidates, custom_id, page_name, page_url, reading
 from bot.sources.base import Fetcher, FetchResult, Observation, SourceError, SourceRole, SourceSpec, registry
 
@@ -263,9 +263,8 @@ class CustomServices:
         return Detection(url, attempts, name)
 
     async def _fetch(self, endpoint: str, accept: str | None = None) -> FetchResult:
-        extra: dict[str, Any] = {"headers": {"Accept": accept}} if accept else {}
         try:
-            return await self.fetcher.get(endpoint, guard=True, max_bytes=self.max_bytes, timeout=self.timeout, **extra)
+            return await self.fetcher.get(endpoint, guard=True, max_bytes=self.max_bytes, timeout=self.timeout, **accept_headers(accept))
         except Exception as exc:  # noqa: BLE001 - a broken fetcher is one more unreadable answer
             return FetchResult(endpoint, None, error=SourceError("connection", f"{type(exc).__name__}: {exc}"[:300]))
 

@@ -16,9 +16,8 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.sources._toolkit import ComponentTally, OfficialKind, PayloadError, as_dict, as_list, guarded_parse, load_json, name_filter
+from bot.sources._toolkit import ComponentTally, OfficialKind, PayloadError, as_dict, as_list, beside, guarded_parse, load_json, name_filter
 from bot.sources._toolkit import opt_str, page_observation, wanted_by, worst
-from bot.sources._toolkit.kind import beside
 from bot.sources.base import Observation, register
 from bot.status import Status
 

@@ -5,9 +5,11 @@ Sections are lists of categories ``{Name, Status: {Name, Id}, Scenarios: [...]}`
 ``CoreServices`` ("Account & profile", "Multiplayer gaming"…) and ``Titles`` ("Games & gaming",
 "Apps & mobile"); v5 had ``CoreServices``, ``Games``, ``Apps`` and ``Website`` (one category).
 A scenario is a feature ("Sign-in", "Game saves") or, in v5, a game ("Destiny 2"), with
-``Incidents`` (``Begin``, ``End``, ``Stage.Message``) and, since v6, its own ``Status``. A status ``Name`` of ``None`` means no problem. ``Impacted``
-is the only word the captures show for one; the data does not say how bad (the page draws
-"Limited" or "Major outage"), so it reads as a partial outage, and any other word as degraded.
+``Incidents`` (``Begin``, ``End``, ``Stage.Message``) and, since v6, its own ``Status``.
+
+A status ``Name`` of ``None`` means no problem. ``Impacted`` is the only word the captures show
+for one; the data does not say how bad (the page draws "Limited" or "Major outage"), so it
+reads as a partial outage, and any other word as degraded.
 ``Status.Overall.State`` sums up Xbox's own services, ``SelectedScenarios`` the games and apps.
 
 Without option ``services`` the reading is what Xbox's overall state covers — ``CoreServices``

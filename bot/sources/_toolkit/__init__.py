@@ -33,12 +33,12 @@ Modules: ``payload`` (decoding and defensive field access, text, timestamps), ``
 (statuses, the observation, the parse guard), ``kind`` (polling and ``OfficialKind``).
 """
 
-from bot.sources._toolkit.kind import OfficialKind, check_str_list, name_filter, poll_official, wanted_by
+from bot.sources._toolkit.kind import OfficialKind, accept_headers, beside, check_str_list, name_filter, poll_official, wanted_by
 from bot.sources._toolkit.page import ComponentTally, error_observation, guarded_parse, page_observation, page_status, with_fetch, worst
 from bot.sources._toolkit.payload import MAX_TEXT, PayloadError, as_dict, as_list, load_json, newest, opt_str, parse_time, strip_tags, text
 
 __all__ = [
-    "MAX_TEXT", "OfficialKind", "PayloadError", "as_dict", "as_list", "check_str_list", "error_observation",
+    "MAX_TEXT", "OfficialKind", "PayloadError", "accept_headers", "as_dict", "beside", "as_list", "check_str_list", "error_observation",
     "guarded_parse", "load_json", "name_filter", "opt_str", "page_observation", "page_status", "parse_time",
     "poll_official", "strip_tags", "text", "wanted_by", "with_fetch", "worst", "ComponentTally", "newest",
 ]  # fmt: skip

@@ -29,7 +29,7 @@ async def poll_official(
     """
     page_url = ctx.spec.url
     try:
-        extra: dict[str, Any] = {"headers": {"Accept": accept}} if accept else {}
+        extra = accept_headers(accept)
         if ctx.spec.guarded:
             result = await ctx.fetcher.get(endpoint, conditional=True, guard=True, **extra)
         else:
@@ -159,6 +159,11 @@ class OfficialKind(SourceKind):
         for key in cls.endpoint_options:  # options that chose the endpoint are not the parser's
             options.pop(key, None)
         return await poll_official(ctx, kind=cls.name, endpoint=endpoint, parse=cls.parse, options=options, accept=cls.accept)
+
+
+def accept_headers(accept: str | None) -> dict[str, Any]:
+    """The keyword that sends ``Accept: accept`` through a ``Fetcher`` (none when no format is asked for)."""
+    return {"headers": {"Accept": accept}} if accept else {}
 
 
 def beside(url: str, path: str) -> str:
