@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from math import copysign
 from typing import Any
 
 from tortoise.fields import DatetimeField, Field
@@ -44,74 +45,85 @@ def _field_db_value(field: Field[Any], value: Any) -> Any:
     return field.to_db_value(value, None)  # type: ignore[arg-type]
 
 
-class _Converter:
-    """One column's ``db_value`` with the field looked up once, and each distinct value of the
-    batch converted once: a column mostly repeats a few values (one service, one instant, a
-    handful of problems and countries) and a conversion (validators, zone) costs several
-    times a dictionary look-up. The key holds the type, and a datetime's zone, because 1,
-    1.0 and True — or one instant in two zones — compare equal but are not the same value.
-    A column whose values hardly repeat (user hashes) stops being remembered after a sample."""
+def _convert_column(field: Field[Any], values: Sequence[Any]) -> list[Any]:
+    """A column's values as ``_field_db_value`` converts them, each distinct value once: a
+    column mostly repeats a few values (one service, one instant, a handful of problems and
+    countries) and a conversion (validators, zone) costs many times a dictionary look-up.
 
-    __slots__ = ("_field", "_seen", "_calls")
-
-    def __init__(self, model: type[Model], name: str) -> None:
-        self._field = model._meta.fields_map[name]
-        self._seen: dict[tuple[Any, ...], Any] | None = {}
-        self._calls = 0
-
-    def __call__(self, value: Any) -> Any:
-        kind = value.__class__
-        seen = self._seen
-        if seen is None or kind not in _SCALARS:  # (None, JSON documents: as they come)
-            return _field_db_value(self._field, value)
-        self._calls += 1
-        if self._calls == _SAMPLE and len(seen) > _SAMPLE // 2:
-            self._seen = None  # (mostly distinct so far: remembering costs more than it saves)
-        key = (kind, value, value.tzinfo) if kind is datetime else (kind, value)
-        try:
-            return seen[key]
-        except KeyError:
-            converted = seen[key] = _field_db_value(self._field, value)
-            return converted
+    Values are looked up by themselves only when that cannot merge two different ones: one
+    scalar type (beside None) and, for datetimes, one zone — 1, 1.0 and True, or one instant in
+    two zones, or -0.0 and 0.0, compare equal but are not the same value. Otherwise the key holds the type and
+    the zone too; anything else (JSON documents) is converted as it comes."""
+    kinds = set(map(type, values))
+    kinds.discard(type(None))
+    if not kinds <= _SCALARS:
+        return [_field_db_value(field, value) for value in values]
+    plain = len(kinds) <= 1 and (
+        datetime not in kinds or len({value.tzinfo for value in values if value is not None}) <= 1
+    ) and not (float in kinds and 0.0 in values)  # (-0.0 == 0.0)
+    if plain:
+        converted = {value: _field_db_value(field, value) for value in dict.fromkeys(values)}
+        return list(map(converted.__getitem__, values))
+    keys = [_exact_key(value) for value in values]
+    by_key = {key: _field_db_value(field, value) for key, value in zip(keys, values)}
+    return list(map(by_key.__getitem__, keys))
 
 
-_SAMPLE = 64
+def _exact_key(value: Any) -> tuple[Any, ...]:
+    """A key that only the same value matches: its type, and a datetime's zone or a float's sign."""
+    kind = value.__class__
+    if kind is datetime:
+        return (kind, value, value.tzinfo)
+    if kind is float:
+        return (kind, value, copysign(1.0, value))
+    return (kind, value)
+
+
+def _converted_rows(model: type[Model], columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """``rows`` (values in ``columns`` order) as the database takes them, converted a column
+    at a time."""
+    fields = model._meta.fields_map
+    by_column = [_convert_column(fields[name], column) for name, column in zip(columns, zip(*rows))]
+    return list(zip(*by_column))
+
+
 _SCALARS = frozenset({str, int, float, bool, datetime})
 
 
 async def insert_many(conn: Any, model: type[Model], columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> None:
     """``INSERT`` every row (a mapping of ``columns``) in one ``executemany``."""
-    converters = [(name, _Converter(model, name)) for name in columns]
-    values = [[convert(row[name]) for name, convert in converters] for row in rows]
+    values = _converted_rows(model, columns, [[row[name] for name in columns] for row in rows])
     if not values:
         return
     names = ", ".join(_column(model, name) for name in columns)
     sql = f'INSERT INTO "{model._meta.db_table}" ({names}) VALUES ({", ".join(marks(conn, len(columns)))})'
-    await conn.execute_many(sql, values)
+    await _execute(conn, sql, values)
 
 
 async def update_many(conn: Any, model: type[Model], changes: Mapping[Any, Mapping[str, Any]]) -> None:
     """``UPDATE`` each row named by its primary key with its own changes: one ``executemany``
     per set of changed columns (rows changing the same columns share a statement)."""
     by_columns: dict[tuple[str, ...], list[list[Any]]] = {}
-    converters: dict[str, _Converter] = {}
-
-    def convert(name: str, value: Any) -> Any:
-        converter = converters.get(name)
-        if converter is None:
-            converter = converters[name] = _Converter(model, name)
-        return converter(value)
-
     for pk, row in changes.items():
         columns = tuple(sorted(row))
-        values = [convert(name, row[name]) for name in columns]
-        values.append(convert(model._meta.pk_attr, pk))
-        by_columns.setdefault(columns, []).append(values)
+        by_columns.setdefault(columns, []).append([*(row[name] for name in columns), pk])
     table = model._meta.db_table
-    for columns, values in by_columns.items():
+    for columns, rows in by_columns.items():
+        values = _converted_rows(model, (*columns, model._meta.pk_attr), rows)
         placeholders = marks(conn, len(columns) + 1)
         assignments = ", ".join(f"{_column(model, name)} = {mark}" for name, mark in zip(columns, placeholders))
         sql = f'UPDATE "{table}" SET {assignments} WHERE {_column(model, model._meta.pk_attr)} = {placeholders[-1]}'
+        await _execute(conn, sql, values)
+
+
+async def _execute(conn: Any, sql: str, values: list[tuple[Any, ...]]) -> None:
+    """``sql`` once per row of ``values``: a lone row as one statement, which is atomic by
+    itself — outside a transaction, tortoise wraps an ``executemany`` on SQLite in a ``BEGIN``
+    and a ``COMMIT``, three round trips to its worker thread (some 70 µs of CPU each) where
+    one does; the scheduler writes a lone row after most polls of a small catalog."""
+    if len(values) == 1:
+        await conn.execute_query(sql, list(values[0]))
+    else:
         await conn.execute_many(sql, values)
 
 

@@ -52,9 +52,10 @@ async def test_rows_changing_different_columns_are_each_updated_with_only_their_
     assert (rows["c:0"].next_due, rows["c:0"].consecutive_errors, rows["c:0"].owner) == (T0, 4, "w1")
 
 
-async def test_a_long_batch_reads_back_as_written_before_and_after_its_distinct_columns_stop_being_remembered(db: TestDB) -> None:
-    """Past a sample, a column whose values hardly repeat (user hashes) is converted value by
-    value; the repeating ones stay remembered — either way each row reads back as given."""
+async def test_a_long_batch_of_repeating_mixed_and_distinct_columns_reads_back_as_written(db: TestDB) -> None:
+    """Each column is converted a column at a time, each distinct value once: columns of one
+    type (problems), of mixed types (1, 1.0 and 0.5), with None (guilds, countries) or all
+    distinct (user hashes) — each row reads back as given."""
     rows = [
         {"service_id": "x", "guild_id": i % 3 or None, "user_hash": f"u{i:03d}", "problem": ("app", "login")[i % 2],
          "weight": (1, 1.0, 0.5)[i % 3], "counted": i % 4 != 0, "at": T0 + timedelta(seconds=i % 5), "country": ("IQ", None)[i % 2]}
@@ -79,3 +80,19 @@ async def test_one_instant_in_two_zones_down_a_column_reads_back_as_one_instant(
     await insert_many(Tortoise.get_connection("default"), CrowdReport, COLUMNS, rows)
     stored = await CrowdReport.all().order_by("user_hash")
     assert len(stored) == 40 and {r.at for r in stored} == {T0} and {r.problem for r in stored} == {"login"}
+
+
+def test_values_that_merely_compare_equal_are_converted_each_as_itself() -> None:
+    """-0.0 == 0.0 and 1 == 1.0 == True: a column holding both keeps each as it was given."""
+    import math
+
+    from bot.db.batch import _convert_column, _field_db_value
+
+    weight = CrowdReport._meta.fields_map["weight"]
+    weights = _convert_column(weight, [0.0, -0.0, 0.5, -0.0])
+    assert [math.copysign(1, w) for w in weights] == [1, -1, 1, -1]
+    for field in (weight, CrowdReport._meta.fields_map["guild_id"], CrowdReport._meta.fields_map["counted"]):
+        values = [1, 1.0, True, None, 1]
+        converted = _convert_column(field, values)
+        alone = [_field_db_value(field, value) for value in values]
+        assert [(type(v), v) for v in converted] == [(type(v), v) for v in alone]
