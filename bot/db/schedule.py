@@ -1,4 +1,4 @@
-"""The scheduler's two per-round queries on ``source_state``, written by hand.
+"""The scheduler's two per-round statements on ``source_state``, written by hand.
 
 Why: every round of the scheduler asks which sources are due (and leases them) and when the
 next one is; through the ORM, building those statements (query cloning, filter resolution)
@@ -43,21 +43,27 @@ async def claim_due(
 ) -> list[tuple[str, int, datetime]]:
     """Lease up to ``limit`` claimable rows due at ``now``, earliest first, to ``owner`` until
     ``lease_until``: ``(key, consecutive_errors, next_due)`` each — not the stored reading
-    (decoding 500 JSON readings per round stalled the loop). Run it in a transaction."""
+    (decoding 500 JSON readings per round stalled the loop).
+
+    One statement, atomic by itself (no transaction around it): the due rows are chosen (and
+    on PostgreSQL locked, skipping rows another process is claiming) and leased at once. A
+    transaction of a select and an update cost five round trips to SQLite's worker thread,
+    some 70 µs of CPU each, on every round. (``WITH`` first: tortoise's PostgreSQL client reads
+    no rows back from a statement that starts with ``UPDATE``.)"""
     (m_now,) = marks(conn, 1)
     where, params = _claimable(conn, now, owner, orphaned, 2)
-    (m_limit,) = marks(conn, 1, 2 + len(params))
+    m_limit, m_owner, m_lease = marks(conn, 3, 2 + len(params))  # (numbered in the order they appear: SQLite's are "?")
     lock = " FOR UPDATE SKIP LOCKED" if conn.capabilities.dialect == "postgres" else ""
     sql = (
-        f'SELECT "key", "consecutive_errors", "next_due" FROM "source_state" WHERE "next_due" <= {m_now} AND {where} '
-        f'ORDER BY "next_due" LIMIT {m_limit}{lock}'
+        f'WITH "due" AS (SELECT "key" FROM "source_state" WHERE "next_due" <= {m_now} AND {where} '
+        f'ORDER BY "next_due" LIMIT {m_limit}{lock}) '
+        f'UPDATE "source_state" SET "owner" = {m_owner}, "lease_until" = {m_lease} WHERE "key" IN (SELECT "key" FROM "due") '
+        'RETURNING "key", "consecutive_errors", "next_due"'
     )
-    _, rows = await conn.execute_query(sql, [db_value(SourceState, "next_due", now), *params, limit])
+    values = [db_value(SourceState, "next_due", now), *params, limit, owner, db_value(SourceState, "lease_until", lease_until)]
+    _, rows = await conn.execute_query(sql, values)
     claimed = [(str(row[0]), int(row[1]), _due_time(row[2])) for row in rows]
-    if claimed:
-        m = marks(conn, 2 + len(claimed))
-        update = f'UPDATE "source_state" SET "owner" = {m[0]}, "lease_until" = {m[1]} WHERE "key" IN ({", ".join(m[2:])})'
-        await conn.execute_query(update, [owner, db_value(SourceState, "lease_until", lease_until), *(key for key, _, _ in claimed)])
+    claimed.sort(key=lambda row: row[2])  # (RETURNING keeps no order)
     return claimed
 
 

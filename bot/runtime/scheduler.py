@@ -61,7 +61,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise import Tortoise
-from tortoise.transactions import in_transaction
 
 from bot.catalog import Catalog
 from bot.clock import Clock, SystemClock
@@ -402,14 +401,14 @@ class Scheduler:
     async def _claim(self, now: datetime) -> list[tuple[Slot, int, datetime]]:
         """Lease every due, unleased row (SKIP LOCKED on PostgreSQL): (slot, errors, due)."""
         claimed: list[tuple[Slot, int, datetime]] = []
+        conn = Tortoise.get_connection("default")
         while True:
-            async with in_transaction() as conn:
-                rows = await claim_due(
-                    conn, now, owner=self.config.owner, lease_until=now + self.config.lease,
-                    limit=self.config.claim_batch, orphaned=self._orphaned,
-                )  # fmt: skip
-                if not rows:
-                    return claimed
+            rows = await claim_due(
+                conn, now, owner=self.config.owner, lease_until=now + self.config.lease,
+                limit=self.config.claim_batch, orphaned=self._orphaned,
+            )  # fmt: skip
+            if not rows:
+                return claimed
             unknown = []
             for key, errors, due in rows:
                 slot = self._slots.get(key)
