@@ -53,6 +53,7 @@ from bot.detect.crowd import (
     account_weight,
     assess,
     hash_user,
+    user_hasher,
     should_count,
     weigh_works,
 )
@@ -315,7 +316,8 @@ class CrowdService:
         added: list[tuple[int | None, str, str, float, str | None]] = []
         async with in_transaction() as conn:
             await _lock_bucket(conn, service_id, start)  # (as in ``record``)
-            hashes = [hash_user(user_id, salt) for _, user_id, _, _ in reports]
+            pseudonym = user_hasher(salt)
+            hashes = [pseudonym(user_id) for _, user_id, _, _ in reports]
             seen = await _counted_since(conn, service_id, set(hashes), now - self.config.rate_window)
             weigh = account_weigher(now)
             for (guild_id, user_id, problem, country), user_hash in zip(reports, hashes):

@@ -19,7 +19,9 @@ import random
 from datetime import datetime, timedelta
 from typing import Callable
 
+from tortoise import Tortoise
 
+from bot.db.batch import insert_many
 from bot.services.crowd import CrowdService
 from bot.db.models import CrowdBucket
 from bot.detect.baseline import BUCKET, bucket_start
@@ -134,12 +136,12 @@ async def seed_history(service_id: str, until: datetime, per_minute: float, *, w
     end = bucket_start(until)
     t = end - timedelta(weeks=weeks)
     lam = per_minute * BUCKET.total_seconds() / 60
-    rows: list[CrowdBucket] = []
+    rows: list[dict[str, object]] = []
     while t < end:
         count = poisson(rng, lam)
         if count:
-            rows.append(CrowdBucket(service_id=service_id, bucket_start=t, count=float(count)))
+            rows.append({"service_id": service_id, "bucket_start": t, "count": float(count)})
         t += BUCKET
-    await CrowdBucket.bulk_create(rows, batch_size=1000)
+    await insert_many(Tortoise.get_connection("default"), CrowdBucket, ("service_id", "bucket_start", "count"), rows)
     return len(rows)
 

@@ -20,6 +20,7 @@ from bot.detect.crowd import (
     assess,
     counted_total,
     hash_user,
+    user_hasher,
     poisson_tail,
     should_count,
 )
@@ -83,6 +84,17 @@ def test_user_hash_is_the_one_stored_before_so_a_repeat_across_an_upgrade_is_sti
     """Stored reports keep the pseudonyms of earlier versions (HMAC-SHA256 of the decimal id,
     first 32 hex digits): the rate limit compares new hashes with them."""
     assert hash_user(175928847299117063, b"secret-salt") == "9b0715216bef62373250b80162409898"
+
+
+def test_a_hasher_keyed_once_gives_each_user_the_pseudonym_hash_user_gives() -> None:
+    """``record_many`` hashes a burst with one keyed HMAC copied per user: the copies must not
+    carry one user's id into the next one's hash."""
+    pseudonym = user_hasher(b"secret-salt")
+    users = [175928847299117063, 1, 2**63 - 1, 175928847299117063]
+    assert [pseudonym(u) for u in users] == [hash_user(u, b"secret-salt") for u in users]
+    assert pseudonym(175928847299117063) == "9b0715216bef62373250b80162409898"
+    with pytest.raises(ValueError):
+        user_hasher(b"")
 
 
 def test_account_age_comes_from_the_snowflake() -> None:
