@@ -121,6 +121,8 @@ def _parse(payload: bytes, *, service_id: str, fetched_at: datetime, url: str | 
     # scheduled-maintenances(/active|/upcoming).json one each (a catalog entry may point at one)
     if not any(key in doc for key in ("status", "components", "incidents", "scheduled_maintenances")):
         raise PayloadError("not a Statuspage answer (no status, components, incidents or scheduled_maintenances)")
+    if "status_page" in doc:  # (its incidents would read as this format's: a healthy page as degraded)
+        raise PayloadError("a Statuspal answer (status_page), not a Statuspage one")
     wanted = name_filter(options, "components") if options else None
 
     page = doc.get("page")

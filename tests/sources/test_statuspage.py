@@ -158,6 +158,13 @@ def test_another_formats_status_is_not_a_statuspage_indicator(fixture: str) -> N
     assert obs.status is Status.UNKNOWN and obs.error is not None and "status must be an object" in obs.error.message
 
 
+@pytest.mark.parametrize("fixture", sorted(p.name for p in (FIXTURES.parent / "statuspal").glob("*.json")))
+def test_a_statuspal_answer_is_not_read_as_a_statuspage_page(fixture: str) -> None:
+    # Statuspal's summary has "incidents" too: read as this format, a healthy page was degraded
+    obs = parse((FIXTURES.parent / "statuspal" / fixture).read_bytes(), service_id="svc", fetched_at=NOW)
+    assert obs.status is Status.UNKNOWN and obs.error is not None and "Statuspal" in obs.error.message
+
+
 def test_endpoint_for() -> None:
     assert endpoint_for("https://www.githubstatus.com") == "https://www.githubstatus.com/api/v2/summary.json"
     assert endpoint_for("https://status.openai.com/") == "https://status.openai.com/api/v2/summary.json"

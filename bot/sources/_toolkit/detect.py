@@ -23,9 +23,8 @@ from bot.sources._toolkit.page import error_observation
 from bot.sources.base import FetchResult, Observation, SourceError, registry
 
 #: tried first, in this order (the formats most pages use); other official kinds follow by name.
-#: Statuspal leads: it has candidates only for its own hosts and typed API URLs, and its parser
-#: insists on its ``status_page`` block, while Statuspage's would take a Statuspal answer typed
-#: as its API URL for a (degraded) Statuspage page
+#: Statuspal leads: it has candidates only for its own hosts and typed API URLs (each parser
+#: refuses the other's answer, so the order is only the cheaper first try)
 PREFERRED = ("statuspal", "statuspage", "statusio", "slack", "gcloud", "apple", "feed")
 #: feeds a Statuspage-style page publishes beside itself
 FEED_PATHS = ("/history.rss",)
