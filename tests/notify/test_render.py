@@ -268,6 +268,20 @@ def test_isitdown_wording() -> None:
     assert ("صفحة الحالة الرسمية", "تعذّرت قراءتها في الوقت الحالي.\n[افتح صفحة الحالة](https://api.twitterstat.us)") in fields
 
 
+def test_a_major_outage_only_our_probes_see_is_not_called_widespread() -> None:
+    """Our probes find a service not answering, not how many people it fails: the Arabic
+    «انقطاع واسع» (widespread outage) is said only once reports or the official page agree."""
+    probes_alone = verdict(Status.MAJOR_OUTAGE, Confidence.LIKELY, s.OFFICIAL_OK, s.HTTP_503)
+    confirmed = VERDICTS[Status.MAJOR_OUTAGE]
+    for which, expected in ((probes_alone, ("**Outage** since", "**انقطاع** منذ")), (confirmed, ("**Major outage** since", "**انقطاع واسع** منذ"))):
+        en = render_verdict(which, s.X, t=translations("en"), now=s.RESOLVED_AT)
+        ar = render_verdict(which, s.X, t=translations("ar"), now=s.RESOLVED_AT)
+        assert en.description.startswith(expected[0]) and bare(ar.description).startswith(expected[1])
+    probes_only = replace(s.ALERT, confidence=Confidence.LIKELY, evidence=(s.OFFICIAL_OK, s.HTTP_503, s.TCP_TIMEOUT))
+    alert = render_alert(probes_only, s.X, t=translations("ar"), now=s.OPENED_AT)
+    assert bare(alert.description).startswith("**انقطاع** منذ") and "واسع" not in bare(alert.description)
+
+
 def test_isitdown_both_languages() -> None:
     messages = render_both(render_verdict, VERDICTS[Status.MAJOR_OUTAGE], s.X, ar=translations("ar"), en=translations("en"), now=s.RESOLVED_AT)
     assert [bare(m.title) for m in messages] == ["انقطاع في خدمة إكس", "X is down"]

@@ -41,7 +41,7 @@ def render_verdict(
     elif status is Status.UNKNOWN:
         lines.append(t.gettext("None of our sources could be read just now."))
     else:
-        lines.append(say.state_line(t, status, verdict.since, now))
+        lines.append(say.state_line(t, status, verdict.since, now, verdict.confidence))
         confidence = say.confidence_line(t, status, verdict.confidence, verdict.evidence)
         if confidence:
             lines.append(confidence)

@@ -63,7 +63,7 @@ def render_alert(
     """The outage alert (OPENED), and the same message as the incident escalates, eases or the
     official page posts an update (ESCALATED, DEESCALATED, UPDATED)."""
     service = service_name(names, t)
-    lines: list[str] = [state_line(t, event.status, event.started_at, now)]
+    lines: list[str] = [state_line(t, event.status, event.started_at, now, event.confidence)]
     eased = is_eased(event)
     confidence = confidence_line(t, event.status, event.confidence, event.evidence, eased=eased)
     if confidence:

@@ -26,6 +26,9 @@ STATUS_WORDS: dict[Status, str] = {
     Status.MAINTENANCE: N_("scheduled maintenance"),
     Status.UNKNOWN: N_("unknown status"),
 }
+#: a major outage that rests on our probes alone: they see the service not answering, but
+#: cannot tell how widespread that is (the Arabic «انقطاع واسع» says it is)
+PROBES_ALONE_MAJOR = N_("outage")
 
 
 #: problem categories of crowd reports (``/report`` choices); values are msgids
