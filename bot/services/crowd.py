@@ -21,6 +21,9 @@ are learned up to, so a restart neither forgets them nor learns an hour twice. A
 history starts at its first bucket: the hours before anyone reported it are not learned as
 zeros, which errs on the side of a higher baseline (fewer false alarms). Hours the bot was
 stopped have no buckets and are learned as zeros, which the baseline's median absorbs.
+
+The statements themselves are in ``bot.db.crowd``; the answers to ``/report`` and "Works for
+me" in ``bot.services.replies``.
 """
 
 from __future__ import annotations
@@ -28,18 +31,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
-from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from bot.clock import utcnow
 from bot.catalog import Catalog, Service
-from bot.db.batch import db_value, insert_many, marks
+from bot.db.crowd import add_to_bucket, aware, bucket_counts, counted_since, insert_reports, load_or_create_salt, lock_bucket
 from bot.db.models import CrowdBucket, CrowdReport, KeyValue, WorksReport
 from bot.ops.locks import KeyedLock
 from bot.detect.baseline import BUCKET, Baseline, BaselineConfig, bucket_start
@@ -58,9 +59,7 @@ from bot.detect.crowd import (
     weigh_works,
 )
 from bot.detect.model import CrowdLevel, CrowdSignal, IncidentEvent
-from bot.i18n import N_, Text, Translator
 from bot.notify.text import echo
-from bot.notify.render import crowd_line
 from bot.notify.render.chart import BUCKET as CHART_BUCKET
 from bot.notify.render.chart import SPAN as CHART_SPAN
 from bot.notify.render.chart import ReportSeries, series_from_buckets, series_span, tells_reports
@@ -75,7 +74,6 @@ __all__ = [
     "RecordResult",
     "ReportCounts",
     "UnknownService",
-    "report_reply",
 ]
 
 log = logging.getLogger(__name__)
@@ -86,14 +84,10 @@ CATCH_UP_EVERY = timedelta(seconds=5)
 #: the overlap of those looks: a reporting process whose clock lags by less is still seen
 CATCH_UP_SLACK = timedelta(seconds=30)
 
-SALT_KEY = "crowd:salt"
 BASELINE_PREFIX = "crowd:baseline:"
 _KEY_MAX = 64  # KeyValue.key max_length
 COUNTS_WINDOW = timedelta(minutes=30)
 
-THANKS_COUNTED = N_("Thanks! Your report about {service} was counted.")
-# NOTE: {window} is a duration such as "30 minutes"
-THANKS_REPEAT = N_("Thanks! You already reported {service} in the last {window}, so this report was not counted again.")
 
 
 
@@ -169,6 +163,14 @@ def baseline_key(service_id: str) -> str:
     return BASELINE_PREFIX + "#" + hashlib.sha256(service_id.encode()).hexdigest()[:40]
 
 
+@dataclass(slots=True)
+class _Recent:
+    """A service's counted reports in memory, complete from ``since`` on."""
+
+    counts: BucketCounts
+    since: datetime
+
+
 class CrowdService:
     """Crowd reports for every catalog service: record, signal, counts, purge."""
 
@@ -209,7 +211,7 @@ class CrowdService:
             return self._salt
         async with self._salt_lock:
             if self._salt is None:
-                self._salt = await _load_or_create_salt()
+                self._salt = await load_or_create_salt()
         return self._salt
 
     def user_hash(self, user_id: int) -> str:
@@ -266,7 +268,7 @@ class CrowdService:
         async with in_transaction() as conn:
             # Locking the bucket row serializes reports of one service in one bucket, so two
             # quick clicks of one user cannot both count.
-            await _lock_bucket(conn, service_id, start)
+            await lock_bucket(conn, service_id, start)
             last = await (
                 CrowdReport.filter(
                     service_id=service_id,
@@ -292,7 +294,7 @@ class CrowdService:
                 using_db=conn,
             )
             if counted:
-                await _add_to_bucket(conn, service_id, start, weight)
+                await add_to_bucket(conn, service_id, start, weight)
         if counted:
             self._remember(service_id, [(guild_id, user_hash, problem, weight, country)], now)
         next_at = None if counted or last_at is None else last_at + self.config.rate_window
@@ -315,10 +317,10 @@ class CrowdService:
         rows: list[dict[str, object]] = []
         added: list[tuple[int | None, str, str, float, str | None]] = []
         async with in_transaction() as conn:
-            await _lock_bucket(conn, service_id, start)  # (as in ``record``)
+            await lock_bucket(conn, service_id, start)  # (as in ``record``)
             pseudonym = user_hasher(salt)
             hashes = [pseudonym(user_id) for _, user_id, _, _ in reports]
-            seen = await _counted_since(conn, service_id, set(hashes), now - self.config.rate_window)
+            seen = await counted_since(conn, service_id, set(hashes), now - self.config.rate_window)
             weigh = account_weigher(now)
             for (guild_id, user_id, problem, country), user_hash in zip(reports, hashes):
                 counted = user_hash not in seen
@@ -328,10 +330,10 @@ class CrowdService:
                              "weight": weight, "counted": counted, "at": now, "country": country})  # fmt: skip
                 if counted:
                     added.append((guild_id, user_hash, problem, weight, country))
-            await _insert_reports(conn, rows)
+            await insert_reports(conn, rows)
             total = sum(weight for _, _, _, weight, _ in added)
             if total:
-                await _add_to_bucket(conn, service_id, start, total)
+                await add_to_bucket(conn, service_id, start, total)
         self._remember(service_id, added, now)
         return len(added)
 
@@ -363,12 +365,12 @@ class CrowdService:
         for service_id, guild_id, problem, weight, at, country in rows:
             if weight:
                 counts = recent.setdefault(str(service_id), BucketCounts())
-                counts.buckets.setdefault(bucket_start(_aware(at)), Bucket()).add(
+                counts.buckets.setdefault(bucket_start(aware(at)), Bucket()).add(
                     int(guild_id or 0), problem, float(weight), country)
         since = now - cfg.window_buckets * BUCKET
         works: dict[str, list[tuple[datetime, str]]] = {}
         for service_id, at, who in await WorksReport.filter(at__gt=since).values_list("service_id", "at", "user_hash"):
-            works.setdefault(str(service_id), []).append((_aware(at), str(who)))
+            works.setdefault(str(service_id), []).append((aware(at), str(who)))
         stored = {str(row.key): row.value for row in await KeyValue.filter(key__startswith=BASELINE_PREFIX)}
         bucketed = set(await CrowdBucket.all().distinct().values_list("service_id", flat=True))
         for i, service in enumerate(self.catalog):
@@ -462,7 +464,7 @@ class CrowdService:
         answers = self._works.get(service_id)
         if answers is None:
             rows = await WorksReport.filter(service_id=service_id, at__gt=since).values_list("at", "user_hash")
-            answers = self._works[service_id] = [(_aware(at), who) for at, who in rows]  # type: ignore[misc]
+            answers = self._works[service_id] = [(aware(at), who) for at, who in rows]  # type: ignore[misc]
         if answers and any(at <= since for at, _ in answers):  # (most services have none: no new list per poll)
             answers[:] = [(at, who) for at, who in answers if at > since]
         return answers
@@ -477,7 +479,7 @@ class CrowdService:
         horizon = bucket_start(now) - cfg.window_buckets * BUCKET - cfg.lookback
         recent = self._recent.get(service_id)
         if recent is None or recent.since > horizon:
-            recent = self._recent[service_id] = _Recent(await _bucket_counts(service_id, horizon, now), horizon)
+            recent = self._recent[service_id] = _Recent(await bucket_counts(service_id, horizon, now), horizon)
         elif recent.since < horizon:  # forget what fell out of the lookback
             for start in [t for t in recent.counts.buckets if t < horizon]:
                 del recent.counts.buckets[start]
@@ -532,7 +534,7 @@ class CrowdService:
         rows = await CrowdBucket.filter(
             service_id=service_id, bucket_start__gte=now - CHART_SPAN - CHART_BUCKET, bucket_start__lte=now
         ).values_list("bucket_start", "count")
-        buckets = {_aware(at): count for at, count in rows}
+        buckets = {aware(at): count for at, count in rows}
         return series_from_buckets(buckets, baseline.expected_between, now, incident=incident, peak=peak, peak_at=peak_at)
 
     async def event_series(self, event: IncidentEvent, now: datetime) -> ReportSeries | None:
@@ -644,117 +646,3 @@ class CrowdService:
                 await asyncio.wait_for(stop.wait(), every.total_seconds())
             except asyncio.TimeoutError:
                 pass
-
-
-# --- storage helpers ------------------------------------------------------------------------------
-
-
-async def _load_or_create_salt() -> bytes:
-    """The report-hash salt: made with ``secrets`` on the very first start, then reused (a new
-    salt would make every user look new to the rate limit)."""
-    row = await KeyValue.get_or_none(key=SALT_KEY)
-    if row is None:
-        try:
-            row = await KeyValue.create(key=SALT_KEY, value={"hex": secrets.token_bytes(32).hex()})
-        except IntegrityError:  # another process created it first
-            row = await KeyValue.get(key=SALT_KEY)
-    return bytes.fromhex(row.value["hex"])
-
-
-async def _add_to_bucket(conn: Any, service_id: str, start: datetime, amount: float) -> None:
-    """Add ``amount`` to a bucket's count, creating the bucket when it is the first report, in
-    one upsert. It also takes the bucket row's lock until the transaction ends (PostgreSQL waits
-    for a concurrent insert of the same bucket to commit, then updates it): adding 0.0 first
-    serializes one service's reports within a bucket. Hand-written because the ORM spent
-    three statements (exists, create, lock) and most of their time building them."""
-    m = marks(conn, 3)
-    sql = (
-        f'INSERT INTO "crowd_buckets" ("service_id", "bucket_start", "count") VALUES ({m[0]}, {m[1]}, {m[2]}) '
-        'ON CONFLICT ("service_id", "bucket_start") DO UPDATE SET "count" = "crowd_buckets"."count" + EXCLUDED."count"'
-    )
-    await conn.execute_query(sql, [service_id, db_value(CrowdBucket, "bucket_start", start), float(amount)])
-
-
-async def _lock_bucket(conn: Any, service_id: str, start: datetime) -> None:
-    """Hold the bucket row's lock until the transaction ends, so one service's reports in one
-    bucket are weighed one at a time (PostgreSQL: adding 0.0 takes the row lock). SQLite needs
-    no statement for it: a transaction there holds the process's one connection (tortoise's
-    connection lock), so nothing else runs until it ends — and a burst of thousands of reports
-    a minute saves a statement per batch."""
-    if conn.capabilities.dialect == "sqlite":
-        return
-    await _add_to_bucket(conn, service_id, start, 0.0)
-
-
-async def _counted_since(conn: Any, service_id: str, user_hashes: set[str], since: datetime) -> set[str]:
-    """Which of ``user_hashes`` had a report of the service counted after ``since`` (one query;
-    the ORM took longer to build this ``IN`` list than the database took to answer it)."""
-    if not user_hashes:
-        return set()
-    m = marks(conn, len(user_hashes) + 2)
-    sql = (
-        f'SELECT "user_hash" FROM "crowd_reports" WHERE "service_id" = {m[0]} AND "counted" AND "at" > {m[1]} '
-        f'AND "user_hash" IN ({", ".join(m[2:])})'
-    )
-    _, rows = await conn.execute_query(sql, [service_id, db_value(CrowdReport, "at", since), *user_hashes])
-    return {str(row[0]) for row in rows}
-
-
-async def _bucket_counts(service_id: str, start: datetime, now: datetime) -> BucketCounts:
-    """Counted reports in ``[start, now]`` per bucket, guild and problem, in one query."""
-    counts = BucketCounts()
-    rows = await CrowdReport.filter(service_id=service_id, counted=True, at__gte=start, at__lte=now).values_list(
-        "guild_id", "problem", "weight", "at", "country"
-    )
-    for guild_id, problem, weight, at, country in rows:
-        if weight:
-            counts.buckets.setdefault(bucket_start(_aware(at)), Bucket()).add(int(guild_id or 0), problem, float(weight), country)
-    return counts
-
-
-@dataclass(slots=True)
-class _Recent:
-    """A service's counted reports in memory, complete from ``since`` on."""
-
-    counts: BucketCounts
-    since: datetime
-
-
-_REPORT_COLUMNS = ("service_id", "guild_id", "user_hash", "problem", "weight", "counted", "at", "country")
-
-
-async def _insert_reports(conn: Any, rows: list[dict[str, object]]) -> None:
-    """One ``executemany`` for a batch of reports, without a model object per report."""
-    await insert_many(conn, CrowdReport, _REPORT_COLUMNS, rows)
-
-
-def _aware(dt: datetime) -> datetime:
-    """Database datetimes as UTC-aware (SQLite may hand back naive ones)."""
-    return dt if dt.tzinfo is not None else dt.replace(tzinfo=timezone.utc)
-
-
-# --- the answer -------------------------------------------------------------------------------
-
-
-def works_reply(t: Translator, service: str, counted: bool) -> Text:
-    """The private answer to "Works for me"."""
-    if counted:
-        return t.gettext("Thanks: noted that {service} works for you. It weighs against reports that it is down.", service=service)
-    return t.gettext("You already said {service} works for you in the last few minutes.", service=service)
-
-
-def report_reply(
-    t: Translator,
-    service_name: str,
-    result: RecordResult,
-    counts: ReportCounts,
-    rate_window: timedelta = RATE_LIMIT_WINDOW,
-) -> Text:
-    """The ephemeral answer to a report: thanks (and whether it counted), then the reports
-    of the last half hour against the usual."""
-    if result.counted:
-        thanks = t.gettext(THANKS_COUNTED, service=service_name)
-    else:
-        thanks = t.gettext(THANKS_REPEAT, service=service_name, window=t.duration(rate_window))
-    line = crowd_line(t, counts.recent, counts.usual, counts.window)
-    return Text(f"{thanks}\n{line}")

@@ -5,14 +5,16 @@ the error replies. Pure: a ``Translator`` in, text or a ``RenderedMessage`` out.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable, Sequence
 
 from bot.catalog import ALL
 from bot.i18n import N_, UTC_NAMES, Nn_, Text, Translator
-from bot.notify.render import COLORS, RenderedMessage, ServiceNames, since_phrase, status_word
+from bot.detect.crowd import RATE_LIMIT_WINDOW
+from bot.notify.render import COLORS, RenderedMessage, ServiceNames, crowd_line, since_phrase, status_word
 from bot.notify.render.words import country_name
 from bot.notify.text import echo
+from bot.services.crowd import RecordResult, ReportCounts
 from bot.services.custom import Detection
 from bot.services.guilds import GuildPrefs
 from bot.services.status import Overview
@@ -297,3 +299,34 @@ def status_overview(t: Translator, overview: Overview, *, now: datetime) -> Rend
         footer=footer,
         lang=t.lang,
     ).fit()
+
+
+# --- /report and "Works for me" --------------------------------------------------------------
+
+THANKS_COUNTED = N_("Thanks! Your report about {service} was counted.")
+# NOTE: {window} is a duration such as "30 minutes"
+THANKS_REPEAT = N_("Thanks! You already reported {service} in the last {window}, so this report was not counted again.")
+
+
+def works_reply(t: Translator, service: str, counted: bool) -> Text:
+    """The private answer to "Works for me"."""
+    if counted:
+        return t.gettext("Thanks: noted that {service} works for you. It weighs against reports that it is down.", service=service)
+    return t.gettext("You already said {service} works for you in the last few minutes.", service=service)
+
+
+def report_reply(
+    t: Translator,
+    service_name: str,
+    result: RecordResult,
+    counts: ReportCounts,
+    rate_window: timedelta = RATE_LIMIT_WINDOW,
+) -> Text:
+    """The ephemeral answer to a report: thanks (and whether it counted), then the reports
+    of the last half hour against the usual."""
+    if result.counted:
+        thanks = t.gettext(THANKS_COUNTED, service=service_name)
+    else:
+        thanks = t.gettext(THANKS_REPEAT, service=service_name, window=t.duration(rate_window))
+    line = crowd_line(t, counts.recent, counts.usual, counts.window)
+    return Text(f"{thanks}\n{line}")

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bot.catalog import Catalog, Service
+from bot.db.crowd import SALT_KEY
 from bot.services.crowd import (
-    SALT_KEY,
     CrowdService,
     CrowdServiceConfig,
     UnknownService,

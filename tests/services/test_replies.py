@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from bot.detect.model import Confidence, Verdict
-from bot.services.crowd import RecordResult, ReportCounts, report_reply
+from bot.services.crowd import RecordResult, ReportCounts
 from bot.i18n import Translator, isolate, translations
 from bot.notify.render import COLORS, RenderedMessage, ServiceNames
 from bot.services import replies
@@ -131,7 +131,7 @@ def every_reply(t: Translator) -> tuple[list[str], list[RenderedMessage]]:
     for counted in (True, False):
         result = RecordResult(counted, "x", "login", 1.0, NOW)
         for counts in (ReportCounts(0, 0.2), ReportCounts(1240, 12.4)):
-            texts.append(report_reply(t, NAMES["x"].for_locale(t), result, counts))
+            texts.append(replies.report_reply(t, NAMES["x"].for_locale(t), result, counts))
     messages = [
         replies.subscription_list(t, [], name_of=name_of),
         replies.subscription_list(t, subs, name_of=name_of),

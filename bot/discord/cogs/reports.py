@@ -26,7 +26,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord.cogs import service_choices, ui
-from bot.services.crowd import CrowdService, report_reply, works_reply
+from bot.services.crowd import CrowdService
 from bot.detect.crowd import PROBLEMS
 from bot.i18n import Translator, translations
 from bot.notify.render import CHOICE_NAMES, COMMAND_DESCRIPTIONS, DOWN_FOR_ME_TOO, OPTION_DESCRIPTIONS, WORKS_FOR_ME
@@ -199,7 +199,7 @@ class Reports(commands.Cog, name=COG_NAME):
             t = await self._translator(interaction, None)
             service = self.crowd.catalog.get(service_id)
             name = service.display_name(t.lang) if service is not None else service_id
-            await answer(interaction, works_reply(t, name, counted), lang=t.lang, ephemeral=True)
+            await answer(interaction, replies.works_reply(t, name, counted), lang=t.lang, ephemeral=True)
             if counted:
                 self._nudge_monitor(service_id, now)
         except UserError as exc:
@@ -220,7 +220,7 @@ class Reports(commands.Cog, name=COG_NAME):
         t = await self._translator(interaction, lang)
         service = self.crowd.catalog.get(service_id)
         name = service.display_name(t.lang) if service is not None else service_id
-        await answer(interaction, report_reply(t, name, result, counts, self.crowd.config.rate_window), lang=t.lang, ephemeral=True)
+        await answer(interaction, replies.report_reply(t, name, result, counts, self.crowd.config.rate_window), lang=t.lang, ephemeral=True)
         if result.counted:
             self._nudge_monitor(service_id, now)
 
