@@ -47,7 +47,8 @@ Why it works this way:
   without a log line each. ``run_bot`` closes discord.py's HTTP session only after this.
 
 ``python -m bot run`` builds one worker and runs ``run_forever``; the monitor calls ``wake()``
-after writing new deliveries.
+after writing new deliveries. The statements on the rows are in ``bot.db.deliveries``, the
+token bucket in ``bot.discord.pacing``.
 """
 
 from __future__ import annotations
@@ -56,7 +57,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -65,15 +65,16 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Sequence
 
 import aiohttp
 import discord
-from tortoise.expressions import F, Q
-from tortoise.transactions import in_transaction
 
 from bot.clock import utcnow
 from bot.ops import metrics
 from bot.ops.locks import KeyedLock
 from bot.catalog import Catalog
 from bot.db.leases import DatabaseLeases, LeaseStore
-from bot.db.models import AlertMessage, Delivery, GuildSettings, IncidentEventRecord, Subscription
+from bot.db import deliveries
+from bot.db.deliveries import DROPPED, FAILED, SENT
+from bot.db.models import Delivery, GuildSettings, IncidentEventRecord, Subscription
+from bot.discord.pacing import Pacer
 from bot.detect.model import EventKind, IncidentEvent
 from bot.detect.upstream import GROUP, UPSTREAM
 from bot.detect.serialize import event_from_dict
@@ -87,7 +88,6 @@ from bot.notify.render.chart import ReportSeries
 
 log = logging.getLogger(__name__)
 
-PENDING, SENT, FAILED, DROPPED = "pending", "sent", "failed", "dropped"
 
 #: Discord error codes that mean "this channel is gone for us": disable, never retry
 DISABLING_CODES: dict[int, str] = {
@@ -115,47 +115,6 @@ BAN_PAUSE_S = 60.0
 
 #: the report chart's data for an event at a time (``CrowdService.event_series``)
 ChartSource = Callable[[IncidentEvent, datetime], Awaitable["ReportSeries | None"]]
-
-
-# --- pacing --------------------------------------------------------------------------------------
-
-
-class Pacer:
-    """A token bucket that hands out evenly spaced send slots (``rate`` per second, ``burst`` at
-    once), so the bot stays under Discord's global limit without provoking 429s. ``None`` turns
-    pacing off. ``pause(s)`` holds every later slot back (after a rate limit reached us)."""
-
-    def __init__(
-        self,
-        rate: float | None,
-        *,
-        burst: int = 1,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-    ) -> None:
-        if rate is not None and rate <= 0:
-            raise ValueError("rate must be positive (or None for no pacing)")
-        self.interval = 1.0 / rate if rate else 0.0
-        self.burst = max(1, burst)
-        self._clock = clock
-        self._sleep = sleep
-        self._next = float("-inf")
-        self._paused_until = float("-inf")
-
-    def reserve(self) -> float:
-        """Take the next slot; returns how long to wait for it (0 when it is free now)."""
-        now = self._clock()
-        slot = max(now - (self.burst - 1) * self.interval, self._next, self._paused_until)
-        self._next = slot + self.interval
-        return max(0.0, slot - now)
-
-    async def acquire(self) -> None:
-        delay = self.reserve()
-        if delay > 0:
-            await self._sleep(delay)
-
-    def pause(self, seconds: float) -> None:
-        self._paused_until = max(self._paused_until, self._clock() + seconds)
 
 
 # --- the worker ----------------------------------------------------------------------------------
@@ -328,17 +287,17 @@ class DeliveryWorker:
         not claimed wait behind an earlier delivery: polling faster would not help them)."""
         now = self.clock()
         try:
-            soonest = await Delivery.filter(state=PENDING, next_attempt_at__gt=now).order_by("next_attempt_at").first()
+            soonest = await deliveries.next_retry_at(now)
         except Exception:  # the database is away: try again at the usual pace
             log.exception("could not read the outbox")
             return self.poll_interval
-        if soonest is None or soonest.next_attempt_at is None:
+        if soonest is None:
             return self.poll_interval
-        wait = (soonest.next_attempt_at - now).total_seconds()
+        wait = (soonest - now).total_seconds()
         return min(self.poll_interval, max(0.05, wait))
 
     async def _update_pending_gauge(self) -> None:
-        metrics.deliveries_pending.set(await Delivery.filter(state=PENDING).count())
+        metrics.deliveries_pending.set(await deliveries.pending_count())
 
     async def run_once(self, now: datetime | None = None) -> int:
         """Claim the due deliveries (at most ``batch_size``), send them, record the outcome.
@@ -356,42 +315,8 @@ class DeliveryWorker:
     async def _claim(self, now: datetime, limit: int | None = None) -> list[Delivery]:
         """Lease the due deliveries (at most ``limit``, default ``batch_size``) that are first in
         line for their (incident, channel)."""
-        async with in_transaction() as conn:
-            due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-            rows = (
-                await Delivery.filter(due, state=PENDING)
-                .order_by("id")
-                .limit(limit or self.batch_size)
-                .select_for_update(skip_locked=True)
-                .using_db(conn)
-            )
-            if not rows:
-                return []
-            incident_of: dict[int, int] = dict(
-                await IncidentEventRecord.filter(id__in={r.event_id for r in rows})  # type: ignore[attr-defined]
-                .using_db(conn)
-                .values_list("id", "incident_id")
-            )
-            earlier = await (
-                Delivery.filter(
-                    state=PENDING,
-                    channel_id__in={r.channel_id for r in rows},
-                    event__incident_id__in=set(incident_of.values()),
-                )
-                .using_db(conn)
-                .values_list("channel_id", "event__incident_id", "event_id")
-            )
-            first: dict[tuple[int, int], int] = {}
-            for channel_id, incident_id, event_id in earlier:
-                key = (channel_id, incident_id)
-                first[key] = min(first.get(key, event_id), event_id)
-            heads = [r for r in rows if first.get((r.channel_id, incident_of[r.event_id]), r.event_id) >= r.event_id]  # type: ignore[attr-defined]
-            if not heads:
-                return []
-            lease_end = now + self.lease
-            await Delivery.filter(id__in=[r.id for r in heads]).using_db(conn).update(
-                attempts=F("attempts") + 1, next_attempt_at=lease_end
-            )
+        lease_end = now + self.lease
+        heads = await deliveries.claim_heads(now, limit or self.batch_size, lease_end)
         for r in heads:
             self._due_before[r.id] = r.next_attempt_at
             r.attempts += 1
@@ -399,11 +324,7 @@ class DeliveryWorker:
         return heads
 
     async def _load(self, claimed: list[Delivery]) -> _Batch:
-        events = {e.id: e for e in await IncidentEventRecord.filter(id__in={d.event_id for d in claimed})}  # type: ignore[attr-defined]
-        subs = {s.id: s for s in await Subscription.filter(id__in={d.subscription_id for d in claimed})}  # type: ignore[attr-defined]
-        settings = {g.guild_id: g for g in await GuildSettings.filter(guild_id__in={s.guild_id for s in subs.values()})}
-        incidents = {e.incident_id for e in events.values()}  # type: ignore[attr-defined]
-        rows = await AlertMessage.filter(incident_id__in=incidents, channel_id__in={d.channel_id for d in claimed})
+        events, subs, settings, rows = await deliveries.context_of(claimed)
         alerts = {(a.incident_id, a.channel_id): a.message_id for a in rows}  # type: ignore[attr-defined]
         grouped = {(a.incident_id, a.channel_id) for a in rows if a.group_key}  # type: ignore[attr-defined]
         return _Batch(events, subs, settings, alerts, grouped)
@@ -490,7 +411,7 @@ class DeliveryWorker:
                 messages, files = await self._charted(batch, record_id, event, d, sub, now)
                 reply = await self._send(d, event, messages, sub.role_id, reply_to=alert_id, files=files)
                 d.message_id = reply
-                await Delivery.filter(id=d.id).update(message_id=reply)
+                await deliveries.note_message(d.id, reply)
             if alert_id is not None:
                 resolved = self._render(batch, event, d, sub, render_resolved_alert, now)
                 try:
@@ -538,7 +459,7 @@ class DeliveryWorker:
             if d.message_id is None:  # the reply was not sent by an earlier attempt
                 reply = await self._send(d, event, render(render_group_recovery, view), sub.role_id, reply_to=group.anchor)
                 d.message_id = reply
-                await Delivery.filter(id=d.id).update(message_id=reply)
+                await deliveries.note_message(d.id, reply)
             await self._edit_group(d, event, group.anchor, render(render_group_alert, view), sub.role_id, over=True)
             self.stats["replied"] += 1
             await self._finish(d, SENT, message_id=d.message_id, now=now)
@@ -620,7 +541,7 @@ class DeliveryWorker:
         messages, files = await self._charted(batch, record_id, event, d, sub, now)
         message_id = await self._send(d, event, messages, None, files=files)
         d.message_id = message_id
-        await Delivery.filter(id=d.id).update(message_id=message_id)
+        await deliveries.note_message(d.id, message_id)
         if event.kind is not EventKind.RESOLVED:
             batch.alerts[(incident_id, d.channel_id)] = message_id
         await self._publish(d, message_id, now)
@@ -652,12 +573,10 @@ class DeliveryWorker:
         """Hold a hub's new message back (no attempt used) while its hourly publish budget is
         spent, until the oldest publish in the window leaves it."""
         since = now - self.publish_window
-        published = await Delivery.filter(
-            channel_id=d.channel_id, published_at__gt=since
-        ).order_by("published_at").values_list("published_at", flat=True)
+        published = await deliveries.published_since(d.channel_id, since)
         if len(published) < self.publish_limit:
             return
-        oldest: datetime = published[len(published) - self.publish_limit]  # type: ignore[assignment]
+        oldest = published[len(published) - self.publish_limit]
         wait = max(1.0, (oldest + self.publish_window - now).total_seconds())
         self.stats["hub_budget_waits"] += 1
         metrics.hub_publishes.labels(outcome="waited").inc()
@@ -684,7 +603,7 @@ class DeliveryWorker:
             self.stats["requests"] += 1
         self.stats["published"] += 1
         metrics.hub_publishes.labels(outcome="published").inc()
-        await Delivery.filter(id=d.id).update(published_at=now)
+        await deliveries.note_published(d.id, now)
 
     def _render(
         self,
@@ -812,9 +731,7 @@ class DeliveryWorker:
 
     async def _release(self, d: Delivery) -> None:
         """Give a claimed delivery back untouched: its attempt returned, due as it was."""
-        await Delivery.filter(id=d.id, state=PENDING).update(
-            attempts=max(0, d.attempts - 1), next_attempt_at=self._due_before.get(d.id)
-        )
+        await deliveries.release(d.id, max(0, d.attempts - 1), self._due_before.get(d.id))
         self.stats["released"] += 1
 
     async def _finish(
@@ -828,21 +745,7 @@ class DeliveryWorker:
         alert: tuple[int, int] | None = None,
     ) -> None:
         """Record a final state (and the alert message of a new post) in one transaction."""
-        values: dict[str, Any] = {"state": state, "next_attempt_at": None}
-        if message_id is not None:
-            values["message_id"] = message_id
-        if error is not None:
-            values["last_error"] = error[:300]
-        if state == SENT:
-            values["sent_at"] = now
-        async with in_transaction() as conn:
-            # only a pending row: one finished elsewhere (dropped with its channel) stays as it is
-            changed = await Delivery.filter(id=d.id, state=PENDING).using_db(conn).update(**values)
-            if alert is not None and message_id is not None:
-                incident_id, channel_id = alert
-                updated = await AlertMessage.filter(incident_id=incident_id, channel_id=channel_id).using_db(conn).update(message_id=message_id)
-                if not updated:
-                    await AlertMessage.create(incident_id=incident_id, channel_id=channel_id, message_id=message_id, using_db=conn)
+        changed = await deliveries.finish(d.id, state, message_id=message_id, error=error, now=now, alert=alert)
         if changed:
             self.stats[state] += 1
             metrics.deliveries.labels(outcome=state).inc()
@@ -889,21 +792,14 @@ class DeliveryWorker:
             await self._finish(d, FAILED, error=retry.reason)
             return
         self.stats["retried"] += 1
-        await Delivery.filter(id=d.id, state=PENDING).update(
-            attempts=attempts, next_attempt_at=now + timedelta(seconds=retry.delay), last_error=retry.reason[:300]
-        )
+        await deliveries.reschedule(d.id, attempts, now + timedelta(seconds=retry.delay), retry.reason)
 
     async def _disable_channel(self, d: Delivery, reason: str, detail: str) -> None:
         """The channel is gone or closed to us: disable every subscription in it and drop their
         pending deliveries, so not one more invalid request goes there."""
         log.warning("disabling subscriptions in channel %s: %s (%s)", d.channel_id, reason, detail)
-        async with in_transaction() as conn:
-            sub_ids = await Subscription.filter(channel_id=d.channel_id).using_db(conn).values_list("id", flat=True)
-            await Subscription.filter(id__in=sub_ids).using_db(conn).update(enabled=False, disabled_reason=reason)
-            dropped = await Delivery.filter(subscription_id__in=sub_ids, state=PENDING).using_db(conn).update(
-                state=DROPPED, next_attempt_at=None, last_error=f"{reason}: {detail}"[:300]
-            )
-        self.stats["disabled"] += len(sub_ids)
+        disabled, dropped = await deliveries.disable_channel(d.channel_id, reason, detail)
+        self.stats["disabled"] += disabled
         self.stats[DROPPED] += dropped
         metrics.deliveries.labels(outcome=DROPPED).inc(dropped)
 

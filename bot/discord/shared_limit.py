@@ -27,6 +27,7 @@ from typing import Any, Awaitable, Callable
 
 from bot.settings import redact_url
 from bot.discord.ratelimit import LocalGlobalLimit
+from bot.discord.pacing import Pacer
 
 log = logging.getLogger(__name__)
 
@@ -121,8 +122,6 @@ class RedisPacer:
         self, client: Any, key: str, rate: float | None, *, burst: int = 1,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:  # fmt: skip
-        from bot.discord.delivery import Pacer  # (delivery imports this module's callers)
-
         if rate is not None and rate <= 0:
             raise ValueError("rate must be positive (or None for no pacing)")
         self.key = key

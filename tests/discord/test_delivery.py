@@ -22,7 +22,8 @@ from bot.db.models import AlertMessage, Delivery, Incident, IncidentEventRecord,
 from bot.detect.model import IncidentEvent
 from bot.detect.serialize import event_to_dict
 from bot.discord import delivery as delivery_mod
-from bot.discord.delivery import DeliveryWorker, Pacer
+from bot.discord.delivery import DeliveryWorker
+from bot.discord.pacing import Pacer
 from bot.discord.ratelimit import LocalGlobalLimit
 from bot.notify.outbox import create_deliveries
 from bot.notify.render.chart import ReportSeries, series_span

@@ -21,7 +21,8 @@ from bot.catalog import Catalog, load_catalog
 from bot.db.models import AlertMessage, Delivery, Subscription
 from bot.db.setup import close_db, init_db
 from bot.i18n import translations
-from bot.discord.delivery import DeliveryWorker, Pacer
+from bot.discord.delivery import DeliveryWorker
+from bot.discord.pacing import Pacer
 from tests.fake_discord import discord_py_on_fake, rest_client, DEFAULT_BOT_PERMISSIONS, MENTION_EVERYONE, MSG_REPLY, FakeDiscord, FakeGuild
 from tests.notify.samples import ALERT, OFFICIAL_MAJOR, RECOVERY, STARTED, UPDATE
 from tests.discord.test_delivery import persist, subscribe, worker_for
