@@ -11,7 +11,7 @@ Why it works this way:
   it ignores the headers. So ``discord_http_trace`` hooks discord.py's own aiohttp session:
   every request waits on a ``GlobalLimit`` before it is sent, and every 429 answer that says
   global holds that limit, before discord.py even reads it. The outbox waits on the same object
-  before it takes a paced slot (``bot/discord/delivery.py``).
+  before it takes a paced slot (``bot/discord/delivery.py``, ``bot/discord/pacing.py``).
 - **An interface, so processes can share it.** ``GlobalLimit`` is two coroutines, ``wait()``
   and ``hold(seconds)``. ``LocalGlobalLimit`` is this process's; one backed by Redis
   (``REDIS_URL``: hold = ``SET key until PX``, wait = read it) plugs in where ``run_bot``
