@@ -132,7 +132,8 @@ def _line(incident: Incident, names: Callable[[str], ServiceNames], latest: Inci
     resolved = incident.resolved_at is not None
     status = Status(incident.peak_status if resolved else incident.status)
     crowd = next((e for e in latest.evidence if e.role is SourceRole.CROWD), None) if latest is not None else None
-    return GroupLine(names(incident.service_id), status, incident.started_at, incident.resolved_at, crowd)
+    confidence = latest.confidence if latest is not None and not resolved else None
+    return GroupLine(names(incident.service_id), status, incident.started_at, incident.resolved_at, crowd, confidence)
 
 
 __all__ = ["ChannelGroup", "channel_group", "record_group"]

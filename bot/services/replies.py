@@ -282,7 +282,7 @@ def status_overview(t: Translator, overview: Overview, *, now: datetime) -> Rend
         )
     lines = []
     for names, verdict in overview.troubled:
-        word = status_word(t, verdict.status)
+        word = status_word(t, verdict.status, verdict.confidence)
         name = t.bidi(names.for_locale(t))
         if verdict.since is not None:
             line = t.gettext("**{service}**: {status} {since}", service=name, status=word, since=since_phrase(t, verdict.since, now))

@@ -280,6 +280,15 @@ def test_a_major_outage_only_our_probes_see_is_not_called_widespread() -> None:
     probes_only = replace(s.ALERT, confidence=Confidence.LIKELY, evidence=(s.OFFICIAL_OK, s.HTTP_503, s.TCP_TIMEOUT))
     alert = render_alert(probes_only, s.X, t=translations("ar"), now=s.OPENED_AT)
     assert bare(alert.description).startswith("**انقطاع** منذ") and "واسع" not in bare(alert.description)
+    # the same alert escalated from a partial outage says where it went in the same words
+    worse = replace(probes_only, kind=EventKind.ESCALATED, previous_status=Status.PARTIAL_OUTAGE)
+    en = render_alert(worse, s.X, t=translations("en"), now=s.OPENED_AT).description
+    ar = bare(render_alert(worse, s.X, t=translations("ar"), now=s.OPENED_AT).description)
+    assert "Worsened from partial outage to outage" in en and "major" not in en and "واسع" not in ar
+    # and a grouped alert's line for it
+    group = replace(s.GROUP_OPEN, members=(replace(s.GROUP_OPEN.members[1], confidence=Confidence.LIKELY),))
+    lines = bare(render_group_alert(group, t=translations("ar"), now=s.ESCALATED_AT).description)
+    assert "إكس: انقطاع منذ" in lines and "إكس: انقطاع واسع" not in lines
 
 
 def test_isitdown_both_languages() -> None:

@@ -109,6 +109,9 @@ def test_status_overview_states() -> None:
     ar = replies.status_overview(translations("ar", "Asia/Riyadh", "arab"), Overview(troubled[:1], 62, 62), now=NOW)
     assert ar.title == "‏خدمة واحدة تواجه مشكلات‏" and "إكس" in ar.description and "٣:٣١" in ar.description
     assert "/isitdown" in msg.description and "{command}" not in msg.description
+    # a major outage only our probes see is an "outage" here too, as in its alert
+    probes_alone = ((NAMES["x"], Verdict("x", Status.MAJOR_OUTAGE, Confidence.LIKELY, NOW, since=NOW - timedelta(minutes=20))),)
+    assert replies.status_overview(EN, Overview(probes_alone, 62, 62), now=NOW).description.startswith("• **X (Twitter)**: outage since")
 
 
 def every_reply(t: Translator) -> tuple[list[str], list[RenderedMessage]]:

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.detect.model import Evidence
+from bot.detect.model import Confidence, Evidence
 from bot.detect.national import InternetContext
 from bot.i18n import Text, Translator
 from bot.notify.render.evidence import countries_phrase, crowd_line
@@ -38,6 +38,8 @@ class GroupLine:
     resolved_at: datetime | None = None
     #: the user reports its latest event counted (crowd evidence), if any
     crowd: Evidence | None = None
+    #: how sure its latest event is (words: ``status_word``); None once it recovered
+    confidence: Confidence | None = None
 
     @property
     def over(self) -> bool:
@@ -164,7 +166,7 @@ def _line(t: Translator, line: GroupLine, now: datetime) -> Text:
             service=service, at=at_phrase(t, line.resolved_at, now), duration=t.span(line.started_at, line.resolved_at),
         )  # fmt: skip
     # NOTE: one service of a grouped outage: "Discord: major outage since 12:51 PM"
-    return t.gettext("{service}: {status} {since}", service=service, status=status_word(t, line.status), since=since_phrase(t, line.started_at, now))
+    return t.gettext("{service}: {status} {since}", service=service, status=status_word(t, line.status, line.confidence), since=since_phrase(t, line.started_at, now))
 
 
 def _worst_color(view: GroupView) -> int:

@@ -13,7 +13,7 @@ from bot.detect.model import Confidence, Evidence, IncidentEvent
 from bot.i18n import Text, Translator
 from bot.notify import text as tx
 from bot.notify.render.message import RenderedMessage, ServiceNames
-from bot.notify.render.words import COLORS, PROBES_ALONE_MAJOR, ROLE_WORDS, status_word
+from bot.notify.render.words import COLORS, ROLE_WORDS, status_word
 from bot.sources.base import SourceRole
 from bot.status import Status
 
@@ -117,12 +117,8 @@ def headline(
 def state_line(
     t: Translator, status: Status, since: datetime | None, now: datetime, confidence: Confidence | None = None
 ) -> Text:
-    """The status in bold, and since when. A major outage only our probes see is an "outage":
-    they find the service not answering, not how many people it fails."""
-    if status is Status.MAJOR_OUTAGE and confidence is Confidence.LIKELY:
-        word = t.gettext(PROBES_ALONE_MAJOR)
-    else:
-        word = status_word(t, status)
+    """The status in bold (in ``status_word``'s words for ``confidence``), and since when."""
+    word = status_word(t, status, confidence)
     if since is None:
         return Text(f"**{capitalized(word)}**")
     return t.gettext("**{status}** {since}.", status=Text(capitalized(word)), since=since_phrase(t, since, now))

@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from babel import Locale
 
+from bot.detect.model import Confidence
 from bot.i18n import N_, Text, Translator
 from bot.sources.base import SourceRole
 from bot.status import Status
@@ -26,8 +27,7 @@ STATUS_WORDS: dict[Status, str] = {
     Status.MAINTENANCE: N_("scheduled maintenance"),
     Status.UNKNOWN: N_("unknown status"),
 }
-#: a major outage that rests on our probes alone: they see the service not answering, but
-#: cannot tell how widespread that is (the Arabic «انقطاع واسع» says it is)
+# NOTE: an outage only our own checks see so far (never "widespread")
 PROBES_ALONE_MAJOR = N_("outage")
 
 
@@ -137,7 +137,12 @@ COLORS: dict[Status, int] = {
 UNSTABLE_COLOR = 0x9B59B6
 
 
-def status_word(t: Translator, status: Status) -> Text:
+def status_word(t: Translator, status: Status, confidence: Confidence | None = None) -> Text:
+    """The status in a word. A major outage only our probes see (``Confidence.LIKELY``) is an
+    "outage": they find the service not answering, not how many people it fails — "major
+    outage" / «انقطاع واسع» (widespread) waits until reports or the official page agree."""
+    if status is Status.MAJOR_OUTAGE and confidence is Confidence.LIKELY:
+        return t.gettext(PROBES_ALONE_MAJOR)
     return t.gettext(STATUS_WORDS[status])
 
 
