@@ -30,7 +30,10 @@ DEFAULT_HEALTH_HOST = "127.0.0.1"
 #: IODA's public API (Georgia Tech): national internet outages, no key
 DEFAULT_IODA_URL = "https://api.ioda.inetintel.cc.gatech.edu/v2"
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$")
-_DB_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg", "psycopg", "mysql")
+#: what the bot's hand-written statements (``bot/db``: ``$n`` parameters through asyncpg,
+#: ``ON CONFLICT``, ``RETURNING``) run on: SQLite, and PostgreSQL through asyncpg — not
+#: tortoise's psycopg or MySQL clients, which would fail at the first poll
+_DB_SCHEMES = ("sqlite", "postgres", "postgresql", "asyncpg")
 
 
 class SettingsError(ValueError):
@@ -206,7 +209,7 @@ def _check_database_url(url: str) -> None:
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if scheme not in _DB_SCHEMES:
         raise SettingsError(
-            f"DATABASE_URL={url!r} is not a database URL tortoise understands: use sqlite://path/file.sqlite3 or postgres://user@host:5432/db"
+            f"DATABASE_URL={url!r} is not a database the bot runs on: use sqlite://path/file.sqlite3 or postgres://user@host:5432/db"
         )
     if scheme == "sqlite":
         path = url[len("sqlite://"):].split("?", 1)[0]

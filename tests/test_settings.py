@@ -60,6 +60,9 @@ def test_empty_canary_list_turns_the_self_check_off() -> None:
     ("env", "mentions"),
     [
         ({"DATABASE_URL": "mongodb://x"}, "DATABASE_URL"),
+        # tortoise has clients for these, but the bot's own statements speak SQLite's and asyncpg's SQL
+        ({"DATABASE_URL": "mysql://root@127.0.0.1:3306/test"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "psycopg://postgres@127.0.0.1:5432/test"}, "DATABASE_URL"),
         ({"DATABASE_URL": "sqlite://"}, "DATABASE_URL"),
         ({"DATABASE_URL": "postgres:///db"}, "DATABASE_URL"),
         ({"SERVICES_FILE": "/definitely/not/here.toml"}, "SERVICES_FILE"),
