@@ -51,9 +51,10 @@ def _convert_column(field: Field[Any], values: Sequence[Any]) -> list[Any]:
     countries) and a conversion (validators, zone) costs many times a dictionary look-up.
 
     Values are looked up by themselves only when that cannot merge two different ones: one
-    scalar type (beside None) and, for datetimes, one zone — 1, 1.0 and True, or one instant in
-    two zones, or -0.0 and 0.0, compare equal but are not the same value. Otherwise the key holds the type and
-    the zone too; anything else (JSON documents) is converted as it comes."""
+    scalar type (beside None), one zone for datetimes, no zero among floats — 1, 1.0 and True,
+    one instant in two zones, or -0.0 and 0.0 compare equal but are not the same value.
+    Otherwise the key holds the type, the zone or the sign too (``_exact_key``); anything else
+    (JSON documents) is converted as it comes."""
     kinds = set(map(type, values))
     kinds.discard(type(None))
     if not kinds <= _SCALARS:
