@@ -134,6 +134,25 @@ def internet_context(
     return None
 
 
+def merge_contexts(contexts: Iterable[InternetContext]) -> InternetContext | None:
+    """One line for several services' contexts (``contexts`` oldest first): a grouped alert
+    shows the countries reporting any of its services, so its IODA line must speak of all of
+    them, not of the last event's few (it read "reports from 8 countries" above "reports come
+    from 5 countries"). Each country counts by the latest context that names it; any still
+    under a national outage make the line national (from the earliest of their starts), else
+    all of them were normal: international."""
+    word: dict[str, tuple[ContextKind, datetime | None]] = {}
+    for ctx in contexts:
+        for code in ctx.countries:
+            word.pop(code, None)  # (re-inserted: the order follows the latest word)
+            word[code] = (ctx.kind, ctx.since)
+    national = [(code, since) for code, (kind, since) in word.items() if kind is ContextKind.NATIONAL]
+    if national:
+        starts = [since for _, since in national if since is not None]
+        return InternetContext(ContextKind.NATIONAL, tuple(code for code, _ in national), min(starts) if starts else None)
+    return InternetContext(ContextKind.INTERNATIONAL, tuple(word)) if word else None
+
+
 # --- carried on an incident event (``IncidentEvent.extra`` is str → str) ---------------------
 
 EXTRA_KIND, EXTRA_COUNTRIES, EXTRA_SINCE = "internet", "internet_countries", "internet_since"

@@ -26,7 +26,7 @@ from tortoise.transactions import in_transaction
 
 from bot.db.models import AlertMessage, Incident, IncidentEventRecord, Subscription
 from bot.detect.model import EventKind, IncidentEvent
-from bot.detect.national import context_from_extra
+from bot.detect.national import context_from_extra, merge_contexts
 from bot.detect.serialize import event_from_dict
 from bot.sources.base import SourceRole
 from bot.detect.upstream import GROUP, followed_together, group_from_extra
@@ -67,14 +67,17 @@ class ChannelGroup:
         return last.id == incident_id
 
     def view(self, names: Callable[[str], ServiceNames], latest: Mapping[int, IncidentEvent]) -> GroupView:
-        """What the message shows: each incident's state from its row, its user reports and
-        IODA's word from its latest event (``latest``: incident id → event)."""
+        """What the message shows: each incident's state from its row, its user reports from
+        its latest event (``latest``: incident id → event), and IODA's word on the countries of
+        every incident still open, merged (``merge_contexts``)."""
         provider = self.provider or min(self.incidents, key=lambda i: (i.started_at, i.id))
         members = sorted((i for i in self.incidents if i.id != provider.id), key=lambda i: (i.started_at, i.service_id))
-        said = sorted((e for e in latest.values() if context_from_extra(e.extra) is not None), key=lambda e: e.at)
+        open_ids = {i.id for i in (provider, *members) if i.resolved_at is None}
+        said = sorted((e for i, e in latest.items() if i in open_ids), key=lambda e: e.at)
+        internet = merge_contexts(ctx for ctx in (context_from_extra(e.extra) for e in said) if ctx is not None)
         return GroupView(
             _line(provider, names, latest.get(provider.id)), tuple(_line(i, names, latest.get(i.id)) for i in members),
-            over=self.over, internet=context_from_extra(said[-1].extra) if said else None,
+            over=self.over, internet=internet,
         )  # fmt: skip
 
     async def latest_events(self) -> dict[int, IncidentEvent]:

@@ -15,6 +15,7 @@ from bot.detect.national import (
     context_from_extra,
     context_to_extra,
     internet_context,
+    merge_contexts,
 )
 from bot.sources.base import SourceError
 from bot.sources.ioda import CountryOutage, IodaReading
@@ -106,3 +107,19 @@ def test_the_context_travels_on_an_event(ctx):
 )
 def test_an_event_without_a_readable_context_has_none(extra):
     assert context_from_extra(extra) is None
+
+
+def test_a_grouped_alert_speaks_of_every_reporting_country_by_its_latest_word():
+    """Several services' contexts become one line: each country by the latest context naming
+    it; a national outage among them makes it national, else all of them are international."""
+    us_de = InternetContext(ContextKind.INTERNATIONAL, ("US", "DE"))
+    iq_since = NOW - timedelta(hours=3)
+    iq = InternetContext(ContextKind.NATIONAL, ("IQ",), iq_since)
+    later = InternetContext(ContextKind.INTERNATIONAL, ("EG", "SA", "US", "IQ"))
+    assert merge_contexts([us_de, later]) == InternetContext(ContextKind.INTERNATIONAL, ("DE", "EG", "SA", "US", "IQ"))
+    assert merge_contexts([us_de, iq]) == InternetContext(ContextKind.NATIONAL, ("IQ",), iq_since)
+    # Iraq's outage ended: a later context found it normal, so the line is international again
+    assert merge_contexts([iq, later]).kind is ContextKind.INTERNATIONAL  # type: ignore[union-attr]
+    sy = InternetContext(ContextKind.NATIONAL, ("SY",), NOW - timedelta(hours=1))
+    assert merge_contexts([iq, us_de, sy]) == InternetContext(ContextKind.NATIONAL, ("IQ", "SY"), iq_since)
+    assert merge_contexts([]) is None
