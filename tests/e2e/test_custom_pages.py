@@ -174,7 +174,7 @@ async def test_a_page_nothing_reads_gets_a_private_answer_naming_what_was_tried_
             answer = await inter.wait_original(timeout=SAFETY_TIMEOUT)
     assert is_ephemeral(callback)
     content = answer["content"]
-    assert "تعذّرت علينا قراءة" in content and "جرّبنا" in content and "Statuspage" in content and "خلاصة الأخبار" in content
+    assert "تعذّرت علينا قراءة" in content and "جرّبنا" in content and "Statuspage" in content and "خلاصة \u2068RSS/Atom\u2069" in content
     assert await Subscription.filter(guild_id=guild.id).count() == 0 and await CustomService.all().count() == 0
 
 

@@ -96,6 +96,12 @@ def test_isitdown_shows_the_status_pages_grade_once_there_is_enough_to_grade() -
     assert plain(field) == "Grade C: acknowledged 3 of 4 outages in the last 90 days. Typically 14 minutes after users noticed."
     arabic = {plain(k): v for k, v in render_verdict(s.VERDICT_OK, s.X, t=AR, now=s.RESOLVED_AT, record=record).fields}
     assert plain(arabic["سجل صفحة الحالة الرسمية"]).startswith("التقييم C: أقرّت الصفحة بـ٣ من أصل ٤ انقطاعات خلال آخر ٩٠ يومًا.")
+    # a page that acknowledged none of them says so, not "0 of 12"
+    silent = track_record(past([None] * 12), s.STARTED)
+    field = dict(render_verdict(s.VERDICT_OK, s.X, t=EN, now=s.RESOLVED_AT, record=silent).fields)["Status page track record"]
+    assert plain(field).startswith("Grade F: acknowledged none of its 12 outages in the last 90 days.")
+    arabic = {plain(k): v for k, v in render_verdict(s.VERDICT_OK, s.X, t=AR, now=s.RESOLVED_AT, record=silent).fields}
+    assert plain(arabic["سجل صفحة الحالة الرسمية"]).startswith("التقييم F: لم تُقرّ الصفحة بأيٍّ من ١٢ انقطاعًا خلال آخر ٩٠ يومًا.")
     # too few incidents to grade: nothing said
     few = track_record(past([10, 20]), s.STARTED)
     assert "Status page track record" not in dict(render_verdict(s.VERDICT_OK, s.X, t=EN, now=s.RESOLVED_AT, record=few).fields)

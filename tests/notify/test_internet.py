@@ -41,7 +41,7 @@ def test_arabic_uses_the_press_wording():
     national = alert_text(s.INTERNET_EXTRAS[0], "ar").description
     assert "انقطاع الإنترنت على المستوى الوطني في العراق مستمر منذ" in national and "وفق مرصد" in national
     international = alert_text(s.INTERNET_EXTRAS[2], "ar").description
-    assert "الاضطراب دولي وليس انقطاعًا للإنترنت على المستوى الوطني" in international and "دول" in international
+    assert "العطل يطال عدة دول، وليس انقطاعًا وطنيًا للإنترنت" in international and "دول" in international
 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])

@@ -64,11 +64,18 @@ def record_field(t: Translator, record: TrackRecord | None) -> tuple[str, str] |
     there are enough past incidents to grade."""
     if record is None or record.grade is None:
         return None
-    value = t.ngettext(
-        "Grade {grade}: acknowledged {acknowledged} of {n} outage in the last {span}.",
-        "Grade {grade}: acknowledged {acknowledged} of {n} outages in the last {span}.",
-        record.incidents, grade=record.grade.value, acknowledged=record.acknowledged, span=t.duration(WINDOW),
-    )  # fmt: skip
+    if record.acknowledged:
+        value = t.ngettext(
+            "Grade {grade}: acknowledged {acknowledged} of {n} outage in the last {span}.",
+            "Grade {grade}: acknowledged {acknowledged} of {n} outages in the last {span}.",
+            record.incidents, grade=record.grade.value, acknowledged=record.acknowledged, span=t.duration(WINDOW),
+        )  # fmt: skip
+    else:  # ("acknowledged 0 of 12" reads as a sum, not a verdict)
+        value = t.ngettext(
+            "Grade {grade}: acknowledged none of its {n} outage in the last {span}.",
+            "Grade {grade}: acknowledged none of its {n} outages in the last {span}.",
+            record.incidents, grade=record.grade.value, span=t.duration(WINDOW),
+        )  # fmt: skip
     if record.typical is not None:
         # NOTE: the median delay between users' first reports and the status page's acknowledgment
         value = Text(f"{value} " + t.gettext("Typically {duration} after users noticed.", duration=t.duration(record.typical)))

@@ -248,6 +248,7 @@ def components_field(t: Translator, evidence: Sequence[Evidence]) -> tuple[str, 
     shown = list(names)[:COMPONENTS_SHOWN]
     value = t.list(shown, more=len(names) > len(shown))  # ("A, B, C and 3 more": one "and")
     if len(names) > len(shown):
+        # NOTE: affected components of the status page not listed: "A, B, C and 3 more"
         more = t.ngettext("{n} more", "{n} more", len(names) - len(shown))
         value = t.gettext("{items} and {more}", items=value, more=more)
     return t.gettext("Affected components"), value
