@@ -49,14 +49,25 @@ async def test_a_global_limit_one_process_hears_of_holds_every_process() -> None
 
 async def test_three_processes_share_one_pace_under_the_limit() -> None:
     """150 sends from three processes at a shared 50 a second: never more than 50 (+1 at the
-    window's edge) in any second, so about three seconds in all."""
-    async with processes(3) as procs:
+    window's edge) in any second, so about three seconds in all. Each send is stamped with the
+    slot the shared schedule granted it (when its wait was handed out, plus the wait), not when
+    its coroutine woke: a busy machine wakes sleepers late and bunched, the schedule does not."""
+    namespace = f"test-{uuid.uuid4().hex[:10]}"
+    async with processes(3, namespace=namespace) as procs:
         stamps: list[float] = []
 
         async def sender(limits: SharedLimits) -> None:
+            granted: list[float] = []
+
+            async def sleep(seconds: float) -> None:
+                granted.append(time.monotonic() + seconds)
+                await asyncio.sleep(seconds)
+
+            pacer = RedisPacer(limits.client, f"outage-bot:{namespace}:pace", 50.0, sleep=sleep)
             for _ in range(50):
-                await limits.pacer.acquire()
-                stamps.append(time.monotonic())
+                asked = time.monotonic()
+                await pacer.acquire()
+                stamps.append(granted.pop() if granted else asked)  # (no wait: its slot was free at once)
 
         await asyncio.gather(*(sender(p) for p in procs))
     stamps.sort()
