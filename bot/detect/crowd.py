@@ -68,9 +68,9 @@ __all__ = [
     "bucket_start",
     "counted_total",
     "hash_user",
-    "user_hasher",
     "poisson_tail",
     "should_count",
+    "user_hasher",
 ]
 
 DISCORD_EPOCH_MS = 1420070400000
