@@ -25,12 +25,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.connection import get_connection
 from tortoise.migrations.api import migrate
+from tortoise.migrations.executor import MigrationExecutor
+
+from bot.db.loop_sqlite import ENGINE as LOOP_SQLITE_ENGINE
 
 MODELS = ["bot.db.models"]
 MIGRATIONS = "bot.db.migrations"
 #: the advisory lock ``upgrade`` holds on PostgreSQL (any constant of our own)
 MIGRATION_LOCK = 0x0DB07A6E
+#: SQLite's database that lives in its connection's memory
+IN_MEMORY = "sqlite://:memory:"
 
 
 def guard_pooled_transactions() -> None:
@@ -61,10 +68,16 @@ def guard_pooled_transactions() -> None:
     TransactionContextPooled.__aenter__ = guarded_enter  # type: ignore[method-assign]
 
 
-def tortoise_config(database_url: str) -> dict[str, Any]:
-    """The tortoise config for ``database_url`` (one app, ``models``, with our migrations)."""
+def tortoise_config(database_url: str, *, on_loop_thread: bool = False) -> dict[str, Any]:
+    """The tortoise config for ``database_url`` (one app, ``models``, with our migrations).
+    ``on_loop_thread``: a SQLite database's statements run on the event loop's thread
+    (``bot.db.loop_sqlite``, for ``simulate``), not on aiosqlite's worker thread."""
+    url = _with_sqlite_pragmas(database_url)
+    connection: str | dict[str, Any] = url
+    if on_loop_thread and url.startswith("sqlite://"):
+        connection = {**expand_db_url(url), "engine": LOOP_SQLITE_ENGINE}
     return {
-        "connections": {"default": _with_sqlite_pragmas(database_url)},
+        "connections": {"default": connection},
         "apps": {
             "models": {
                 "models": MODELS,
@@ -79,14 +92,14 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
 
 def _with_sqlite_pragmas(url: str) -> str:
     """SQLite with a busy timeout (tortoise already sets WAL), so a reader never fails a write."""
-    if not url.startswith("sqlite://") or url == "sqlite://:memory:" or "busy_timeout" in url:
+    if not url.startswith("sqlite://") or url.split("?", 1)[0] == IN_MEMORY or "busy_timeout" in url:
         return url
     return url + ("&" if "?" in url else "?") + "busy_timeout=5000"
 
 
 def ensure_sqlite_dir(database_url: str) -> None:
     """Create the directory of a SQLite file (``sqlite://data/x.sqlite3`` → ``data/``)."""
-    if database_url.startswith("sqlite://") and database_url != "sqlite://:memory:":
+    if database_url.startswith("sqlite://") and database_url.split("?", 1)[0] != IN_MEMORY:
         path = database_url[len("sqlite://"):].split("?", 1)[0]
         parent = Path(path).parent
         if str(parent) not in ("", "."):
@@ -120,13 +133,20 @@ async def _one_migrator(database_url: str) -> AsyncIterator[None]:
         await conn.close()
 
 
-async def init_db(database_url: str, *, apply_migrations: bool = True) -> None:
-    """Migrate (by default) and open the connections for this task's context."""
-    if apply_migrations:
+async def init_db(database_url: str, *, apply_migrations: bool = True, on_loop_thread: bool = False) -> None:
+    """Migrate (by default) and open the connections for this task's context
+    (``on_loop_thread``: see ``tortoise_config``)."""
+    in_memory = database_url.split("?", 1)[0] == IN_MEMORY
+    if apply_migrations and not in_memory:
         await upgrade(database_url)
     ensure_sqlite_dir(database_url)
     guard_pooled_transactions()
-    await Tortoise.init(config=tortoise_config(database_url))
+    config = tortoise_config(database_url, on_loop_thread=on_loop_thread)
+    await Tortoise.init(config=config)
+    if apply_migrations and in_memory:
+        # an in-memory database lives as long as its connection: ``upgrade``'s own connection
+        # would migrate one that is gone when it closes, so migrate the one just opened
+        await MigrationExecutor(get_connection("default"), config["apps"]).migrate(None, direction="forward")
 
 
 async def close_db() -> None:
