@@ -26,9 +26,7 @@ from urllib.parse import urlsplit
 
 from tortoise import Tortoise
 from tortoise.backends.base.config_generator import expand_db_url
-from tortoise.connection import get_connection
 from tortoise.migrations.api import migrate
-from tortoise.migrations.executor import MigrationExecutor
 
 from bot.db.loop_sqlite import ENGINE as LOOP_SQLITE_ENGINE
 
@@ -144,9 +142,11 @@ async def init_db(database_url: str, *, apply_migrations: bool = True, on_loop_t
     config = tortoise_config(database_url, on_loop_thread=on_loop_thread)
     await Tortoise.init(config=config)
     if apply_migrations and in_memory:
-        # an in-memory database lives as long as its connection: ``upgrade``'s own connection
-        # would migrate one that is gone when it closes, so migrate the one just opened
-        await MigrationExecutor(get_connection("default"), config["apps"]).migrate(None, direction="forward")
+        # An in-memory database lives as long as its connection: ``upgrade``'s own connection
+        # would migrate one that is gone when it closes. It starts empty, so it is built from
+        # the models — the schema the migrations build (a test compares them), in a
+        # fiftieth of the time (4 ms against 0.2 s of CPU: ``simulate`` starts with it).
+        await Tortoise.generate_schemas()
 
 
 async def close_db() -> None:
