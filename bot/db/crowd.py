@@ -59,18 +59,27 @@ async def lock_bucket(conn: Any, service_id: str, start: datetime) -> None:
     await add_to_bucket(conn, service_id, start, 0.0)
 
 
-async def counted_since(conn: Any, service_id: str, user_hashes: set[str], since: datetime) -> set[str]:
-    """Which of ``user_hashes`` had a report of the service counted after ``since`` (one query;
-    the ORM took longer to build this ``IN`` list than the database took to answer it)."""
-    if not user_hashes:
-        return set()
-    m = marks(conn, len(user_hashes) + 2)
-    sql = (
-        f'SELECT "user_hash" FROM "crowd_reports" WHERE "service_id" = {m[0]} AND "counted" AND "at" > {m[1]} '
-        f'AND "user_hash" IN ({", ".join(m[2:])})'
-    )
-    _, rows = await conn.execute_query(sql, [service_id, db_value(CrowdReport, "at", since), *user_hashes])
-    return {str(row[0]) for row in rows}
+async def last_counted(conn: Any, service_id: str, user_hashes: set[str] | None, since: datetime) -> dict[str, datetime]:
+    """When each of ``user_hashes`` (None: every user) last had a report of the service counted
+    after ``since``, oldest first; a user without one is absent. One query (the ORM took longer
+    to build this ``IN`` list than the database took to answer it)."""
+    if user_hashes is not None and not user_hashes:
+        return {}
+    m = marks(conn, len(user_hashes or ()) + 2)
+    sql = f'SELECT "user_hash", MAX("at") FROM "crowd_reports" WHERE "service_id" = {m[0]} AND "counted" AND "at" > {m[1]}'
+    if user_hashes is not None:
+        sql += f' AND "user_hash" IN ({", ".join(m[2:])})'
+    sql += ' GROUP BY "user_hash"'
+    _, rows = await conn.execute_query(sql, [service_id, db_value(CrowdReport, "at", since), *(user_hashes or ())])
+    last = {str(row[0]): _read_at(row[1]) for row in rows}
+    return dict(sorted(last.items(), key=lambda item: item[1]))
+
+
+def _read_at(value: object) -> datetime:
+    """A ``MAX("at")``: asyncpg gives a datetime, SQLite the text tortoise stored."""
+    if isinstance(value, datetime):
+        return aware(value)
+    return aware(datetime.fromisoformat(str(value)))
 
 
 async def bucket_counts(service_id: str, start: datetime, now: datetime) -> BucketCounts:
@@ -99,5 +108,5 @@ def aware(dt: datetime) -> datetime:
 
 
 __all__ = [
-    "SALT_KEY", "add_to_bucket", "aware", "bucket_counts", "counted_since", "insert_reports", "load_or_create_salt", "lock_bucket",
+    "SALT_KEY", "add_to_bucket", "aware", "bucket_counts", "insert_reports", "last_counted", "load_or_create_salt", "lock_bucket",
 ]  # fmt: skip

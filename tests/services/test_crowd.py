@@ -8,6 +8,7 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from tortoise import Tortoise
 
 from bot.catalog import Catalog, Service
 from bot.db.crowd import SALT_KEY
@@ -331,6 +332,37 @@ async def test_simultaneous_batches_with_the_same_users_count_each_user_once(db:
     assert await CrowdReport.filter(counted=True).count() == 28
     assert await CrowdReport.filter(counted=False).count() == 20
     assert (await CrowdBucket.get(service_id="x")).count == 28.0
+
+
+async def test_on_sqlite_the_rate_window_is_read_once_then_kept_in_memory(sqlite_db: TestDB) -> None:
+    """SQLite has one writer, this process: a burst's batches ask the database who was counted
+    in the last 30 minutes once per service, then keep it — and still refuse a repeat, across
+    batches and across a restart (which reads the window again)."""
+    crowd = service()
+    await crowd.start()
+    statements: list[str] = []
+    await Tortoise.get_connection("default")._connection.set_trace_callback(statements.append)  # type: ignore[attr-defined]
+    counted = [await crowd.record_many("x", [(k, user(10 * k + i), "app", None) for i in range(5)], NOW + timedelta(minutes=k)) for k in range(5)]
+    repeat = await crowd.record_many("x", [(9, user(10 * 0 + 1), "app", None), (9, user(99), "app", None)], NOW + timedelta(minutes=6))
+    single = await crowd.record("x", 9, user(10 * 1 + 2), "login", NOW + timedelta(minutes=7))
+    await Tortoise.get_connection("default")._connection.set_trace_callback(None)  # type: ignore[attr-defined]
+    assert counted == [5] * 5 and repeat == 1  # user 1 was counted at NOW
+    assert not single.counted and single.next_count_at == NOW + timedelta(minutes=31)
+    assert sum("MAX(" in sql for sql in statements) == 1  # one read of the window, for 7 writes
+    restarted = service()
+    assert await restarted.record_many("x", [(1, user(1), "app", None), (1, user(12), "app", None)], NOW + timedelta(minutes=29)) == 0
+    assert await restarted.record_many("x", [(1, user(1), "app", None), (1, user(12), "app", None)], NOW + timedelta(minutes=30, seconds=30)) == 1
+    assert await CrowdReport.filter(counted=True).count() == 5 * 5 + 1 + 1
+
+
+async def test_a_failed_batch_leaves_nothing_in_the_kept_window(db: TestDB) -> None:
+    crowd = service()
+    await crowd.start()
+    await crowd.record_many("x", [(1, user(1), "app", None)], NOW)  # the window is kept from here on
+    with pytest.raises(Exception):
+        await crowd.record_many("x", [(2, user(2), "app", None), ("not a guild", user(3), "app", None)], NOW + timedelta(minutes=1))  # type: ignore[list-item]
+    assert await crowd.record_many("x", [(2, user(2), "app", None), (3, user(3), "app", None), (1, user(1), "app", None)], NOW + timedelta(minutes=2)) == 2
+    assert await CrowdReport.filter(counted=True).count() == 3
 
 
 # --- "works for me" ----------------------------------------------------------------------------
