@@ -63,7 +63,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.detect.model import Confidence, EventKind, IncidentEvent, Verdict
+from bot.detect.model import PREVIOUS_CONFIDENCE, Confidence, EventKind, IncidentEvent, Verdict
 from bot.sources.base import SourceRole
 from bot.status import Status
 
@@ -342,6 +342,8 @@ def _follow(
         announced_at=now,
     )
     extra = {"acknowledged": "true"} if acknowledged else {}
+    if previous is not None and old.confidence is not None:
+        extra[PREVIOUS_CONFIDENCE] = old.confidence.value  # (the old status as the alert worded it)
     return replace(s, incident=new), _event(kind, new, verdict, now, previous=previous, extra=extra)
 
 

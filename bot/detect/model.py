@@ -100,6 +100,10 @@ class Verdict:
     probe_at: datetime | None = None
 
 
+#: ``IncidentEvent.extra`` key: the confidence of the status an escalation or easing left
+PREVIOUS_CONFIDENCE = "previous_confidence"
+
+
 class EventKind(str, Enum):
     OPENED = "opened"
     ESCALATED = "escalated"
@@ -133,3 +137,12 @@ class IncidentEvent:
     @property
     def duration(self) -> timedelta | None:
         return (self.resolved_at - self.started_at) if self.resolved_at else None
+
+    @property
+    def previous_confidence(self) -> Confidence | None:
+        """How sure the last alert was of ``previous_status`` (kept in ``extra``: older events
+        lack it), so a change line words the old status as that alert did."""
+        try:
+            return Confidence(self.extra[PREVIOUS_CONFIDENCE])
+        except (KeyError, ValueError):
+            return None

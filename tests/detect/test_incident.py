@@ -162,6 +162,20 @@ def test_escalation_carries_previous_status_and_resolution_its_duration() -> Non
     assert res.duration == timedelta(minutes=17)
 
 
+def test_a_change_of_status_carries_how_sure_the_alert_was_of_the_old_one() -> None:
+    """A major outage our probes alone saw is worded «انقطاع», not «انقطاع واسع»: its easing
+    must know that the alert was only LIKELY to word what it left the same way."""
+    state = replace(DOWN, incident=open_incident(status=MAJOR, peak_status=MAJOR, confidence=Confidence.LIKELY))
+    state, (eased,) = step(state, verdict(PART), T0)
+    assert eased.kind is E.DEESCALATED and (eased.previous_status, eased.previous_confidence) == (MAJOR, Confidence.LIKELY)
+    state, (worse,) = step(state, verdict(MAJOR, official=MAJOR, probe_at=T0 + MIN), T0 + MIN)
+    assert worse.kind is E.ESCALATED and (worse.previous_status, worse.previous_confidence) == (PART, Confidence.LIKELY)
+    assert worse.confidence is Confidence.CONFIRMED
+    state, (eased_again,) = step(state, verdict(PART, official=PART, probe_at=T0 + 2 * MIN), T0 + 2 * MIN)
+    assert eased_again.previous_confidence is Confidence.CONFIRMED
+    assert replace(eased_again, extra={}).previous_confidence is None  # an event stored before it was kept
+
+
 def test_report_peak_updates_only_on_significant_growth() -> None:
     state, kinds = DOWN, []
     for i, reports in enumerate([120, 149, 150, 200, 224, 225, 300, 40]):

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.detect.model import Confidence, CrowdLevel, CrowdSignal, EventKind, Evidence, Verdict
+from bot.detect.model import PREVIOUS_CONFIDENCE, Confidence, CrowdLevel, CrowdSignal, EventKind, Evidence, Verdict
 from bot.i18n import FSI, PDI, RLM, Text, Translator, isolate, translations
 from bot.i18n import has_ltr_or_digits
 from bot.notify import text as tx
@@ -289,6 +289,21 @@ def test_a_major_outage_only_our_probes_see_is_not_called_widespread() -> None:
     group = replace(s.GROUP_OPEN, members=(replace(s.GROUP_OPEN.members[1], confidence=Confidence.LIKELY),))
     lines = bare(render_group_alert(group, t=translations("ar"), now=s.ESCALATED_AT).description)
     assert "إكس: انقطاع منذ" in lines and "إكس: انقطاع واسع" not in lines
+
+
+def test_easing_from_a_probes_only_outage_names_it_as_the_alert_did() -> None:
+    """The alert said «انقطاع» (probes alone): its easing must not call what it left a
+    widespread outage («انقطاع واسع»), nor the English a "major outage"."""
+    eased = replace(s.ALERT, kind=EventKind.DEESCALATED, status=Status.DEGRADED, confidence=Confidence.LIKELY,
+                    previous_status=Status.MAJOR_OUTAGE, extra={PREVIOUS_CONFIDENCE: Confidence.LIKELY.value})  # fmt: skip
+    en = render_alert(eased, s.X, t=translations("en"), now=s.OPENED_AT).description
+    ar = bare(render_alert(eased, s.X, t=translations("ar"), now=s.OPENED_AT).description)
+    assert "Eased from outage to disruption" in en and "major" not in en
+    assert "من انقطاع إلى اضطراب" in ar and "واسع" not in ar
+    confirmed = replace(eased, extra={PREVIOUS_CONFIDENCE: Confidence.CONFIRMED.value})
+    assert "Eased from major outage to disruption" in render_alert(confirmed, s.X, t=translations("en"), now=s.OPENED_AT).description
+    older = replace(eased, extra={})  # an event stored before the confidence was kept: as before
+    assert "Eased from major outage to disruption" in render_alert(older, s.X, t=translations("en"), now=s.OPENED_AT).description
 
 
 def test_isitdown_both_languages() -> None:

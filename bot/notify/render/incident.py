@@ -119,7 +119,7 @@ def _record_line(t: Translator, event: IncidentEvent, service: str) -> Text | No
 
 def _change_line(t: Translator, event: IncidentEvent, now: datetime) -> Text | None:
     at = at_phrase(t, event.at, now)
-    old = status_word(t, event.previous_status) if event.previous_status else None
+    old = status_word(t, event.previous_status, event.previous_confidence) if event.previous_status else None
     new = status_word(t, event.status, event.confidence)
     if event.kind is EventKind.ESCALATED and old:
         return t.gettext("Worsened from {old} to {new} {at}.", old=old, new=new, at=at)
