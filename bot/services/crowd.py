@@ -383,6 +383,14 @@ class CrowdService:
             window.since = since
         return {h: last for h in user_hashes if (last := window.last.get(h)) is not None and last > since}
 
+    def _forget_quiet_windows(self, now: datetime) -> None:
+        """Drop the kept rate windows in which nobody counts any more (their newest report is
+        older than the window): a burst's users would otherwise stay in memory until the
+        service's next report. A later report reads the window again (one query)."""
+        since = now - self.config.rate_window
+        for service_id in [sid for sid, w in self._counted.items() if not w.last or next(reversed(w.last.values())) <= since]:
+            del self._counted[service_id]
+
     def _note_counted(self, service_id: str, user_hashes: Sequence[str], at: datetime) -> None:
         """Counted reports join the kept window (SQLite; while the transaction writes them: a
         failure forgets the window)."""
@@ -658,8 +666,9 @@ class CrowdService:
 
     async def purge(self, now: datetime | None = None) -> PurgeResult:
         """Delete raw reports older than ``retention`` and bucket counts older than
-        ``bucket_retention``."""
+        ``bucket_retention``; forget the kept rate windows gone quiet."""
         now = now or self.clock()
+        self._forget_quiet_windows(now)
         reports = await CrowdReport.filter(at__lt=now - self.config.retention).delete()
         await WorksReport.filter(at__lt=now - self.config.retention).delete()
         buckets = await CrowdBucket.filter(bucket_start__lt=now - self.config.bucket_retention).delete()

@@ -355,6 +355,23 @@ async def test_on_sqlite_the_rate_window_is_read_once_then_kept_in_memory(sqlite
     assert await CrowdReport.filter(counted=True).count() == 5 * 5 + 1 + 1
 
 
+async def test_upkeep_forgets_a_kept_rate_window_gone_quiet(sqlite_db: TestDB) -> None:
+    """A burst's users are not kept for ever: once nobody in the window counts any more, the
+    hourly purge forgets it, and the next report reads it again."""
+    crowd = service()
+    await crowd.start()
+    await crowd.record_many("x", [(1, user(1), "app", None)], NOW)
+    await crowd.purge(NOW + timedelta(minutes=20))  # user 1 still counts until NOW + 30: kept
+    statements: list[str] = []
+    await Tortoise.get_connection("default")._connection.set_trace_callback(statements.append)  # type: ignore[attr-defined]
+    await crowd.record_many("x", [(1, user(2), "app", None)], NOW + timedelta(minutes=21))
+    await crowd.purge(NOW + timedelta(minutes=52))  # the newest, user 2 at NOW + 21, is out: forgotten
+    again = await crowd.record_many("x", [(1, user(1), "app", None), (1, user(2), "app", None), (1, user(2), "app", None)], NOW + timedelta(minutes=53))
+    await Tortoise.get_connection("default")._connection.set_trace_callback(None)  # type: ignore[attr-defined]
+    assert again == 2  # both count again (the second of user 2 is a repeat)
+    assert sum("MAX(" in sql for sql in statements) == 1  # read again once, after the purge forgot it
+
+
 async def test_a_failed_batch_leaves_nothing_in_the_kept_window(db: TestDB) -> None:
     crowd = service()
     await crowd.start()
