@@ -100,8 +100,12 @@ class LoopSqliteClient(SqliteClient):
         raw = sqlite3.connect(self.filename, isolation_level=None)
         raw.row_factory = sqlite3.Row
         connection = LoopConnection(raw)
-        for pragma, value in self.pragmas.items():
-            await (await connection.execute(f"PRAGMA {pragma}={value}")).close()
+        try:
+            for pragma, value in self.pragmas.items():
+                await (await connection.execute(f"PRAGMA {pragma}={value}")).close()
+        except BaseException:
+            raw.close()  # (a bad pragma in the URL: no connection left open behind the error)
+            raise
         self._connection = connection  # type: ignore[assignment]
         await self._post_connect()
 

@@ -67,6 +67,12 @@ def test_db_upgrade_applies_migrations(tmp_path: Path) -> None:
     assert again.returncode == 0 and "up to date" in again.stdout
 
 
+def test_db_upgrade_refuses_an_in_memory_database_in_one_line() -> None:
+    result = run_cli("db", "upgrade", env={"DATABASE_URL": "sqlite://:memory:"})
+    assert result.returncode == 2 and "up to date" not in result.stdout
+    assert result.stderr.count("\n") == 1 and "nothing to upgrade" in result.stderr
+
+
 def test_a_missing_subcommand_module_fails_loudly_not_silently(monkeypatch: pytest.MonkeyPatch) -> None:
     """A subcommand whose module is gone is a broken install: ``--help`` must not quietly drop it."""
     import bot.__main__ as entry

@@ -60,10 +60,10 @@ async def _schema() -> dict[str, object]:
             _, columns = await conn.execute_query(f"PRAGMA table_info('{table}')")
             _, indexes = await conn.execute_query(f"PRAGMA index_list('{table}')")
             _, keys = await conn.execute_query(f"PRAGMA foreign_key_list('{table}')")
-            indexed = set()
+            indexed = {}  # by name: tortoise finds an index by its name to drop or alter it
             for index in indexes:
                 _, parts = await conn.execute_query(f"PRAGMA index_info('{index['name']}')")
-                indexed.add((tuple(part["name"] for part in parts), index["unique"]))
+                indexed[index["name"]] = (tuple(part["name"] for part in parts), index["unique"])
             schema[table] = (
                 {(c["name"], c["type"], c["notnull"], c["dflt_value"], c["pk"]) for c in columns},
                 indexed,
@@ -71,7 +71,8 @@ async def _schema() -> dict[str, object]:
             )
         return schema
     _, columns = await conn.execute_query(
-        "SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns "
+        "SELECT table_name, column_name, data_type, character_maximum_length, numeric_precision, numeric_scale, is_nullable, "
+        "column_default FROM information_schema.columns "
         "WHERE table_schema = current_schema() AND table_name != 'tortoise_migrations'"
     )
     for c in columns:

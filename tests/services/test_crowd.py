@@ -372,6 +372,28 @@ async def test_upkeep_forgets_a_kept_rate_window_gone_quiet(sqlite_db: TestDB) -
     assert sum("MAX(" in sql for sql in statements) == 1  # read again once, after the purge forgot it
 
 
+async def test_a_batch_whose_commit_fails_is_forgotten_by_the_kept_window(sqlite_db: TestDB) -> None:
+    """The kept window notes a batch's counted users inside its transaction: when the commit
+    itself fails (here a deferred foreign key a trigger breaks, checked only at COMMIT), the
+    reports are not stored, so those users must count next time."""
+    crowd = service()
+    await crowd.start()
+    await crowd.record_many("x", [(1, user(1), "app", None)], NOW)  # the window is kept from here on
+    conn = Tortoise.get_connection("default")
+    await conn.execute_script(
+        "CREATE TABLE t_parent (id INTEGER PRIMARY KEY);"
+        "CREATE TABLE t_child (pid INTEGER REFERENCES t_parent (id) DEFERRABLE INITIALLY DEFERRED);"
+        f"CREATE TRIGGER t_fail_at_commit AFTER INSERT ON crowd_reports WHEN NEW.user_hash = '{crowd.user_hash(user(2))}' "
+        "BEGIN INSERT INTO t_child VALUES (42); END;"
+    )
+    with pytest.raises(Exception, match="FOREIGN KEY"):
+        await crowd.record_many("x", [(2, user(2), "app", None)], NOW + timedelta(minutes=1))
+    await conn.execute_query("ROLLBACK")  # (a failed COMMIT leaves its transaction open)
+    await conn.execute_query("DROP TRIGGER t_fail_at_commit")
+    assert not await CrowdReport.filter(user_hash=crowd.user_hash(user(2))).exists()
+    assert await crowd.record_many("x", [(2, user(2), "app", None), (1, user(1), "app", None)], NOW + timedelta(minutes=2)) == 1
+
+
 async def test_a_failed_batch_leaves_nothing_in_the_kept_window(db: TestDB) -> None:
     crowd = service()
     await crowd.start()

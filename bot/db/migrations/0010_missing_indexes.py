@@ -1,9 +1,14 @@
 """Two indexes the models declare that migrated databases lacked: ``deliveries.published_at``
-(the field gained ``db_index`` after 0005 added it) and, on SQLite only, ``incident_events.at``
-(0002 dropped a column by rebuilding the table, which left the index behind; PostgreSQL kept
-it). Plain ``CREATE INDEX IF NOT EXISTS`` under the names tortoise gives them, because
-tortoise's ``AlterField`` on SQLite rebuilds the table too — and drops every other index of
-it. Found by ``tests/db/test_models.py::test_migrations_build_the_schema_the_models_declare``."""
+(0005 added the field with ``db_index=True``, but tortoise's ``AddField`` creates no index for
+``db_index``, on either dialect) and, on SQLite only, ``incident_events.at`` (0002 dropped a
+column by rebuilding the table, and the rebuild drops the table's indexes; PostgreSQL kept it).
+Plain ``CREATE INDEX IF NOT EXISTS`` under the names tortoise gives them, not ``AlterField``:
+on SQLite that rebuilds the table too, dropping every other index of it.
+
+For later migrations: give an ``AddField`` with ``db_index`` its own ``CREATE INDEX``, and
+after any ``RemoveField``/``AlterField`` on SQLite re-create the table's indexes.
+``tests/db/test_models.py::test_migrations_build_the_schema_the_models_declare`` (which found
+both) fails until they match."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
