@@ -204,6 +204,7 @@ class CrowdReport(Model):
 
     class Meta:
         table = "crowd_reports"
+        # (user_hash, service_id, at): the rate limit's, on PostgreSQL only (bot.db.setup.RATE_LIMIT_INDEX)
         indexes = (("service_id", "at"), ("user_hash", "service_id", "at"))
 
 

@@ -13,7 +13,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from bot.db import models as m
-from bot.db.setup import close_db, init_db, upgrade
+from bot.db.setup import RATE_LIMIT_INDEX, build_from_models, close_db, init_db, upgrade
 from tests.conftest import make_db_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "bot" / "db" / "migrations"
@@ -100,11 +100,30 @@ async def test_migrations_build_the_schema_the_models_declare(database_url: str,
     async with make_db_url(dialect, tmp_path) as declared_url:
         await init_db(declared_url, apply_migrations=False)
         try:
-            await Tortoise.generate_schemas()
+            await build_from_models()
             declared = await _schema()
         finally:
             await close_db()
     assert migrated == declared
+
+
+async def test_only_postgresql_keeps_the_rate_limit_index(database_url: str) -> None:
+    """Several processes on PostgreSQL ask the database who counted lately, by user; SQLite's
+    one process keeps that in memory, so no index of its reports starts with the user."""
+    async with connected(database_url):
+        conn = Tortoise.get_connection("default")
+        if conn.capabilities.dialect == "sqlite":
+            _, indexes = await conn.execute_query("PRAGMA index_list('crowd_reports')")
+            firsts = []
+            for index in indexes:
+                _, parts = await conn.execute_query(f"PRAGMA index_info('{index['name']}')")
+                firsts.append(parts[0]["name"])
+            assert "user_hash" not in firsts and "service_id" in firsts
+        else:
+            _, rows = await conn.execute_query(
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = $1", [RATE_LIMIT_INDEX]
+            )
+            assert [row["indexdef"].split("(", 1)[1] for row in rows] == ["user_hash, service_id, at)"]
 
 
 async def test_the_unread_fanned_out_column_is_gone_after_upgrade(database_url: str) -> None:
