@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import sys
 
-from bot.db.setup import IN_MEMORY, upgrade
+from bot.db.setup import IN_MEMORY, in_memory, upgrade
 from bot.settings import redact_url
 from bot.settings import Settings
 
@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
-    if settings.database_url.split("?", 1)[0] == IN_MEMORY:
+    if in_memory(settings.database_url):
         print(f"error: DATABASE_URL={IN_MEMORY} lives inside one process: there is nothing to upgrade (run builds it at start)", file=sys.stderr)
         return 2
     try:

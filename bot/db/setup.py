@@ -44,6 +44,11 @@ IN_MEMORY = "sqlite://:memory:"
 RATE_LIMIT_INDEX = "idx_crowd_repor_user_ha_ae7643"
 
 
+def in_memory(database_url: str) -> bool:
+    """SQLite's in-memory database (``sqlite://:memory:``, with or without options)."""
+    return database_url.split("?", 1)[0] == IN_MEMORY
+
+
 def guard_pooled_transactions() -> None:
     """Make a failed ``BEGIN`` of a pooled transaction leave nothing behind (see module
     docstring): reset the task's connection and give the connection back to the pool, where
@@ -96,14 +101,14 @@ def tortoise_config(database_url: str, *, on_loop_thread: bool = False) -> dict[
 
 def _with_sqlite_pragmas(url: str) -> str:
     """SQLite with a busy timeout (tortoise already sets WAL), so a reader never fails a write."""
-    if not url.startswith("sqlite://") or url.split("?", 1)[0] == IN_MEMORY or "busy_timeout" in url:
+    if not url.startswith("sqlite://") or in_memory(url) or "busy_timeout" in url:
         return url
     return url + ("&" if "?" in url else "?") + "busy_timeout=5000"
 
 
 def ensure_sqlite_dir(database_url: str) -> None:
     """Create the directory of a SQLite file (``sqlite://data/x.sqlite3`` → ``data/``)."""
-    if database_url.startswith("sqlite://") and database_url.split("?", 1)[0] != IN_MEMORY:
+    if database_url.startswith("sqlite://") and not in_memory(database_url):
         path = database_url[len("sqlite://"):].split("?", 1)[0]
         parent = Path(path).parent
         if str(parent) not in ("", "."):
@@ -154,14 +159,14 @@ async def build_from_models() -> None:
 async def init_db(database_url: str, *, apply_migrations: bool = True, on_loop_thread: bool = False) -> None:
     """Migrate (by default) and open the connections for this task's context
     (``on_loop_thread``: see ``tortoise_config``)."""
-    in_memory = database_url.split("?", 1)[0] == IN_MEMORY
-    if apply_migrations and not in_memory:
+    fresh = in_memory(database_url)  # (lives and dies with the connection init_db opens)
+    if apply_migrations and not fresh:
         await upgrade(database_url)
     ensure_sqlite_dir(database_url)
     guard_pooled_transactions()
     config = tortoise_config(database_url, on_loop_thread=on_loop_thread)
     await Tortoise.init(config=config)
-    if apply_migrations and in_memory:
+    if apply_migrations and fresh:
         # An in-memory database lives as long as its connection: ``upgrade``'s own connection
         # would migrate one that is gone when it closes. It starts empty, so it is built from
         # the models — the schema the migrations build (a test compares them), in a
