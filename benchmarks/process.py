@@ -12,7 +12,9 @@ fake Discord subscribe to them, seeded in the database before the start. Then
   gateway heartbeats every second), measured from outside: CPU and peak RSS from ``/proc``,
   the event loop's worst lag from its ``/metrics`` (start-up included), the worst heartbeat
   delay from the fake's gateway, the seconds until the gateway is ready and until a first
-  ``/isitdown`` is answered, the CPU spent until ready;
+  ``/isitdown`` is answered, the CPU spent until ready, and the stalls of 100 ms or more its
+  log names over the whole run, by whether the loop's thread was running Python meanwhile
+  (busy) or not (blocked, or the machine paused);
 * ``bare`` — a bare aiohttp loop (one session, each URL once per interval, evenly spread,
   ``GET`` + ``read``) in its own process over the same N URLs, measured the same way.
 
@@ -167,6 +169,13 @@ async def _slow_lags(port: int) -> int:
     return round(float(total.group(1)) - float(fast.group(1))) if total and fast else 0
 
 
+def _stalls(log_text: str) -> tuple[int, int]:
+    """How many stalls the bot logged over its whole run (``bot.ops.looplag``): with its thread
+    running Python (busy), and with it not running (blocked, or the machine paused)."""
+    stalls = re.findall(r"the event loop stalled \d+ ms .*?: its thread was (running|not running)", log_text)
+    return stalls.count("running"), stalls.count("not running")
+
+
 async def _polls(port: int) -> float:
     text = await _metrics(port)
     return sum(float(v) for v in re.findall(r"^outage_bot_polls_total\{[^}]*\} (\S+)$", text, re.M))
@@ -193,7 +202,8 @@ async def run_bot(args: argparse.Namespace, ports: list[int], n: int, tmp: Path)
                 env["SHARD_COUNT"] = str(args.shards)
             if args.keep_logs:
                 Path(args.keep_logs).mkdir(parents=True, exist_ok=True)
-            log = (Path(args.keep_logs) / f"bot-{n}.log" if args.keep_logs else tmp / f"bot-{n}.log").open("wb")
+            log_path = Path(args.keep_logs) / f"bot-{n}.log" if args.keep_logs else tmp / f"bot-{n}.log"
+            log = log_path.open("wb")
             started = time.monotonic()
             profile = ["-m", "cProfile", "-o", f"{args.profile}.{n}"] if args.profile else []
             proc = await asyncio.create_subprocess_exec(sys.executable, *profile, "-m", "bot", "run", cwd=ROOT, env=env,
@@ -224,6 +234,8 @@ async def run_bot(args: argparse.Namespace, ports: list[int], n: int, tmp: Path)
             steady_gaps = [b - a for a, b in zip(beats, beats[1:]) if a >= t0 and b <= t1]
             proc.send_signal(signal.SIGTERM)
             await proc.wait()
+            log.close()
+            busy, blocked = _stalls(log_path.read_text(encoding="utf-8", errors="replace"))
     return Row("bot", n, (cpu1 - cpu0) / (t1 - t0) * 60, rss, {
         "polls_per_min": round((polls1 - polls0) / (t1 - t0) * 60), "ready_s": round(ready_s, 2),
         "ready_cpu_s": round(ready_cpu, 2), "isitdown_s": round(isitdown_s, 3),
@@ -232,7 +244,7 @@ async def run_bot(args: argparse.Namespace, ports: list[int], n: int, tmp: Path)
         "steady_heartbeat_delay_max_ms": round(max(0.0, max(steady_gaps) - 1.0) * 1000) if steady_gaps else None,
         "steady_lags_over_100ms": slow1 - slow0,
         "gc_pause_max_ms": round(gc_pause * 1000) if gc_pause is not None else None,
-        "rss_at_end_mb": round(rss_now),
+        "rss_at_end_mb": round(rss_now), "stalls_busy": busy, "stalls_blocked": blocked,
     })
 
 
@@ -273,11 +285,12 @@ def main(args: argparse.Namespace) -> dict:
               f"{bot.cpu_per_min / max(1e-9, bare.cpu_per_min):>6.2f} {bot.rss_mb:>10.0f} {e['loop_lag_max_ms']!s:>11} "
               f"{e['heartbeat_delay_max_ms']!s:>12} {e['ready_s']!s:>7} {e['ready_cpu_s']!s:>11} {e['isitdown_s']!s:>11} "
               f"{e['polls_per_min']!s:>9}")
-    print(f"{'sources':>8} {'steady lags > 100 ms':>20} {'steady heartbeat ms':>19} {'worst full GC ms':>16} {'RSS at end MB':>13}")
+    print(f"{'sources':>8} {'steady lags > 100 ms':>20} {'steady heartbeat ms':>19} {'worst full GC ms':>16} {'RSS at end MB':>13} "
+          f"{'stalls busy':>11} {'stalls blocked':>14}")
     for bot, _bare in rows:
         e = bot.extra
         print(f"{bot.sources:>8} {e['steady_lags_over_100ms']!s:>20} {e['steady_heartbeat_delay_max_ms']!s:>19} "
-              f"{e['gc_pause_max_ms']!s:>16} {e['rss_at_end_mb']!s:>13}")
+              f"{e['gc_pause_max_ms']!s:>16} {e['rss_at_end_mb']!s:>13} {e['stalls_busy']!s:>11} {e['stalls_blocked']!s:>14}")
     print(f"(interval {args.interval:g} s, steady state over {args.duration:g} s after {args.warmup:g} s; "
           f"database {'PostgreSQL' if args.db else 'SQLite'}; bare: GET + read of the same URLs at the same rate)")
     return {"benchmark": "process", "interval_s": args.interval, "subscriptions": args.subscriptions,
