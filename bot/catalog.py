@@ -57,6 +57,11 @@ class Service:
                 return spec.url
         return None
 
+    def source_key(self, index: int) -> str:
+        """The name of the service's ``index``-th source wherever its readings are kept (the
+        scheduler's slots, ``source_state`` rows, the monitor's caches, a live ``/isitdown``)."""
+        return f"{self.id}:{index}"
+
     def display_name(self, language: str) -> str:
         """The name messages show in ``language``."""
         if language == "ar" and not self.latin_in_arabic:

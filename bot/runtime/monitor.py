@@ -114,6 +114,20 @@ class Monitor:
         """Source key → latest observation of ``service_id``."""
         return dict(self._observations.get(service_id, {}))
 
+    def first_failures(self, service_id: str, now: datetime) -> dict[str, datetime]:
+        """Source key → since when it has been failing, for the sources whose last reading
+        here is still fresh (``stale_after``) and failing: the failures a reading taken now
+        continues, so a live ``/isitdown`` keeps their clock instead of starting one at now."""
+        readings = self._observations.get(service_id, {})
+        return {
+            key: at for key, at in self._first_failures.get(service_id, {}).items()
+            if (obs := readings.get(key)) is not None and obs.status.is_outage and now - obs.fetched_at <= self.stale_after
+        }
+
+    def acknowledged_at(self, service_id: str) -> datetime | None:
+        """The last time the service's official page reported a problem (``track_acknowledged``)."""
+        return self._acknowledged.get(service_id)
+
     def state(self, service_id: str) -> IncidentState:
         return self._states.get(service_id) or IncidentState(service_id)
 

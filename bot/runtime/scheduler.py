@@ -285,7 +285,7 @@ class Scheduler:
                 except KeyError as exc:
                     log.error("skipping source %s:%d: %s", service.id, index, exc)
                     continue
-                key = f"{service.id}:{index}"
+                key = service.source_key(index)
                 slots[key] = Slot(key, service.id, spec, kind, self._interval(service.id, spec, kind))
         rows = {row.key: row for row in await SourceState.all()}
         new_rows = []
@@ -330,7 +330,7 @@ class Scheduler:
             except KeyError as exc:
                 log.error("skipping source %s:%d: %s", service.id, index, exc)
                 continue
-            key = f"{service.id}:{index}"
+            key = service.source_key(index)
             self._slots[key] = Slot(key, service.id, spec, kind, self._interval(service.id, spec, kind))
             await SourceState.bulk_create(
                 [SourceState(key=key, service_id=service.id, kind=spec.kind, next_due=now)], ignore_conflicts=True

@@ -15,11 +15,11 @@ import logging
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol, Sequence
+from typing import Any, Mapping, Protocol, Sequence
 from urllib.parse import urlsplit
 
 from bot.catalog import Catalog, Service
-from bot.detect.fusion import fuse
+from bot.detect.fusion import fuse, track_acknowledged, track_first_failures
 from bot.db.records import past_incidents
 from bot.detect.model import CrowdSignal, Verdict
 from bot.detect.track_record import WINDOW as RECORD_WINDOW, PastIncident, TrackRecord, track_record
@@ -55,6 +55,10 @@ class MonitorView(Protocol):
     """What the status answer needs from ``bot.runtime.monitor.Monitor``."""
 
     def verdict(self, service_id: str) -> Verdict | None: ...
+
+    def first_failures(self, service_id: str, now: datetime) -> Mapping[str, datetime]: ...
+
+    def acknowledged_at(self, service_id: str) -> datetime | None: ...
 
     @property
     def probes_blind(self) -> bool: ...
@@ -277,13 +281,23 @@ class StatusService:
                 target = Target(names, url=target.url, lang=target.lang)
             blind = await self._probes_blind(now)
             return Answer(target, fuse(URL_SERVICE_ID, readings, None, now, probes_blind=blind), live=True)
+        service = target.service
         crowd = await self._crowd(target, now)
-        readings, blind = await asyncio.gather(self.poll_sources(target.service, now), self._probes_blind(now))
-        verdict = fuse(target.service.id, readings, crowd, now, probes_blind=blind)
+        readings, blind = await asyncio.gather(self.poll_sources(service, now), self._probes_blind(now))
+        # what the monitor already knew: since when a source has been failing, when the page
+        # last admitted a problem — without it, an outage hours old would read "since now"
+        firsts = self.monitor.first_failures(service.id, now) if self.monitor is not None else {}
+        acknowledged = self.monitor.acknowledged_at(service.id) if self.monitor is not None else None
+        verdict = fuse(
+            service.id, readings, crowd, now, probes_blind=blind,
+            first_failure_at=track_first_failures(firsts, readings, probes_blind=blind),
+            acknowledged_at=track_acknowledged(acknowledged, readings),
+        )
         return Answer(target, verdict, crowd, live=True)
 
     async def poll_sources(self, service: Service, now: datetime) -> dict[str, Observation]:
-        """One reading of each of the service's sources (a failing kind never sinks the rest)."""
+        """One reading of each of the service's sources (a failing kind never sinks the rest),
+        under the keys the monitor keeps them by (``Service.source_key``)."""
 
         async def one(index: int) -> Observation:
             spec = service.sources[index]
@@ -301,7 +315,7 @@ class StatusService:
                 )
 
         results = await asyncio.gather(*(one(i) for i in range(len(service.sources))))
-        return {f"{i}": obs for i, obs in enumerate(results)}
+        return {service.source_key(i): obs for i, obs in enumerate(results)}
 
     async def _probes_blind(self, now: datetime) -> bool:
         """Our probes say nothing when our own network is down: the monitor knows (the

@@ -34,7 +34,7 @@ from bot.sources.base import Observation, SourceRole, SourceSpec
 from bot.sources.statuspage import parse as parse_statuspage
 from bot.status import Status
 from tests.conftest import TestDB
-from tests.loopback import Server, serve
+from tests.loopback import Server, respond, serve
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "statuspage"
 T0 = datetime(2026, 7, 1, 12, 0, tzinfo=timezone.utc)
@@ -551,3 +551,72 @@ async def test_the_first_acknowledgment_is_kept_for_the_record(db: TestDB) -> No
     await monitor.ingest("github", "github:0", official("github_major_outage", later + timedelta(minutes=5)), later + timedelta(minutes=5))
     incident = await Incident.get(key=opened.incident_key)
     assert incident.page_watched and incident.acknowledged_at == later
+
+
+async def _probe_failing_for_three_minutes(server: Server) -> tuple[Catalog, Pipeline, datetime]:
+    """A service whose page says all is well while its probe has failed for three minutes;
+    the pipeline and when the probe first failed."""
+    catalog = Catalog([Service(id="octo", name="Octo", name_ar="أوكتو", sources=(
+        SourceSpec(kind="statuspage", url=server.url("/").rstrip("/")),
+        SourceSpec(kind="http", url=server.url("/probe")),
+    ))])
+    p = await Pipeline(catalog, ManualClock(T0)).start()
+    await p.poll()
+    while p.clock.now() < T0 + timedelta(minutes=3):
+        await p.poll()
+    first = p.monitor.first_failures("octo", p.clock.now())["octo:1"]
+    assert first < p.clock.now() - timedelta(minutes=2)
+    return catalog, p, first
+
+
+async def test_a_live_answer_keeps_the_clock_of_an_outage_the_monitor_saw_begin(db: TestDB) -> None:
+    """``/isitdown`` on a service whose verdict went stale probes live; the outage it finds
+    is the one the monitor watched begin: "since" and the page's silence count from then."""
+    from bot.services.status import LIVE_AFTER, StatusService
+
+    routes = {"/api/v2/summary.json": respond((FIXTURES / "github_operational.json").read_bytes()),
+              "/probe": respond("down", status=503)}
+    async with serve(routes) as server:
+        catalog, p, first = await _probe_failing_for_three_minutes(server)
+        try:
+            status = StatusService(catalog, p.http, monitor=p.monitor)
+            target = status.target("octo")
+            now = p.clock.now() + LIVE_AFTER + timedelta(minutes=1)  # no poll since: the verdict is stale
+            assert status.needs_live(target, now)
+            answer = await status.live(target, now)
+            assert answer.verdict.status.is_outage and answer.verdict.unacknowledged
+            assert answer.verdict.since == first and answer.verdict.unacknowledged_since == first
+
+            # readings the monitor took too long ago say nothing of now: a new clock starts
+            long_after = p.clock.now() + p.monitor.stale_after + timedelta(minutes=1)
+            assert p.monitor.first_failures("octo", long_after) == {}
+            answer = await status.live(target, long_after)
+            assert answer.verdict.since == long_after
+        finally:
+            await p.close()
+
+
+async def test_a_live_answer_counts_the_silence_from_the_pages_last_word(db: TestDB) -> None:
+    """The page admitted a problem, then went back to "all good" while the probe still fails:
+    a live answer's "the page has said nothing" starts at the page's last word, as the
+    monitor's own verdict does."""
+    from bot.services.status import StatusService
+
+    page = {"name": "github_major_outage"}
+
+    async def summary(request: web.Request) -> web.Response:
+        return web.Response(body=(FIXTURES / f"{page['name']}.json").read_bytes(), content_type="application/json")
+
+    async with serve({"/api/v2/summary.json": summary, "/probe": respond("down", status=503)}) as server:
+        catalog, p, first = await _probe_failing_for_three_minutes(server)
+        try:
+            acknowledged = p.monitor.acknowledged_at("octo")
+            assert acknowledged is not None and acknowledged > first
+            page["name"] = "github_operational"
+            status = StatusService(catalog, p.http, monitor=p.monitor)
+            now = p.clock.now() + timedelta(minutes=4)
+            answer = await status.live(status.target("octo"), now)
+            assert answer.verdict.unacknowledged and answer.verdict.since == first
+            assert answer.verdict.unacknowledged_since == acknowledged
+        finally:
+            await p.close()
