@@ -50,6 +50,8 @@ event is harmless: pairs that exist are skipped (and ``(event, subscription)`` i
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 from datetime import datetime, timezone
 from typing import Any, Iterable, NamedTuple, Protocol, TypeVar
@@ -58,7 +60,7 @@ from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from bot.catalog import ALL
-from bot.db.batch import insert_many
+from bot.db.batch import insert_many, marks
 from bot.db.models import Delivery, Incident, IncidentEventRecord, Subscription
 from bot.detect.model import EventKind, IncidentEvent
 from bot.detect.serialize import event_from_dict, event_to_dict
@@ -70,6 +72,8 @@ FOLLOW_UPS = frozenset({EventKind.UPDATED, EventKind.DEESCALATED, EventKind.RESO
 #: Subscription.delivery of a channel that follows a hub announcement channel
 FOLLOW = "follow"
 NONCE_MAX = 25  # Discord's limit for a message nonce string
+#: delivery rows written per statement: the loop runs other tasks between two (``insert_many``)
+FANOUT_CHUNK = 2000
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
@@ -96,12 +100,18 @@ def delivery_nonce(event_record_id: int, subscription_id: int) -> str:
 def meets(status: Status, min_severity: str) -> bool:
     """``status`` is at or above a subscription's minimum severity (an unknown minimum counts
     as ``degraded``, the default; maintenance and unknown never meet one)."""
+    return status.severity is not None and status.severity >= _floor(min_severity)
+
+
+@functools.lru_cache(maxsize=64)
+def _floor(min_severity: str) -> int:
+    """The lowest severity a minimum lets through (cached: a fan-out asks it once per
+    subscription, of a handful of distinct minimums)."""
     try:
         minimum = Status(min_severity)
     except ValueError:
         minimum = Status.DEGRADED
-    floor = minimum.severity if minimum.severity and minimum.severity > 0 else 1
-    return status.severity is not None and status.severity >= floor
+    return minimum.severity if minimum.severity and minimum.severity > 0 else 1
 
 
 def affected_components(event: IncidentEvent) -> frozenset[str]:
@@ -217,15 +227,8 @@ async def create_deliveries(
     """Write the pending deliveries of ``record`` (idempotent); returns the ones created now.
     One ``executemany`` of plain values, no model object per row: its first message waits for
     the detector's transaction to commit."""
-    subscriptions = [
-        SubscriptionRow(*row)
-        for row in await (
-            Subscription.filter(enabled=True, service_id__in=[event.service_id, ALL])
-            .exclude(delivery=FOLLOW)  # Discord copies the hub's message into a following channel
-            .using_db(using_db)
-            .values_list(*SubscriptionRow._fields)
-        )
-    ]
+    conn = using_db or Tortoise.get_connection("default")
+    subscriptions = await _subscriptions(conn, event.service_id)
     earlier = await (
         Delivery.filter(event__incident_id=incident.id)
         .using_db(using_db)
@@ -238,6 +241,7 @@ async def create_deliveries(
         await Delivery.filter(event_id=record.id).using_db(using_db).values_list("subscription_id", flat=True)
     )
     created = [NewDelivery(sub.channel_id, sub.id, sub.language) for sub in choose(event, subscriptions, served) if sub.id not in existing]
+    await asyncio.sleep(0)  # reading and choosing 20,000 subscriptions is enough for one turn of the loop
     written = datetime.now(timezone.utc)
     rows = (
         {"event_id": record.id, "subscription_id": d.subscription_id, "channel_id": d.channel_id, "language": d.language,
@@ -245,8 +249,21 @@ async def create_deliveries(
          "next_attempt_at": event.at, "created_at": written}
         for d in created
     )  # fmt: skip
-    await insert_many(using_db or Tortoise.get_connection("default"), Delivery, _DELIVERY_COLUMNS, rows)
+    await insert_many(conn, Delivery, _DELIVERY_COLUMNS, rows, chunk=FANOUT_CHUNK)
     return created
+
+
+async def _subscriptions(conn: BaseDBAsyncClient, service_id: str) -> list[SubscriptionRow]:
+    """The enabled subscriptions to ``service_id`` or ``all`` that are delivered to directly
+    (Discord copies a hub's message into a ``follow`` channel), as plain values in one
+    hand-written query: the ORM's ``values_list`` passes each of 20,000 rows' values through
+    its field, 35 ms of the loop's time for the values the driver already returns."""
+    table, columns = Subscription._meta.db_table, ", ".join(f'"{name}"' for name in SubscriptionRow._fields)
+    service, everything, follow = marks(conn, 3)
+    sql = (f'SELECT {columns} FROM "{table}" WHERE "enabled" AND "service_id" IN ({service}, {everything}) '
+           f'AND "delivery" <> {follow}')
+    _, rows = await conn.execute_query(sql, [service_id, ALL, FOLLOW])
+    return [SubscriptionRow(*row) for row in rows]
 
 
 def record_event(record: IncidentEventRecord) -> IncidentEvent:

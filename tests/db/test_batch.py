@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
 
 from tortoise import Tortoise
 
@@ -96,3 +99,61 @@ def test_values_that_merely_compare_equal_are_converted_each_as_itself() -> None
         converted = _convert_column(field, values)
         alone = [_field_db_value(field, value) for value in values]
         assert [(type(v), v) for v in converted] == [(type(v), v) for v in alone]
+
+
+class Statements:
+    """The real connection, with a record of the rows each ``executemany`` was given and of
+    what else ran while it did (an observer: every call goes to the database)."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn, self.batches, self.running = conn, [], False
+        self.capabilities = conn.capabilities
+
+    async def execute_many(self, sql: str, values: list[Any]) -> None:
+        self.batches.append(len(values))
+        self.running = True
+        try:
+            await self.conn.execute_many(sql, values)
+        finally:
+            self.running = False
+
+    async def execute_query(self, sql: str, values: list[Any]) -> Any:
+        self.batches.append(1)
+        return await self.conn.execute_query(sql, values)
+
+
+def _report(i: int) -> dict[str, Any]:
+    return {"service_id": "x", "guild_id": i, "user_hash": f"u{i:02}", "problem": "app", "weight": 1.0,
+            "counted": True, "at": T0 + timedelta(seconds=i), "country": None}
+
+
+async def test_a_chunked_batch_writes_every_row_a_statement_per_chunk(db: TestDB) -> None:
+    """An alert to 20,000 channels is written in chunks so the loop runs other tasks between
+    two: each chunk is its own statement, and every row arrives once, as given."""
+    statements = Statements(Tortoise.get_connection("default"))
+    await insert_many(statements, CrowdReport, COLUMNS, (_report(i) for i in range(7)), chunk=3)
+    assert statements.batches == [3, 3, 1]
+    stored = await CrowdReport.all().order_by("guild_id").values_list("guild_id", "user_hash", "at")
+    assert stored == [(i, f"u{i:02}", T0 + timedelta(seconds=i)) for i in range(7)]
+    statements.batches.clear()
+    await insert_many(statements, CrowdReport, COLUMNS, [], chunk=3)
+    assert statements.batches == []
+
+
+async def test_a_chunk_that_cannot_be_converted_leaves_nothing_of_the_batch_in_a_transaction(db: TestDB) -> None:
+    """The third chunk's row fails its field's validation while the second chunk is being
+    written: the error reaches the caller once that statement has finished, and the caller's
+    transaction leaves none of the batch behind."""
+    from tortoise.exceptions import ValidationError
+    from tortoise.transactions import in_transaction
+
+    rows = [_report(i) for i in range(7)]
+    rows[6]["service_id"] = "s" * 500  # longer than the column allows
+    with pytest.raises(ValidationError):
+        async with in_transaction() as conn:
+            statements = Statements(conn)
+            await insert_many(statements, CrowdReport, COLUMNS, rows, chunk=3)
+    assert statements.batches == [3, 3] and not statements.running
+    assert await CrowdReport.all().count() == 0
+    await insert_many(Tortoise.get_connection("default"), CrowdReport, COLUMNS, rows[:6], chunk=3)  # the connection still works
+    assert await CrowdReport.all().count() == 6

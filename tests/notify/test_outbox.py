@@ -94,6 +94,8 @@ async def test_create_deliveries_is_idempotent(db: TestDB) -> None:
     a = await Subscription.create(guild_id=1, channel_id=10, service_id="all")
     b = await Subscription.create(guild_id=1, channel_id=11, service_id="github", language="ar")
     await Subscription.create(guild_id=1, channel_id=12, service_id="github", enabled=False)
+    await Subscription.create(guild_id=1, channel_id=13, service_id="github", delivery="follow")  # Discord copies the hub's
+    await Subscription.create(guild_id=1, channel_id=14, service_id="gitlab")
     incident = await Incident.create(key="github-1", service_id="github", status="partial_outage",
                                      peak_status="partial_outage", started_at=AT)
     record = await IncidentEventRecord.create(incident=incident, kind="opened", at=AT, status="partial_outage",
@@ -107,3 +109,39 @@ async def test_create_deliveries_is_idempotent(db: TestDB) -> None:
     assert all(d.state == "pending" and d.next_attempt_at == AT for d in rows)
     assert all(d.attempts == 0 and d.created_at is not None and d.sent_at is None and d.message_id is None for d in rows)
     assert record_event(record) == OPENED
+
+
+async def test_a_fan_out_larger_than_a_chunk_is_written_whole_in_the_detectors_transaction(
+    db: TestDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deliveries are written a chunk per statement (the loop runs between two): every
+    channel gets exactly one, and a transaction that fails after them leaves none."""
+    from tortoise.transactions import in_transaction
+
+    import bot.notify.outbox as outbox
+
+    monkeypatch.setattr(outbox, "FANOUT_CHUNK", 4)
+    await Subscription.bulk_create(
+        [Subscription(guild_id=1, channel_id=100 + i, service_id=("github", "all")[i % 2], language="ar") for i in range(11)]
+    )
+    incident = await Incident.create(key="github-1", service_id="github", status="partial_outage",
+                                     peak_status="partial_outage", started_at=AT)
+
+    async def event_record() -> IncidentEventRecord:
+        return await IncidentEventRecord.create(incident=incident, kind="opened", at=AT, status="partial_outage",
+                                                payload=event_to_dict(OPENED))
+
+    with pytest.raises(RuntimeError):
+        async with in_transaction() as conn:
+            record = await event_record()
+            assert len(await create_deliveries(record, incident, OPENED, using_db=conn)) == 11
+            raise RuntimeError("the detector's transaction fails after its deliveries")
+    assert await Delivery.all().count() == 0
+
+    async with in_transaction() as conn:
+        record = await event_record()
+        created = await create_deliveries(record, incident, OPENED, using_db=conn)
+    rows = await Delivery.filter(event=record).order_by("channel_id").values_list("channel_id", "subscription_id", "nonce")
+    ids = sorted((s.channel_id, s.id) for s in await Subscription.all())
+    assert [(c, s) for c, s, _ in rows] == ids and len(created) == len(ids) == 11
+    assert [n for _, _, n in rows] == [delivery_nonce(record.id, s) for _, s in ids]
