@@ -9,7 +9,6 @@ the same. These helpers write exactly what the ORM would (each value through its
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -97,33 +96,18 @@ async def insert_many(
     conn: Any, model: type[Model], columns: Sequence[str], rows: Iterable[Mapping[str, Any]], *, chunk: int | None = None
 ) -> None:
     """``INSERT`` every row (a mapping of ``columns``) in one ``executemany``; with ``chunk``,
-    one per ``chunk`` rows, each converted while the one before it runs.
+    one per ``chunk`` rows.
 
     Why chunks: an alert to 20,000 channels converted its rows in one go, holding the event
-    loop for a quarter of a second (heartbeats, commands, sends all waited), then waited for
-    SQLite's thread to write them. In chunks the loop is free between two, and the conversion
-    overlaps the writing. The chunks are one write only inside the caller's transaction."""
+    loop for a quarter of a second (heartbeats, commands, sends all waited). In chunks the
+    loop runs other tasks while each is written. The chunks are one write only inside the
+    caller's transaction."""
+    if chunk is not None and chunk < 1:
+        raise ValueError(f"chunk must be a positive number of rows, not {chunk}")
     names = ", ".join(_column(model, name) for name in columns)
     sql = f'INSERT INTO "{model._meta.db_table}" ({names}) VALUES ({", ".join(marks(conn, len(columns)))})'
-    running: asyncio.Task[None] | None = None
-    try:
-        for part in _parts(rows, chunk):
-            values = _converted_rows(model, columns, [[row[name] for name in columns] for row in part])
-            if running is not None:
-                await running
-            if values:
-                running = asyncio.ensure_future(_execute(conn, sql, values))
-                await asyncio.sleep(0)  # the statement reaches the database before the next chunk is converted
-        if running is not None:
-            await running
-    except BaseException:
-        if running is not None and not running.done():
-            # a conversion failed while a statement ran: let it end first, so that the
-            # caller's rollback follows it on the connection
-            await asyncio.wait([running])
-            if not running.cancelled():
-                running.exception()  # (retrieved: the conversion's error is the one to report)
-        raise
+    for part in _parts(rows, chunk):
+        await _execute(conn, sql, _converted_rows(model, columns, [[row[name] for name in columns] for row in part]))
 
 
 def _parts(rows: Iterable[Mapping[str, Any]], size: int | None) -> Iterator[list[Mapping[str, Any]]]:

@@ -116,12 +116,14 @@ class Monitor:
 
     def first_failures(self, service_id: str, now: datetime) -> dict[str, datetime]:
         """Source key → since when it has been failing, for the sources whose last reading
-        here is still fresh (``stale_after``) and failing: the failures a reading taken now
-        continues, so a live ``/isitdown`` keeps their clock instead of starting one at now."""
+        here is still fresh (``stale_after``): the failures a reading taken now continues, so
+        a live ``/isitdown`` keeps their clock instead of starting one at now. (A clock exists
+        only while the last usable reading failed; an unreadable one since keeps it, as the
+        monitor's own verdict does.)"""
         readings = self._observations.get(service_id, {})
         return {
             key: at for key, at in self._first_failures.get(service_id, {}).items()
-            if (obs := readings.get(key)) is not None and obs.status.is_outage and now - obs.fetched_at <= self.stale_after
+            if (obs := readings.get(key)) is not None and now - obs.fetched_at <= self.stale_after
         }
 
     def acknowledged_at(self, service_id: str) -> datetime | None:

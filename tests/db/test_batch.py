@@ -138,12 +138,13 @@ async def test_a_chunked_batch_writes_every_row_a_statement_per_chunk(db: TestDB
     statements.batches.clear()
     await insert_many(statements, CrowdReport, COLUMNS, [], chunk=3)
     assert statements.batches == []
+    with pytest.raises(ValueError):  # zero rows a statement would write nothing, silently
+        await insert_many(statements, CrowdReport, COLUMNS, [_report(9)], chunk=0)
 
 
 async def test_a_chunk_that_cannot_be_converted_leaves_nothing_of_the_batch_in_a_transaction(db: TestDB) -> None:
-    """The third chunk's row fails its field's validation while the second chunk is being
-    written: the error reaches the caller once that statement has finished, and the caller's
-    transaction leaves none of the batch behind."""
+    """The third chunk's row fails its field's validation after two chunks were written: the
+    error reaches the caller, and the caller's transaction leaves none of the batch behind."""
     from tortoise.exceptions import ValidationError
     from tortoise.transactions import in_transaction
 

@@ -620,3 +620,20 @@ async def test_a_live_answer_counts_the_silence_from_the_pages_last_word(db: Tes
             assert answer.verdict.unacknowledged_since == acknowledged
         finally:
             await p.close()
+
+
+async def test_an_unreadable_poll_keeps_the_clock_a_live_answer_continues(db: TestDB) -> None:
+    """One poll that could not tell (a timeout) neither restarts the monitor's clock of a
+    failing probe nor the one a live ``/isitdown`` continues; a healthy reading ends both."""
+    monitor = Monitor()
+
+    def probe(status: Status, at: datetime) -> Observation:
+        return Observation(service_id="github", source_kind="http", status=status, fetched_at=at, role=SourceRole.PROBE)
+
+    await monitor.ingest("github", "github:1", probe(Status.MAJOR_OUTAGE, T0), T0)
+    unreadable = T0 + timedelta(minutes=5)
+    await monitor.ingest("github", "github:1", probe(Status.UNKNOWN, unreadable), unreadable)
+    assert monitor.first_failures("github", T0 + timedelta(minutes=9)) == {"github:1": T0}
+    healthy = T0 + timedelta(minutes=10)
+    await monitor.ingest("github", "github:1", probe(Status.OPERATIONAL, healthy), healthy)
+    assert monitor.first_failures("github", healthy) == {}
