@@ -13,8 +13,8 @@ fake Discord subscribe to them, seeded in the database before the start. Then
   the event loop's worst lag from its ``/metrics`` (start-up included), the worst heartbeat
   delay from the fake's gateway, the seconds until the gateway is ready and until a first
   ``/isitdown`` is answered, the CPU spent until ready, and the stalls of 100 ms or more its
-  log names over the whole run, by whether the loop's thread was running Python meanwhile
-  (busy) or not (blocked, or the machine paused);
+  log names over the whole run, by whether the loop's thread was running for most of the
+  sample (busy) or not (blocked, or the machine paused);
 * ``bare`` — a bare aiohttp loop (one session, each URL once per interval, evenly spread,
   ``GET`` + ``read``) in its own process over the same N URLs, measured the same way.
 
@@ -171,7 +171,7 @@ async def _slow_lags(port: int) -> int:
 
 def _stalls(log_text: str) -> tuple[int, int]:
     """How many stalls the bot logged over its whole run (``bot.ops.looplag``): with its thread
-    running Python (busy), and with it not running (blocked, or the machine paused)."""
+    running for most of them (busy), and with it not running (blocked, or the machine paused)."""
     stalls = re.findall(r"the event loop stalled \d+ ms .*?: its thread was (running|not running)", log_text)
     return stalls.count("running"), stalls.count("not running")
 

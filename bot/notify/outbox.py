@@ -225,8 +225,8 @@ async def create_deliveries(
     using_db: BaseDBAsyncClient | None = None,
 ) -> list[NewDelivery]:
     """Write the pending deliveries of ``record`` (idempotent); returns the ones created now.
-    One ``executemany`` of plain values, no model object per row: its first message waits for
-    the detector's transaction to commit."""
+    Plain values, no model object per row, ``FANOUT_CHUNK`` rows a statement: its first message
+    waits for the detector's transaction to commit, and the loop must not wait meanwhile."""
     conn = using_db or Tortoise.get_connection("default")
     subscriptions = await _subscriptions(conn, event.service_id)
     earlier = await (

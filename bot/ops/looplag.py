@@ -51,7 +51,7 @@ class LoopLag:
     def _log_stall(self, lag: float, cpu: float) -> None:
         # the CPU is the whole sample's, its ``every`` of sleeping included (other tasks ran then)
         if cpu >= BUSY_SHARE * (self.every + lag):
-            why = "its thread was running Python all along: a long callback, profile it"
+            why = "its thread was running for most of it: a long callback (Python or a C call), profile it"
         else:
             why = "its thread was not running: a blocking call, another thread holding the GIL, or the machine paused"
         log.warning("the event loop stalled %.0f ms (its thread used %.0f ms of CPU meanwhile): %s",
